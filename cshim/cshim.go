@@ -3,7 +3,8 @@
 // It holds one small Go function per libssh2 call that the project uses, named after the C function
 // without its prefix (SFTPWrite for libssh2_sftp_write), plus the C helpers in shim.c for what cgo
 // cannot reach directly. Functions return raw C results; they hold no locks, apply no policy and make
-// no Go errors. Go memory passed in is used for the duration of one call only.
+// no Go errors. Go memory passed in is used for the duration of one call only, and every C pointer
+// stays behind an opaque Go type.
 package cshim
 
 /*
@@ -11,3 +12,331 @@ package cshim
 #include "shim.h"
 */
 import "C"
+
+import (
+	"runtime/cgo"
+	"unsafe"
+)
+
+// Opaque handles to libssh2 objects. They are C pointers: the Go garbage collector never follows them.
+type (
+	Session    C.LIBSSH2_SESSION
+	SFTP       C.LIBSSH2_SFTP
+	Handle     C.LIBSSH2_SFTP_HANDLE
+	KnownHosts C.LIBSSH2_KNOWNHOSTS
+	Agent      C.LIBSSH2_AGENT
+)
+
+// Constants of the installed libssh2 header, for the public package's policy code.
+const (
+	VersionNum = int(C.LIBSSH2_VERSION_NUM) // LIBSSH2_VERSION_NUM of the header built against
+
+	ErrorEAGAIN             = int(C.LIBSSH2_ERROR_EAGAIN)
+	ErrorSFTPProtocol       = int(C.LIBSSH2_ERROR_SFTP_PROTOCOL)
+	SessionBlockInbound     = int(C.LIBSSH2_SESSION_BLOCK_INBOUND)
+	SessionBlockOutbound    = int(C.LIBSSH2_SESSION_BLOCK_OUTBOUND)
+	HostkeyHashSHA256       = int(C.LIBSSH2_HOSTKEY_HASH_SHA256)
+	HostkeyTypeRSA          = int(C.LIBSSH2_HOSTKEY_TYPE_RSA)
+	HostkeyTypeDSS          = int(C.LIBSSH2_HOSTKEY_TYPE_DSS)
+	HostkeyTypeECDSA256     = int(C.LIBSSH2_HOSTKEY_TYPE_ECDSA_256)
+	HostkeyTypeECDSA384     = int(C.LIBSSH2_HOSTKEY_TYPE_ECDSA_384)
+	HostkeyTypeECDSA521     = int(C.LIBSSH2_HOSTKEY_TYPE_ECDSA_521)
+	HostkeyTypeED25519      = int(C.LIBSSH2_HOSTKEY_TYPE_ED25519)
+	KnownhostTypePlain      = int(C.LIBSSH2_KNOWNHOST_TYPE_PLAIN)
+	KnownhostKeyencRaw      = int(C.LIBSSH2_KNOWNHOST_KEYENC_RAW)
+	KnownhostKeySSHRSA      = int(C.LIBSSH2_KNOWNHOST_KEY_SSHRSA)
+	KnownhostKeySSHDSS      = int(C.LIBSSH2_KNOWNHOST_KEY_SSHDSS)
+	KnownhostKeyECDSA256    = int(C.LIBSSH2_KNOWNHOST_KEY_ECDSA_256)
+	KnownhostKeyECDSA384    = int(C.LIBSSH2_KNOWNHOST_KEY_ECDSA_384)
+	KnownhostKeyECDSA521    = int(C.LIBSSH2_KNOWNHOST_KEY_ECDSA_521)
+	KnownhostKeyED25519     = int(C.LIBSSH2_KNOWNHOST_KEY_ED25519)
+	KnownhostKeyUnknown     = int(C.LIBSSH2_KNOWNHOST_KEY_UNKNOWN)
+	KnownhostCheckMatch     = int(C.LIBSSH2_KNOWNHOST_CHECK_MATCH)
+	KnownhostCheckMismatch  = int(C.LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
+	KnownhostCheckNotFound  = int(C.LIBSSH2_KNOWNHOST_CHECK_NOTFOUND)
+	KnownhostCheckFailure   = int(C.LIBSSH2_KNOWNHOST_CHECK_FAILURE)
+	KnownhostFileOpenSSH    = int(C.LIBSSH2_KNOWNHOST_FILE_OPENSSH)
+	MethodKex               = int(C.LIBSSH2_METHOD_KEX)
+	MethodHostkey           = int(C.LIBSSH2_METHOD_HOSTKEY)
+	MethodCryptCS           = int(C.LIBSSH2_METHOD_CRYPT_CS)
+	MethodCryptSC           = int(C.LIBSSH2_METHOD_CRYPT_SC)
+	MethodMACCS             = int(C.LIBSSH2_METHOD_MAC_CS)
+	MethodMACSC             = int(C.LIBSSH2_METHOD_MAC_SC)
+	FXFRead                 = int(C.LIBSSH2_FXF_READ)
+	FXFWrite                = int(C.LIBSSH2_FXF_WRITE)
+	FXFAppend               = int(C.LIBSSH2_FXF_APPEND)
+	FXFCreat                = int(C.LIBSSH2_FXF_CREAT)
+	FXFTrunc                = int(C.LIBSSH2_FXF_TRUNC)
+	FXFExcl                 = int(C.LIBSSH2_FXF_EXCL)
+	SFTPOpenFile            = int(C.LIBSSH2_SFTP_OPENFILE)
+	SFTPOpenDir             = int(C.LIBSSH2_SFTP_OPENDIR)
+	DisconnectByApplication = int(C.SSH_DISCONNECT_BY_APPLICATION)
+)
+
+// cstr returns a C copy of s and its length; the caller frees it.
+func cstr(s string) (*C.char, C.uint) {
+	return C.CString(s), C.uint(len(s))
+}
+
+// bytesPtr returns a pointer to p's first byte, or nil for an empty slice.
+func bytesPtr(p []byte) *C.char {
+	if len(p) == 0 {
+		return nil
+	}
+	return (*C.char)(unsafe.Pointer(&p[0]))
+}
+
+// Init wraps libssh2_init. It is not thread-safe: the caller runs it once per process.
+func Init(flags int) int { return int(C.libssh2_init(C.int(flags))) }
+
+// Version wraps libssh2_version(0): the version of the library actually loaded.
+func Version() string { return C.GoString(C.libssh2_version(0)) }
+
+// LiveAllocs returns the number of blocks allocated through the counting allocator and not yet freed.
+func LiveAllocs() int64 { return int64(C.shim_live_allocs()) }
+
+// LiveBytes returns the bytes allocated through the counting allocator and not yet freed.
+func LiveBytes() int64 { return int64(C.shim_live_bytes()) }
+
+// PeakBytes returns the most bytes that were live at once since the last ResetPeakBytes.
+func PeakBytes() int64 { return int64(C.shim_peak_bytes()) }
+
+// ResetPeakBytes sets the peak to the bytes live now.
+func ResetPeakBytes() { C.shim_reset_peak_bytes() }
+
+// SessionInit wraps libssh2_session_init_ex with the counting allocator of shim.c.
+func SessionInit() *Session { return (*Session)(C.shim_session_init()) }
+
+func (s *Session) c() *C.LIBSSH2_SESSION { return (*C.LIBSSH2_SESSION)(s) }
+
+// SessionHandshake wraps libssh2_session_handshake on the socket fd.
+func SessionHandshake(s *Session, fd int) int {
+	return int(C.libssh2_session_handshake(s.c(), C.libssh2_socket_t(fd)))
+}
+
+// SessionSetBlocking wraps libssh2_session_set_blocking.
+func SessionSetBlocking(s *Session, blocking bool) {
+	b := C.int(0)
+	if blocking {
+		b = 1
+	}
+	C.libssh2_session_set_blocking(s.c(), b)
+}
+
+// SessionBlockDirections wraps libssh2_session_block_directions.
+func SessionBlockDirections(s *Session) int {
+	return int(C.libssh2_session_block_directions(s.c()))
+}
+
+// SessionMethodPref wraps libssh2_session_method_pref.
+func SessionMethodPref(s *Session, method int, prefs string) int {
+	cs, _ := cstr(prefs)
+	defer C.free(unsafe.Pointer(cs))
+	return int(C.libssh2_session_method_pref(s.c(), C.int(method), cs))
+}
+
+// SessionMethods wraps libssh2_session_methods: the method negotiated for method type.
+func SessionMethods(s *Session, method int) string {
+	return C.GoString(C.libssh2_session_methods(s.c(), C.int(method)))
+}
+
+// SessionHostkey wraps libssh2_session_hostkey, copying the key blob.
+func SessionHostkey(s *Session) (key []byte, keyType int) {
+	var n C.size_t
+	var t C.int
+	p := C.libssh2_session_hostkey(s.c(), &n, &t)
+	if p == nil {
+		return nil, 0
+	}
+	return C.GoBytes(unsafe.Pointer(p), C.int(n)), int(t)
+}
+
+// HostkeyHash wraps libssh2_hostkey_hash, copying the hash (32 bytes for SHA-256).
+func HostkeyHash(s *Session, hashType int) []byte {
+	p := C.libssh2_hostkey_hash(s.c(), C.int(hashType))
+	if p == nil {
+		return nil
+	}
+	n := 32
+	switch hashType {
+	case int(C.LIBSSH2_HOSTKEY_HASH_MD5):
+		n = 16
+	case int(C.LIBSSH2_HOSTKEY_HASH_SHA1):
+		n = 20
+	}
+	return C.GoBytes(unsafe.Pointer(p), C.int(n))
+}
+
+// SessionLastError wraps libssh2_session_last_error, copying the message at once.
+func SessionLastError(s *Session) (code int, msg string) {
+	var p *C.char
+	var n C.int
+	rc := C.libssh2_session_last_error(s.c(), &p, &n, 0)
+	if p != nil && n > 0 {
+		msg = C.GoStringN(p, n)
+	}
+	return int(rc), msg
+}
+
+// SessionLastErrno wraps libssh2_session_last_errno.
+func SessionLastErrno(s *Session) int { return int(C.libssh2_session_last_errno(s.c())) }
+
+// SessionDisconnect wraps libssh2_session_disconnect_ex.
+func SessionDisconnect(s *Session, reason int, description string) int {
+	cs, _ := cstr(description)
+	defer C.free(unsafe.Pointer(cs))
+	lang := C.CString("")
+	defer C.free(unsafe.Pointer(lang))
+	return int(C.libssh2_session_disconnect_ex(s.c(), C.int(reason), cs, lang))
+}
+
+// SessionFree wraps libssh2_session_free.
+func SessionFree(s *Session) int { return int(C.libssh2_session_free(s.c())) }
+
+// KnownhostInit wraps libssh2_knownhost_init.
+func KnownhostInit(s *Session) *KnownHosts {
+	return (*KnownHosts)(C.libssh2_knownhost_init(s.c()))
+}
+
+// KnownhostReadfile wraps libssh2_knownhost_readfile: the number of entries read, or a negative code.
+func KnownhostReadfile(kh *KnownHosts, file string, fileType int) int {
+	cs, _ := cstr(file)
+	defer C.free(unsafe.Pointer(cs))
+	return int(C.libssh2_knownhost_readfile((*C.LIBSSH2_KNOWNHOSTS)(kh), cs, C.int(fileType)))
+}
+
+// KnownhostCheckp wraps libssh2_knownhost_checkp (without returning the matching entry).
+func KnownhostCheckp(kh *KnownHosts, host string, port int, key []byte, typemask int) int {
+	cs, _ := cstr(host)
+	defer C.free(unsafe.Pointer(cs))
+	return int(C.libssh2_knownhost_checkp((*C.LIBSSH2_KNOWNHOSTS)(kh), cs, C.int(port),
+		bytesPtr(key), C.size_t(len(key)), C.int(typemask), nil))
+}
+
+// KnownhostFree wraps libssh2_knownhost_free.
+func KnownhostFree(kh *KnownHosts) { C.libssh2_knownhost_free((*C.LIBSSH2_KNOWNHOSTS)(kh)) }
+
+// UserauthList wraps libssh2_userauth_list; ok is false when it returned NULL.
+func UserauthList(s *Session, user string) (methods string, ok bool) {
+	cs, n := cstr(user)
+	defer C.free(unsafe.Pointer(cs))
+	p := C.libssh2_userauth_list(s.c(), cs, n)
+	if p == nil {
+		return "", false
+	}
+	return C.GoString(p), true
+}
+
+// UserauthAuthenticated wraps libssh2_userauth_authenticated.
+func UserauthAuthenticated(s *Session) bool { return C.libssh2_userauth_authenticated(s.c()) != 0 }
+
+// UserauthPassword wraps libssh2_userauth_password_ex (no password-change callback).
+func UserauthPassword(s *Session, user, password string) int {
+	cu, un := cstr(user)
+	defer C.free(unsafe.Pointer(cu))
+	cp, pn := cstr(password)
+	defer C.free(unsafe.Pointer(cp))
+	return int(C.libssh2_userauth_password_ex(s.c(), cu, un, cp, pn, nil))
+}
+
+// UserauthPublickeyFromfile wraps libssh2_userauth_publickey_fromfile_ex; an empty pubkey passes NULL
+// so libssh2 derives the public key from the private one.
+func UserauthPublickeyFromfile(s *Session, user, pubkey, privkey, passphrase string) int {
+	cu, un := cstr(user)
+	defer C.free(unsafe.Pointer(cu))
+	var cpub *C.char
+	if pubkey != "" {
+		cpub = C.CString(pubkey)
+		defer C.free(unsafe.Pointer(cpub))
+	}
+	cpriv := C.CString(privkey)
+	defer C.free(unsafe.Pointer(cpriv))
+	cpass := C.CString(passphrase)
+	defer C.free(unsafe.Pointer(cpass))
+	return int(C.libssh2_userauth_publickey_fromfile_ex(s.c(), cu, un, cpub, cpriv, cpass))
+}
+
+// UserauthPublickeyFrommemory wraps libssh2_userauth_publickey_frommemory.
+func UserauthPublickeyFrommemory(s *Session, user string, pubkey, privkey []byte, passphrase string) int {
+	cu, _ := cstr(user)
+	defer C.free(unsafe.Pointer(cu))
+	cpass := C.CString(passphrase)
+	defer C.free(unsafe.Pointer(cpass))
+	return int(C.libssh2_userauth_publickey_frommemory(s.c(), cu, C.size_t(len(user)),
+		bytesPtr(pubkey), C.size_t(len(pubkey)), bytesPtr(privkey), C.size_t(len(privkey)), cpass))
+}
+
+// KbdPrompt is one prompt of a keyboard-interactive round.
+type KbdPrompt struct {
+	Text string
+	Echo bool
+}
+
+// KbdFunc answers one keyboard-interactive round; it returns one answer per prompt.
+type KbdFunc func(name, instruction string, prompts []KbdPrompt) []string
+
+// UserauthKeyboardInteractive wraps libssh2_userauth_keyboard_interactive_ex, calling fn for each round
+// through a cgo.Handle and the C trampoline in shim.c.
+func UserauthKeyboardInteractive(s *Session, user string, fn KbdFunc) int {
+	cu, un := cstr(user)
+	defer C.free(unsafe.Pointer(cu))
+	h := cgo.NewHandle(fn)
+	defer h.Delete()
+	return int(C.shim_userauth_kbdint(s.c(), cu, un, C.uintptr_t(h)))
+}
+
+// AgentInit wraps libssh2_agent_init.
+func AgentInit(s *Session) *Agent { return (*Agent)(C.libssh2_agent_init(s.c())) }
+
+func (a *Agent) c() *C.LIBSSH2_AGENT { return (*C.LIBSSH2_AGENT)(a) }
+
+// AgentConnect wraps libssh2_agent_connect (it reads SSH_AUTH_SOCK).
+func AgentConnect(a *Agent) int { return int(C.libssh2_agent_connect(a.c())) }
+
+// AgentListIdentities wraps libssh2_agent_list_identities.
+func AgentListIdentities(a *Agent) int { return int(C.libssh2_agent_list_identities(a.c())) }
+
+// AgentUserauth wraps libssh2_agent_userauth with the agent's n-th identity (from 0), found through
+// libssh2_agent_get_identity; it returns 1 when there is no n-th identity.
+func AgentUserauth(a *Agent, user string, n int) int {
+	cu, _ := cstr(user)
+	defer C.free(unsafe.Pointer(cu))
+	return int(C.shim_agent_userauth_nth(a.c(), cu, C.int(n)))
+}
+
+// AgentDisconnect wraps libssh2_agent_disconnect.
+func AgentDisconnect(a *Agent) int { return int(C.libssh2_agent_disconnect(a.c())) }
+
+// AgentFree wraps libssh2_agent_free.
+func AgentFree(a *Agent) { C.libssh2_agent_free(a.c()) }
+
+// SFTPInit wraps libssh2_sftp_init.
+func SFTPInit(s *Session) *SFTP { return (*SFTP)(C.libssh2_sftp_init(s.c())) }
+
+func (f *SFTP) c() *C.LIBSSH2_SFTP { return (*C.LIBSSH2_SFTP)(f) }
+
+// SFTPShutdown wraps libssh2_sftp_shutdown.
+func SFTPShutdown(f *SFTP) int { return int(C.libssh2_sftp_shutdown(f.c())) }
+
+// SFTPLastError wraps libssh2_sftp_last_error: the SFTP status of the last failed request.
+func SFTPLastError(f *SFTP) uint32 { return uint32(C.libssh2_sftp_last_error(f.c())) }
+
+// SFTPOpenEx wraps libssh2_sftp_open_ex.
+func SFTPOpenEx(f *SFTP, path string, flags, mode, openType int) *Handle {
+	cp, n := cstr(path)
+	defer C.free(unsafe.Pointer(cp))
+	return (*Handle)(C.libssh2_sftp_open_ex(f.c(), cp, n, C.ulong(flags), C.long(mode), C.int(openType)))
+}
+
+func (h *Handle) c() *C.LIBSSH2_SFTP_HANDLE { return (*C.LIBSSH2_SFTP_HANDLE)(h) }
+
+// SFTPWrite wraps libssh2_sftp_write: the count of bytes acknowledged, or a negative code.
+func SFTPWrite(h *Handle, p []byte) int {
+	return int(C.libssh2_sftp_write(h.c(), bytesPtr(p), C.size_t(len(p))))
+}
+
+// SFTPCloseHandle wraps libssh2_sftp_close_handle.
+func SFTPCloseHandle(h *Handle) int { return int(C.libssh2_sftp_close_handle(h.c())) }
+
+// SFTPFsync wraps libssh2_sftp_fsync (the fsync@openssh.com extension).
+func SFTPFsync(h *Handle) int { return int(C.libssh2_sftp_fsync(h.c())) }

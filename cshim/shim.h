@@ -1,6 +1,28 @@
+/* C helpers for what cgo cannot reach directly. Each one says why it exists. */
 #ifndef GO_LIBSSH2_SHIM_H
 #define GO_LIBSSH2_SHIM_H
+#include <stdint.h>
 #include <stdlib.h>
 #include <libssh2.h>
 #include <libssh2_sftp.h>
+
+/* Counting allocator: every session is made with it, so tests can prove that all C memory libssh2
+   allocates through the session is freed again. */
+void *shim_alloc(size_t n);
+long long shim_live_allocs(void);
+long long shim_live_bytes(void);
+long long shim_peak_bytes(void);
+void shim_reset_peak_bytes(void);
+
+/* libssh2_session_init_ex with the counting allocator (the allocator functions are C, cgo cannot pass
+   them as function pointers from Go). */
+LIBSSH2_SESSION *shim_session_init(void);
+
+/* libssh2_userauth_keyboard_interactive_ex takes a C callback; this one hands every prompt to Go through
+   the cgo.Handle stored in the session's abstract pointer. */
+int shim_userauth_kbdint(LIBSSH2_SESSION *s, const char *user, unsigned int user_len, uintptr_t handle);
+
+/* Identities of an ssh-agent are walked by passing the previous one back in; keeping that pointer on the
+   C side keeps Go from holding C pointers to agent internals between calls. */
+int shim_agent_userauth_nth(LIBSSH2_AGENT *agent, const char *user, int n);
 #endif

@@ -1,0 +1,45 @@
+package cshim
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"runtime/cgo"
+	"unsafe"
+)
+
+// goKbdCallback is called by the keyboard-interactive trampoline in shim.c. Answers are copied into
+// memory from the session's counting allocator, because libssh2 frees them with that allocator.
+//
+//export goKbdCallback
+func goKbdCallback(h C.uintptr_t, name *C.char, nameLen C.int, instr *C.char, instrLen C.int,
+	n C.int, prompts *C.LIBSSH2_USERAUTH_KBDINT_PROMPT, responses *C.LIBSSH2_USERAUTH_KBDINT_RESPONSE) {
+	if h == 0 || n <= 0 {
+		return
+	}
+	fn := cgo.Handle(h).Value().(KbdFunc)
+	ps := unsafe.Slice(prompts, int(n))
+	goPrompts := make([]KbdPrompt, len(ps))
+	for i, p := range ps {
+		goPrompts[i] = KbdPrompt{Text: C.GoStringN(p.text, C.int(p.length)), Echo: p.echo != 0}
+	}
+	answers := fn(C.GoStringN(name, nameLen), C.GoStringN(instr, instrLen), goPrompts)
+	rs := unsafe.Slice(responses, int(n))
+	for i := range rs {
+		if i >= len(answers) {
+			break
+		}
+		a := answers[i]
+		p := C.shim_alloc(C.size_t(len(a) + 1))
+		if p == nil {
+			return
+		}
+		buf := unsafe.Slice((*byte)(p), len(a)+1)
+		copy(buf, a)
+		buf[len(a)] = 0
+		rs[i].text = (*C.char)(p)
+		rs[i].length = C.uint(len(a))
+	}
+}

@@ -1,0 +1,51 @@
+package libssh2
+
+import (
+	"strings"
+
+	"github.com/seed191f4051/go-libssh2/cshim"
+)
+
+// Config says who a Session authenticates as, how, and how it checks the server's host key. It is
+// copied when a session starts and never changed by this package.
+type Config struct {
+	// User is the user name to authenticate as.
+	User string
+	// Auth lists the authentication methods to try, in order; the first that succeeds wins. Methods
+	// the server does not offer are skipped.
+	Auth []AuthMethod
+	// HostKeyCallback checks the server's host key before any authentication. It is required: use
+	// KnownHosts, FixedHostKey or HostKeyFingerprint, or, to skip the check, InsecureIgnoreHostKey.
+	HostKeyCallback HostKeyCallback
+
+	// Ciphers, MACs, KeyExchanges and HostKeyAlgorithms, when set, are the algorithms libssh2 may
+	// negotiate, in order of preference (libssh2_session_method_pref); the defaults are libssh2's.
+	// Ciphers and MACs apply to both directions.
+	Ciphers           []string
+	MACs              []string
+	KeyExchanges      []string
+	HostKeyAlgorithms []string
+}
+
+type methodPref struct {
+	method int
+	prefs  string
+}
+
+func (c *Config) methodPrefs() []methodPref {
+	var ps []methodPref
+	add := func(list []string, methods ...int) {
+		if len(list) == 0 {
+			return
+		}
+		joined := strings.Join(list, ",")
+		for _, m := range methods {
+			ps = append(ps, methodPref{m, joined})
+		}
+	}
+	add(c.KeyExchanges, cshim.MethodKex)
+	add(c.HostKeyAlgorithms, cshim.MethodHostkey)
+	add(c.Ciphers, cshim.MethodCryptCS, cshim.MethodCryptSC)
+	add(c.MACs, cshim.MethodMACCS, cshim.MethodMACSC)
+	return ps
+}

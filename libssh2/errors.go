@@ -1,0 +1,125 @@
+package libssh2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/seed191f4051/go-libssh2/internal/errmap"
+)
+
+// Error is the error returned by every operation of this package. It is shaped like
+// [fs.PathError]: the operation, the path where there is one, and what went wrong, which is libssh2's
+// code (with the SFTP status for SFTP failures and libssh2's message, copied when the call failed) or
+// an underlying Go error such as a context's.
+//
+// errors.Is works with the standard sentinels: fs.ErrNotExist, fs.ErrPermission, fs.ErrExist,
+// fs.ErrClosed, os.ErrDeadlineExceeded, io.EOF, with [ErrWouldBlock], and with a [Code] or [Status]
+// value itself, as in errors.Is(err, libssh2.ErrorAuthenticationFailed).
+type Error struct {
+	Op     string // the operation: "handshake", "hostkey", "auth", "sftp", "open", "write", "close", ...
+	Path   string // the remote path, where there is one
+	Code   Code   // libssh2's code (a LIBSSH2_ERROR_* value); 0 when the failure is not libssh2's
+	Status Status // the SFTP status; meaningful only when Code is ErrorSFTPProtocol
+	Msg    string // libssh2's message for the failure, copied when it happened
+	// Offset is, for errors on data already accepted by a File's writes, the offset up to which the
+	// remote file is known to hold exactly the bytes written; -1 where it does not apply.
+	Offset int64
+	Err    error // the underlying Go error (context, network, host key), or nil
+}
+
+func (e *Error) hasStatus() bool { return e.Code == errmap.SFTPProtocol && e.Status != 0 }
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("libssh2: ")
+	b.WriteString(e.Op)
+	if e.Path != "" {
+		b.WriteByte(' ')
+		b.WriteString(e.Path)
+	}
+	b.WriteString(": ")
+	parts := 0
+	if e.hasStatus() {
+		fmt.Fprintf(&b, "%s (%d, %s)", e.Status.String(), uint32(e.Status), e.Status.Meaning())
+		parts++
+	}
+	if e.Code != 0 {
+		if parts > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s (%d)", e.Code.String(), int(e.Code))
+		parts++
+	}
+	if e.Msg != "" {
+		if parts > 0 {
+			b.WriteString(": ")
+		}
+		b.WriteString(strconv.Quote(e.Msg))
+		parts++
+	}
+	if e.Err != nil {
+		if parts > 0 {
+			b.WriteString(": ")
+		}
+		b.WriteString(e.Err.Error())
+	}
+	if e.Offset >= 0 {
+		fmt.Fprintf(&b, " (remote file good up to offset %d)", e.Offset)
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying Go error, if any.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether e matches target: a Code or Status equal to e's, or a standard sentinel that
+// e's code or status stands for.
+func (e *Error) Is(target error) bool {
+	switch t := target.(type) {
+	case Code:
+		return e.Code != 0 && e.Code == t
+	case Status:
+		return e.hasStatus() && e.Status == t
+	}
+	if e.Code != 0 && e.Code.Is(target) {
+		return true
+	}
+	if e.hasStatus() && e.Status.Is(target) {
+		return true
+	}
+	if target == os.ErrDeadlineExceeded && errors.Is(e.Err, context.DeadlineExceeded) {
+		return true
+	}
+	return false
+}
+
+// Sentinel errors. Errors returned by this package wrap them in an *Error.
+var (
+	// ErrHostKeyUnknown: the server's host key is not known to the host key check.
+	ErrHostKeyUnknown = errors.New("libssh2: host key unknown")
+	// ErrHostKeyMismatch: the server's host key differs from the one the check knows for the host.
+	ErrHostKeyMismatch = errors.New("libssh2: host key mismatch (possible man-in-the-middle attack)")
+	// ErrNoHostKeyCallback: a Config without a HostKeyCallback.
+	ErrNoHostKeyCallback = errors.New("libssh2: Config.HostKeyCallback is nil: set one, or InsecureIgnoreHostKey() to skip the check")
+	// ErrSessionBroken: an earlier operation on the session was interrupted (by its context or a
+	// deadline) in the middle of a libssh2 exchange that cannot be resumed, so the session refuses
+	// further use. Close it and open a new one.
+	ErrSessionBroken = errors.New("libssh2: session unusable after an interrupted operation")
+	// ErrNotSupported: the libssh2 this package was built against lacks the function.
+	ErrNotSupported = errors.New("libssh2: not supported by this libssh2")
+)
+
+// errClosed is the error for use of a closed object.
+func errClosed(op, path string) error {
+	return &Error{Op: op, Path: path, Offset: -1, Err: fs.ErrClosed}
+}
+
+// errInvalid is the error for a nil receiver or an invalid argument.
+func errInvalid(op, path string, why error) error {
+	return &Error{Op: op, Path: path, Offset: -1, Err: why}
+}

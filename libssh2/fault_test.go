@@ -1,0 +1,259 @@
+package libssh2_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed191f4051/go-libssh2/internal/sshd"
+	"github.com/seed191f4051/go-libssh2/libssh2"
+)
+
+// stallProxy forwards TCP between its clients and a server, and can stop forwarding (a stalled peer)
+// and start again.
+type stallProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	cond   *sync.Cond
+	paused bool
+	wg     sync.WaitGroup
+	conns  []net.Conn
+}
+
+func newStallProxy(t *testing.T, target string) *stallProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &stallProxy{ln: ln, target: target}
+	p.cond = sync.NewCond(&p.mu)
+	p.wg.Add(1)
+	go p.serve()
+	t.Cleanup(p.close)
+	return p
+}
+
+func (p *stallProxy) serve() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, c, s)
+		p.mu.Unlock()
+		p.wg.Add(2)
+		go p.pipe(s, c)
+		go p.pipe(c, s)
+	}
+}
+
+func (p *stallProxy) pipe(dst, src net.Conn) {
+	defer p.wg.Done()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		p.mu.Lock()
+		for p.paused {
+			p.cond.Wait()
+		}
+		p.mu.Unlock()
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			dst.(*net.TCPConn).CloseWrite()
+			return
+		}
+	}
+}
+
+func (p *stallProxy) setPaused(paused bool) {
+	p.mu.Lock()
+	p.paused = paused
+	p.cond.Broadcast()
+	p.mu.Unlock()
+}
+
+func (p *stallProxy) close() {
+	p.ln.Close()
+	p.setPaused(false)
+	p.mu.Lock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+// TestStalledPeer: a peer that stops reading makes Write fail by its deadline, with the accepted bytes
+// kept; when the link comes back, the upload completes without a byte lost or written twice.
+func TestStalledPeer(t *testing.T) {
+	proxy := newStallProxy(t, srv.Addr)
+	cfg := config(t, srv)
+	// The known_hosts entry is for the server's address; the proxy's differs, so pin the key.
+	cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sess, err := libssh2.Dial(ctx, "tcp", proxy.ln.Addr().String(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	sf, err := sess.SFTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := srv.Path("stalled.bin")
+	f, err := sf.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 64<<20)
+	rand.NewChaCha8([32]byte{3}).Read(data)
+	if _, err := f.Write(data[:4<<20]); err != nil {
+		t.Fatal(err)
+	}
+	proxy.setPaused(true)
+	f.SetDeadline(time.Now().Add(time.Second))
+	start := time.Now()
+	n, err := f.Write(data[4<<20:])
+	elapsed := time.Since(start)
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Write to a stalled peer = %d, %v; want os.ErrDeadlineExceeded", n, err)
+	}
+	if elapsed > 5*time.Second {
+		t.Errorf("Write returned after %v with a 1 s deadline", elapsed)
+	}
+	if n >= len(data)-4<<20 {
+		t.Fatalf("Write accepted all %d bytes although the peer stalled", n)
+	}
+	accepted := 4<<20 + n
+	proxy.setPaused(false)
+	f.SetDeadline(time.Time{})
+	if _, err := f.Write(data[accepted:]); err != nil {
+		t.Fatalf("Write after the link came back: %v", err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	checkRemote(t, name, data)
+	os.Remove(name)
+}
+
+// TestServerKilled: the server's session process dies mid-upload. The error is typed, its offset is
+// one up to which the server file holds exactly the data, and nothing leaks.
+func TestServerKilled(t *testing.T) {
+	ks := sshd.StartT(t, sshd.Options{})
+	_, sf := openSFTP(t, ks)
+	name := ks.Path("killed.bin")
+	f, err := sf.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 256<<20)
+	rand.NewChaCha8([32]byte{4}).Read(data)
+	r := &killingReader{r: bytes.NewReader(data), at: 8 << 20, kill: func() { ks.KillSessions() }}
+	f.SetDeadline(time.Now().Add(20 * time.Second))
+	_, err = io.Copy(f, r)
+	if err == nil {
+		err = f.Close()
+	} else if cerr := f.Close(); cerr == nil {
+		t.Errorf("Close after a failed upload returned nil")
+	}
+	var e *libssh2.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("upload to a killed server = %v, want an *libssh2.Error", err)
+	}
+	if e.Code == 0 {
+		t.Errorf("error %v has no libssh2 code", err)
+	}
+	t.Logf("error after the kill: %v", err)
+	got, rerr := os.ReadFile(name)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if e.Offset >= 0 {
+		if int64(len(got)) < e.Offset || !bytes.Equal(got[:e.Offset], data[:e.Offset]) {
+			t.Errorf("server file (%d bytes) does not hold the %d bytes reported good", len(got), e.Offset)
+		}
+	}
+	if len(got) > len(data) || !bytes.Equal(got, data[:len(got)]) {
+		t.Errorf("server file (%d bytes) is not a prefix of the data", len(got))
+	}
+}
+
+// killingReader calls kill once at byte at.
+type killingReader struct {
+	r    io.Reader
+	at   int64
+	n    int64
+	kill func()
+	done bool
+}
+
+func (k *killingReader) Read(p []byte) (int, error) {
+	if !k.done && k.n >= k.at {
+		k.done = true
+		k.kill()
+	}
+	n, err := k.r.Read(p)
+	k.n += int64(n)
+	return n, err
+}
+
+// TestFileSizeLimit: the server cannot write past a size limit. The failure is reported with the
+// SFTP status and the offset up to which the file is good.
+func TestFileSizeLimit(t *testing.T) {
+	const limit = 5 << 20
+	ls := sshd.StartT(t, sshd.Options{FileSizeLimit: limit})
+	_, sf := openSFTP(t, ls)
+	name := ls.Path("limited.bin")
+	f, err := sf.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 16<<20)
+	rand.NewChaCha8([32]byte{5}).Read(data)
+	_, err = io.Copy(f, bytes.NewReader(data))
+	if err == nil {
+		err = f.Close()
+	} else {
+		f.Close()
+	}
+	var e *libssh2.Error
+	if !errors.As(err, &e) || e.Code != libssh2.ErrorSFTPProtocol || e.Status == 0 {
+		t.Fatalf("upload past the size limit = %v, want an SFTP status error", err)
+	}
+	if e.Offset < 0 || e.Offset > limit {
+		t.Errorf("reported good offset %d, want 0..%d", e.Offset, limit)
+	}
+	t.Logf("error: %v", err)
+	got, rerr := os.ReadFile(name)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if int64(len(got)) < e.Offset || !bytes.Equal(got[:e.Offset], data[:e.Offset]) {
+		t.Errorf("server file (%d bytes) does not hold the %d bytes reported good", len(got), e.Offset)
+	}
+	// Every later write refuses with the same error.
+	if _, err2 := f.Write([]byte("x")); err2 == nil {
+		t.Errorf("Write after a failed upload succeeded")
+	}
+}

@@ -1,0 +1,161 @@
+package libssh2
+
+import (
+	"context"
+	"io/fs"
+	"time"
+
+	"github.com/seed191f4051/go-libssh2/cshim"
+)
+
+// File is an open file on an SFTP server. Its methods follow os.File's.
+//
+// A File is safe for concurrent use in the sense that its calls are serialized with all others on its
+// Session; as with os.File, concurrent writes to one File land in an unspecified order.
+type File struct {
+	sf       *SFTP
+	h        *cshim.Handle // nil once closed
+	name     string
+	flag     int
+	deadline time.Time // SetDeadline; zero: the session's deadline applies
+	wb       *writeBehind
+	pumpFn   func() int
+}
+
+// Name returns the name of the file as given to OpenFile.
+func (f *File) Name() string {
+	if f == nil {
+		return ""
+	}
+	return f.name
+}
+
+// lock takes the session lock for an operation on f.
+func (f *File) lock(op string) error {
+	if f == nil {
+		return errInvalid(op, "", fs.ErrInvalid)
+	}
+	if err := f.sf.s.lock(op, f.name); err != nil {
+		return err
+	}
+	if f.h == nil {
+		f.sf.s.mu.Unlock()
+		return errClosed(op, f.name)
+	}
+	return nil
+}
+
+// opDeadline is the deadline of f's operations: its own, else its session's.
+func (f *File) opDeadline() time.Time {
+	if !f.deadline.IsZero() {
+		return f.deadline
+	}
+	return f.sf.s.opDeadline
+}
+
+// SetDeadline sets the deadline for f's operations, like os.File.SetDeadline: an operation that runs
+// past it fails with an error wrapping os.ErrDeadlineExceeded. A zero time means none (then the
+// session's deadline applies).
+func (f *File) SetDeadline(t time.Time) error {
+	if err := f.lock("setdeadline"); err != nil {
+		return err
+	}
+	f.deadline = t
+	f.sf.s.mu.Unlock()
+	return nil
+}
+
+// RawWrite is libssh2_sftp_write with its exact semantics, for code ported from C. Most programs
+// want Write or ReadFrom instead.
+//
+// libssh2 writes ahead: it cuts all of p that it has not seen yet into SFTP write packets of at most
+// 30000 bytes, copies and queues them, sends what the socket takes, and returns the number of bytes
+// the server has acknowledged since the last call, which may be less than len(p), and may be 0. The
+// next call must pass the same bytes again, starting right after the acknowledged ones: libssh2 skips
+// the bytes it already queued without reading them, so different bytes there are silently ignored and
+// the file is corrupted. Everything passed is queued at once, so pass a bounded window, not a whole
+// file. Before closing, repeat the call until every byte is acknowledged: closing discards what is
+// still in flight and loses the server's answers to it.
+//
+// On a server error (err with Code ErrorSFTPProtocol and the SFTP status), libssh2 drops everything
+// in flight and the file is known good up to the bytes acknowledged before; resume from there.
+//
+// RawWrite waits on the socket while libssh2 would block, bounded by the deadline. On a session set
+// with SetNonblocking(true) it returns ErrWouldBlock (as an *Error with Code ErrorEAGAIN) instead:
+// wait with Session.WaitSocket and call again with the same bytes. Until then nothing else may be
+// sent on the session.
+func (f *File) RawWrite(p []byte) (int, error) {
+	if err := f.lock("write"); err != nil {
+		return 0, err
+	}
+	s := f.sf.s
+	defer s.mu.Unlock()
+	var rc int
+	if s.nonblock {
+		rc = cshim.SFTPWrite(f.h, p)
+	} else {
+		w := s.newWaiter(context.Background(), f.opDeadline())
+		var err error
+		rc, err = s.call(&w, func() int { return cshim.SFTPWrite(f.h, p) })
+		w.done()
+		if err != nil {
+			// libssh2 is inside the call: the caller must repeat it with the same bytes, as after
+			// LIBSSH2_ERROR_EAGAIN.
+			return 0, &Error{Op: "write", Path: f.name, Code: Code(cshim.ErrorEAGAIN), Offset: -1, Err: err}
+		}
+	}
+	if rc < 0 {
+		return 0, f.sf.sftpError("write", f.name, rc, nil)
+	}
+	return rc, nil
+}
+
+// Close closes the file (libssh2_sftp_close_handle) and reports the server's answer. Closing a closed
+// File returns an error wrapping fs.ErrClosed.
+func (f *File) Close() error {
+	if err := f.lock("close"); err != nil {
+		return err
+	}
+	s := f.sf.s
+	defer s.mu.Unlock()
+	ctx := context.Background()
+	if d := f.opDeadline(); !d.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d)
+		defer cancel()
+	}
+	return f.closeLocked(ctx)
+}
+
+// closeLocked closes the handle; the caller holds the session lock.
+func (f *File) closeLocked(ctx context.Context) error {
+	if f.h == nil {
+		return nil
+	}
+	s := f.sf.s
+	var first error
+	if f.wb != nil && s.broken == nil {
+		// Drain first: closing the handle discards what is in flight and the server's answers to it
+		// (DESIGN fact 2).
+		w := s.newWaiter(ctx, time.Time{})
+		first = f.drain(&w)
+		w.done()
+	}
+	if s.resume == f {
+		// The drain was cut short with libssh2 inside a write: nothing else may be sent politely.
+		s.kill()
+	}
+	rc, err := s.closeCall(ctx, func() int { return cshim.SFTPCloseHandle(f.h) })
+	f.h = nil
+	f.wb = nil
+	delete(f.sf.files, f)
+	switch {
+	case first != nil:
+		return first
+	case err != nil:
+		return s.waitError("close", f.name, err)
+	case rc < 0:
+		return f.sf.sftpError("close", f.name, rc, nil)
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package libssh2_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/seed191f4051/go-libssh2/internal/sshd"
+	"github.com/seed191f4051/go-libssh2/libssh2"
+)
+
+// srv is the sshd shared by the tests that need nothing special from it.
+var srv *sshd.Server
+
+func TestMain(m *testing.M) {
+	var err error
+	srv, err = sshd.Start(sshd.Options{})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: cannot start the test sshd: %v\n", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "--- shared sshd log:\n%s\n", srv.Log())
+	}
+	srv.Close()
+	// Every session is closed by now: libssh2 must hold no C memory (DESIGN I7).
+	runtime.GC()
+	if n := libssh2.LiveCAllocations(); n != 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: %d C allocations of libssh2 are still live after every session was closed\n", n)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// config returns a Config for srv's ordinary key, checked against srv's known_hosts file.
+func config(t testing.TB, s *sshd.Server) *libssh2.Config {
+	t.Helper()
+	cb, err := libssh2.KnownHosts(s.KnownHostsPath)
+	if err != nil {
+		t.Fatalf("KnownHosts: %v", err)
+	}
+	return &libssh2.Config{
+		User:            s.User,
+		Auth:            []libssh2.AuthMethod{libssh2.PublicKeyFile(s.KeyPath, "")},
+		HostKeyCallback: cb,
+	}
+}
+
+// dial opens a session to s with cfg, closed when the test ends.
+func dial(t testing.TB, s *sshd.Server, cfg *libssh2.Config) *libssh2.Session {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sess, err := libssh2.Dial(ctx, "tcp", s.Addr, cfg)
+	if err != nil {
+		t.Fatalf("Dial %s: %v\nsshd log:\n%s", s.Addr, err, s.Log())
+	}
+	t.Cleanup(func() { sess.Close() })
+	return sess
+}
+
+// openSFTP dials s with its ordinary key and starts SFTP.
+func openSFTP(t testing.TB, s *sshd.Server) (*libssh2.Session, *libssh2.SFTP) {
+	t.Helper()
+	sess := dial(t, s, config(t, s))
+	sf, err := sess.SFTP()
+	if err != nil {
+		t.Fatalf("SFTP: %v", err)
+	}
+	return sess, sf
+}

@@ -1,0 +1,307 @@
+package libssh2
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/seed191f4051/go-libssh2/cshim"
+	"github.com/seed191f4051/go-libssh2/internal/errmap"
+)
+
+// packetSize is libssh2's MAX_SFTP_OUTGOING_SIZE: libssh2_sftp_write cuts what it is given into
+// write packets of at most this many bytes.
+const packetSize = 30000
+
+// DefaultWriteWindow is the number of bytes a File keeps in flight while uploading, unless
+// SFTPOptions say otherwise: 32 packets of 30000 bytes. Benchmarks on loopback and at 50 ms round
+// trip (bench/README.md) put libssh2's best between 0.5 and 1 MiB.
+const DefaultWriteWindow = 32 * packetSize
+
+// writeBehind is a File's upload window (DESIGN I3): buf[head:tail] holds the bytes accepted by Write
+// and not yet acknowledged by the server, the first of them at file offset off. libssh2 has queued a
+// prefix of them; every call passes buf[head:tail] again, so libssh2 always sees the same bytes from
+// the first unacknowledged one on. The buffer is twice the window, so the bytes move to its front
+// (compact) at most once per window's worth of data.
+type writeBehind struct {
+	buf    []byte
+	head   int
+	tail   int
+	window int   // the most bytes in flight
+	queued int   // bytes from head that libssh2 has been given
+	off    int64 // file offset of buf[head]
+	err    error // a failure on accepted bytes: every later write fails with it
+}
+
+func (wb *writeBehind) pending() int { return wb.tail - wb.head }
+
+// room makes space for up to max more bytes at the tail and returns it.
+func (wb *writeBehind) room(max int) []byte {
+	free := wb.window - wb.pending()
+	if free > max {
+		free = max
+	}
+	if free <= 0 {
+		return nil
+	}
+	if wb.tail+free > len(wb.buf) {
+		n := copy(wb.buf, wb.buf[wb.head:wb.tail])
+		wb.head, wb.tail = 0, n
+	}
+	return wb.buf[wb.tail : wb.tail+free]
+}
+
+// writer returns f's upload window, made on first use. The caller holds the session lock.
+func (f *File) writer() *writeBehind {
+	if f.wb == nil {
+		w := f.sf.window
+		f.wb = &writeBehind{buf: make([]byte, 2*w), window: w}
+		f.pumpFn = f.pumpOnce // bound once: the hot path allocates nothing
+	}
+	return f.wb
+}
+
+// pumpOnce is one libssh2_sftp_write of the whole pending window.
+func (f *File) pumpOnce() int {
+	wb := f.wb
+	return cshim.SFTPWrite(f.h, wb.buf[wb.head:wb.tail])
+}
+
+// pump hands the window to libssh2 and takes in its acknowledgements. With wait false it makes one
+// call and returns; with wait true it waits on the socket until at least need bytes are acknowledged
+// or everything is. The caller holds the session lock. On a server error the window is dropped and
+// the error, with the offset up to which the file is good, becomes sticky.
+func (f *File) pump(w *waiter, wait bool, need int) error {
+	wb := f.wb
+	s := f.sf.s
+	got := 0
+	for {
+		var rc int
+		var err error
+		if wait {
+			rc, err = s.call(w, f.pumpFn)
+		} else {
+			rc = f.pumpFn()
+		}
+		if err != nil {
+			// libssh2 is inside the write (a packet may be half sent): it must be resumed with the
+			// same bytes before anything else is sent on the session.
+			wb.queued = wb.pending()
+			s.resume = f
+			return &Error{Op: "write", Path: f.name, Offset: -1, Err: err}
+		}
+		switch {
+		case rc > 0:
+			wb.head += rc
+			wb.off += int64(rc)
+			got += rc
+			s.resume = nil
+		case rc == cshim.ErrorEAGAIN:
+			s.resume = f
+		case rc < 0:
+			s.resume = nil
+			e := f.sf.sftpError("write", f.name, rc, nil)
+			e.Offset = wb.off
+			wb.err = e
+			wb.head, wb.tail, wb.queued = 0, 0, 0
+			return e
+		default:
+			s.resume = nil
+		}
+		wb.queued = wb.pending()
+		if !wait || got >= need || wb.pending() == 0 {
+			return nil
+		}
+	}
+}
+
+// resumeWrite completes an interrupted libssh2_sftp_write before another call sends on the session.
+func (f *File) resumeWrite(w *waiter) error {
+	if f.h == nil || f.wb == nil {
+		return nil
+	}
+	err := f.pump(w, true, 1)
+	if f.wb.err != nil {
+		return nil // the write failed and is over; f reports it
+	}
+	return err
+}
+
+// Write writes p to the file. It returns once p is in the File's upload window, copied, so p may be
+// reused at once; the window goes to the server in the background of later calls. Write returns
+// n < len(p) only with an error. A failure of bytes written earlier is returned by the next Write,
+// ReadFrom, Sync or Close as an *Error whose Offset says up to where the file is good; the File then
+// refuses further writes with that error. Bytes are durable only once Sync or Close returns nil.
+//
+// A deadline or cancelled context returns the bytes accepted so far with the error; they stay in
+// the window and later calls carry on sending them. It implements io.Writer.
+func (f *File) Write(p []byte) (int, error) {
+	return f.WriteContext(context.Background(), p)
+}
+
+// WriteString is Write of a string, without copying it first. It implements io.StringWriter.
+func (f *File) WriteString(s string) (int, error) {
+	return f.write(context.Background(), nil, s)
+}
+
+// WriteContext is Write bounded by ctx as well.
+func (f *File) WriteContext(ctx context.Context, p []byte) (int, error) {
+	return f.write(ctx, p, "")
+}
+
+// write writes p, or s when p is nil.
+func (f *File) write(ctx context.Context, p []byte, str string) (int, error) {
+	if err := f.lock("write"); err != nil {
+		return 0, err
+	}
+	s := f.sf.s
+	defer s.mu.Unlock()
+	wb := f.writer()
+	if wb.err != nil {
+		return 0, wb.err
+	}
+	size := len(p)
+	if p == nil {
+		size = len(str)
+	}
+	w := s.newWaiter(ctx, f.opDeadline())
+	defer w.done()
+	if err := f.settleOthers(&w); err != nil {
+		return 0, err
+	}
+	n := 0
+	for n < size {
+		if wb.pending() >= wb.window {
+			if err := f.pump(&w, true, packetSize); err != nil {
+				return n, err
+			}
+		}
+		room := wb.room(size - n)
+		var k int
+		if p != nil {
+			k = copy(room, p[n:])
+		} else {
+			k = copy(room, str[n:])
+		}
+		wb.tail += k
+		n += k
+		if wb.pending()-wb.queued >= packetSize {
+			if err := f.pump(&w, false, 0); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// settleOthers completes another File's interrupted write before f sends anything (DESIGN fact 3).
+func (f *File) settleOthers(w *waiter) error {
+	s := f.sf.s
+	if s.resume == nil || s.resume == f {
+		return nil
+	}
+	return s.settle(w, "write", f.name)
+}
+
+// ReadFrom copies from r into the file until r returns io.EOF, reading straight into the upload
+// window, so that io.Copy(f, r) copies each byte once on the Go side. It returns the number of bytes
+// read from r and accepted; like Write, bytes are durable only once Sync or Close returns nil. It
+// implements io.ReaderFrom.
+func (f *File) ReadFrom(r io.Reader) (int64, error) {
+	return f.ReadFromContext(context.Background(), r)
+}
+
+// ReadFromContext is ReadFrom bounded by ctx as well.
+func (f *File) ReadFromContext(ctx context.Context, r io.Reader) (int64, error) {
+	if err := f.lock("write"); err != nil {
+		return 0, err
+	}
+	s := f.sf.s
+	defer s.mu.Unlock()
+	wb := f.writer()
+	if wb.err != nil {
+		return 0, wb.err
+	}
+	w := s.newWaiter(ctx, f.opDeadline())
+	defer w.done()
+	if err := f.settleOthers(&w); err != nil {
+		return 0, err
+	}
+	var total int64
+	for {
+		if wb.window-wb.pending() < packetSize {
+			if err := f.pump(&w, true, packetSize); err != nil {
+				return total, err
+			}
+		}
+		room := wb.room(wb.window)
+		k, rerr := r.Read(room)
+		if k < 0 || k > len(room) {
+			return total, &Error{Op: "write", Path: f.name, Offset: -1, Err: errors.New("reader returned an invalid count")}
+		}
+		wb.tail += k
+		total += int64(k)
+		if wb.pending()-wb.queued >= packetSize {
+			if err := f.pump(&w, false, 0); err != nil {
+				return total, err
+			}
+		}
+		if rerr == io.EOF {
+			return total, nil
+		}
+		if rerr != nil {
+			return total, rerr
+		}
+	}
+}
+
+// drain waits until every accepted byte is acknowledged. The caller holds the session lock.
+func (f *File) drain(w *waiter) error {
+	wb := f.wb
+	if wb == nil {
+		return nil
+	}
+	if wb.err != nil {
+		return wb.err
+	}
+	if err := f.settleOthers(w); err != nil {
+		return err
+	}
+	for wb.pending() > 0 {
+		if err := f.pump(w, true, wb.pending()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sync waits until the server has acknowledged every byte written, then asks it to flush the file to
+// stable storage (libssh2_sftp_fsync, the fsync@openssh.com extension) when it offers that.
+func (f *File) Sync() error { return f.SyncContext(context.Background()) }
+
+// SyncContext is Sync bounded by ctx as well.
+func (f *File) SyncContext(ctx context.Context) error {
+	if err := f.lock("sync"); err != nil {
+		return err
+	}
+	s := f.sf.s
+	defer s.mu.Unlock()
+	w := s.newWaiter(ctx, f.opDeadline())
+	defer w.done()
+	if err := f.drain(&w); err != nil {
+		return err
+	}
+	rc, err := s.call(&w, func() int { return cshim.SFTPFsync(f.h) })
+	if err != nil {
+		s.broken = ErrSessionBroken
+		return s.waitError("sync", f.name, err)
+	}
+	if rc < 0 {
+		e := f.sf.sftpError("sync", f.name, rc, nil)
+		if e.Status == errmap.FXOpUnsupported {
+			return nil // the server has no fsync@openssh.com: the data was acknowledged
+		}
+		return e
+	}
+	return nil
+}

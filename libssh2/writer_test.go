@@ -1,0 +1,210 @@
+package libssh2_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/seed191f4051/go-libssh2/libssh2"
+)
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// checkRemote fails unless the server's file holds exactly want.
+func checkRemote(t *testing.T, name string, want []byte) {
+	t.Helper()
+	got, err := srv.SHA256(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != sha(want) {
+		st, _ := os.Stat(name)
+		size := int64(-1)
+		if st != nil {
+			size = st.Size()
+		}
+		t.Fatalf("%s: server SHA-256 %s (size %d), want %s (size %d)", name, got, size, sha(want), len(want))
+	}
+}
+
+// chunkReader returns at most n bytes per Read, to exercise ReadFrom's partial reads.
+type chunkReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(p) > c.n {
+		p = p[:c.n]
+	}
+	return c.r.Read(p)
+}
+
+// TestWriteIntegrity is a property test: random sequences of Write, WriteString, ReadFrom and Sync,
+// with callers that scribble over their slice as soon as Write returns, must leave the server file
+// equal to exactly the bytes reported accepted.
+func TestWriteIntegrity(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	seeds := 6
+	if testing.Short() {
+		seeds = 2
+	}
+	for seed := 0; seed < seeds; seed++ {
+		rng := rand.New(rand.NewPCG(uint64(seed), 42))
+		window := []int{30000, 4 * 30000, libssh2.DefaultWriteWindow, 3 << 20}[seed%4]
+		if err := sf.SetWriteWindow(window); err != nil {
+			t.Fatal(err)
+		}
+		name := srv.Path("integrity-" + itoa(seed))
+		f, err := sf.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		scratch := make([]byte, 3<<20)
+		for op := 0; op < 40; op++ {
+			size := rng.IntN(3<<20 + 1)
+			if rng.IntN(3) == 0 {
+				size = rng.IntN(100)
+			}
+			chunk := scratch[:size]
+			for i := range chunk {
+				chunk[i] = byte(rng.Uint32())
+			}
+			switch rng.IntN(5) {
+			case 0, 1:
+				n, err := f.Write(chunk)
+				if err != nil || n != size {
+					t.Fatalf("Write(%d) = %d, %v", size, n, err)
+				}
+				want.Write(chunk)
+				for i := range chunk { // the caller reuses its slice at once
+					chunk[i] = 0xEE
+				}
+			case 2:
+				n, err := f.WriteString(string(chunk))
+				if err != nil || n != size {
+					t.Fatalf("WriteString(%d) = %d, %v", size, n, err)
+				}
+				want.Write(chunk)
+			case 3:
+				src := append([]byte(nil), chunk...)
+				n, err := f.ReadFrom(&chunkReader{bytes.NewReader(src), 1 + rng.IntN(70000)})
+				if err != nil || n != int64(size) {
+					t.Fatalf("ReadFrom(%d) = %d, %v", size, n, err)
+				}
+				want.Write(src)
+			case 4:
+				if err := f.Sync(); err != nil {
+					t.Fatalf("Sync: %v", err)
+				}
+				checkRemote(t, name, want.Bytes())
+			}
+		}
+		if err := f.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		checkRemote(t, name, want.Bytes())
+		os.Remove(name)
+	}
+}
+
+func TestIOCopy(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	data := make([]byte, 20<<20+12345)
+	rand.NewChaCha8([32]byte{7}).Read(data)
+	name := srv.Path("copy.bin")
+	f, err := sf.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(f, bytes.NewReader(data))
+	if err != nil || n != int64(len(data)) {
+		t.Fatalf("io.Copy = %d, %v", n, err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkRemote(t, name, data)
+	os.Remove(name)
+}
+
+func TestWriteAllocs(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	f, err := sf.Create(srv.Path("allocs.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p := make([]byte, 32<<10)
+	for i := 0; i < 100; i++ { // reach steady state: the window is full
+		if _, err := f.Write(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allocs := testing.AllocsPerRun(200, func() {
+		if _, err := f.Write(p); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Write allocates %.1f times per call in steady state, want 0", allocs)
+	}
+}
+
+func TestWriteAfterClose(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	f, err := sf.Create(srv.Path("afterclose.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("x")); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Write after Close = %v, want fs.ErrClosed", err)
+	}
+	if _, err := f.ReadFrom(bytes.NewReader([]byte("x"))); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("ReadFrom after Close = %v, want fs.ErrClosed", err)
+	}
+	if err := f.Sync(); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Sync after Close = %v, want fs.ErrClosed", err)
+	}
+	checkRemote(t, srv.Path("afterclose.bin"), []byte("hello"))
+}
+
+func TestWriteCancelledContext(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	f, err := sf.Create(srv.Path("cancel.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	data := bytes.Repeat([]byte("0123456789"), 1<<20)
+	n, err := f.WriteContext(ctx, data)
+	if !errors.Is(err, context.Canceled) || n >= len(data) {
+		t.Fatalf("WriteContext with a cancelled context = %d, %v; want a short count and context.Canceled", n, err)
+	}
+	// The accepted bytes stay in the window: the rest can follow, and Close lands them all.
+	m, err := f.Write(data[n:])
+	if err != nil || m != len(data)-n {
+		t.Fatalf("Write of the rest = %d, %v", m, err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkRemote(t, srv.Path("cancel.bin"), data)
+}

@@ -32,6 +32,8 @@ const (
 	VersionNum = int(C.LIBSSH2_VERSION_NUM) // LIBSSH2_VERSION_NUM of the header built against
 
 	ErrorEAGAIN             = int(C.LIBSSH2_ERROR_EAGAIN)
+	ErrorAlloc              = int(C.LIBSSH2_ERROR_ALLOC)
+	ErrorProto              = int(C.LIBSSH2_ERROR_PROTO)
 	ErrorSFTPProtocol       = int(C.LIBSSH2_ERROR_SFTP_PROTOCOL)
 	SessionBlockInbound     = int(C.LIBSSH2_SESSION_BLOCK_INBOUND)
 	SessionBlockOutbound    = int(C.LIBSSH2_SESSION_BLOCK_OUTBOUND)

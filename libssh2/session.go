@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -58,7 +59,9 @@ type Session struct {
 	addr       string
 	// resume, when set, must run before any other call sends on the session: a File's write was
 	// interrupted with a packet half sent (DESIGN fact 3).
-	resume func(w *waiter) error
+	resume *File
+	dead   bool   // the socket is shut down (kill): calls fail instead of waiting
+	caller caller // the state of call, kept here so the hot path allocates nothing
 }
 
 // Dial connects to addr ("host:port") over network ("tcp") and starts an SSH session on the
@@ -152,7 +155,7 @@ func (s *Session) start(ctx context.Context) error {
 	if err := s.checkHostKey(); err != nil {
 		return err
 	}
-	return s.authenticate(w)
+	return s.authenticate(&w)
 }
 
 // waiter bounds one operation's waits by its context and deadline.
@@ -193,6 +196,9 @@ func (w *waiter) done() {
 
 // err turns a failed wait into the error to report: the context's error when it is done.
 func (w *waiter) err(err error) error {
+	if d, ok := w.ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(d) {
+		return context.DeadlineExceeded // the context's deadline, which may fire just after the socket's
+	}
 	if cerr := w.ctx.Err(); cerr != nil {
 		if errors.Is(cerr, context.DeadlineExceeded) {
 			return context.DeadlineExceeded
@@ -406,7 +412,8 @@ func (s *Session) Close() error {
 	}
 	if s.broken == nil {
 		w := s.newWaiter(ctx, time.Time{})
-		if err := s.settle(&w, "close", ""); err == nil {
+		err := s.settle(&w, "close", "")
+		if err == nil {
 			_, err = s.call(&w, func() int {
 				return cshim.SessionDisconnect(s.s, cshim.DisconnectByApplication, "closed by application")
 			})

@@ -306,3 +306,33 @@ func waitGoroutines(t *testing.T, want int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestKeyboardInteractive answers sshd's PAM password prompt through the Go callback (the C
+// trampoline and cgo.Handle path).
+func TestKeyboardInteractive(t *testing.T) {
+	ps := sshd.StartT(t, sshd.Options{Password: true, ExtraConfig: []string{"UsePAM yes", "KbdInteractiveAuthentication yes", "PasswordAuthentication no"}})
+	var prompts []string
+	cfg := config(t, ps)
+	cfg.User = ps.PasswordUser
+	cfg.Auth = []libssh2.AuthMethod{libssh2.KeyboardInteractive(func(name, instr string, qs []string, echos []bool) ([]string, error) {
+		prompts = append(prompts, qs...)
+		answers := make([]string, len(qs))
+		for i := range answers {
+			answers[i] = ps.Password
+		}
+		return answers, nil
+	})}
+	sess := dial(t, ps, cfg)
+	if len(prompts) == 0 {
+		t.Errorf("the callback was never asked anything")
+	}
+	sess.Close()
+
+	cfg.Auth = []libssh2.AuthMethod{libssh2.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) {
+		return nil, errors.New("user gave up")
+	})}
+	_, err := libssh2.Dial(context.Background(), "tcp", ps.Addr, cfg)
+	if err == nil || !strings.Contains(err.Error(), "user gave up") {
+		t.Errorf("Dial with a failing callback = %v, want the callback's error", err)
+	}
+}

@@ -9,6 +9,7 @@ help:
 	@echo "make build        build everything"
 	@echo "make lint         gofmt, go vet, and the cgo boundary check"
 	@echo "make docker-test  build the Docker image and run the tests in it"
+	@echo "make bench        upload benchmarks against a local sshd"
 	@echo "make deps         install libssh2-1-dev, openssh-server, pkg-config when missing"
 
 deps:
@@ -32,3 +33,7 @@ lint: deps
 docker-test:
 	docker build -t go-libssh2 .
 	docker run --rm go-libssh2
+
+.PHONY: bench
+bench: deps
+	$(GO) test -run '^$$' -bench Upload -benchtime 5x ./libssh2

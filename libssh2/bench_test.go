@@ -1,0 +1,57 @@
+package libssh2_test
+
+import (
+	"io"
+	"math/rand/v2"
+	"os"
+	"testing"
+)
+
+// benchSource streams size pseudo-random bytes, as a file being uploaded would.
+type benchSource struct {
+	rng  *rand.ChaCha8
+	left int64
+}
+
+func (s *benchSource) Read(p []byte) (int, error) {
+	if s.left == 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > s.left {
+		p = p[:s.left]
+	}
+	s.rng.Read(p)
+	s.left -= int64(len(p))
+	return len(p), nil
+}
+
+const benchSize = 64 << 20
+
+func benchUpload(b *testing.B, copyFn func(w io.Writer, r io.Reader) (int64, error)) {
+	_, sf := openSFTP(b, srv)
+	name := srv.Path("bench.bin")
+	b.SetBytes(benchSize)
+	for b.Loop() {
+		f, err := sf.Create(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := copyFn(f, &benchSource{rng: rand.NewChaCha8([32]byte{9}), left: benchSize}); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	os.Remove(name)
+}
+
+// BenchmarkUploadCopy uploads through io.Copy, which takes File.ReadFrom.
+func BenchmarkUploadCopy(b *testing.B) { benchUpload(b, io.Copy) }
+
+// BenchmarkUploadWrite32K uploads with 32 KiB Writes.
+func BenchmarkUploadWrite32K(b *testing.B) {
+	benchUpload(b, func(w io.Writer, r io.Reader) (int64, error) {
+		return io.CopyBuffer(struct{ io.Writer }{w}, r, make([]byte, 32<<10))
+	})
+}

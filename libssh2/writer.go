@@ -151,23 +151,14 @@ func (f *File) WriteContext(ctx context.Context, p []byte) (int, error) {
 
 // write writes p, or s when p is nil.
 func (f *File) write(ctx context.Context, p []byte, str string) (int, error) {
-	if err := f.lock("write"); err != nil {
+	wb, w, err := f.startWrite(ctx)
+	if err != nil {
 		return 0, err
 	}
-	s := f.sf.s
-	defer s.mu.Unlock()
-	wb := f.writer()
-	if wb.err != nil {
-		return 0, wb.err
-	}
+	defer f.endWrite(&w)
 	size := len(p)
 	if p == nil {
 		size = len(str)
-	}
-	w := s.newWaiter(ctx, f.opDeadline())
-	defer w.done()
-	if err := f.settleOthers(&w); err != nil {
-		return 0, err
 	}
 	n := 0
 	for n < size {
@@ -194,6 +185,33 @@ func (f *File) write(ctx context.Context, p []byte, str string) (int, error) {
 	return n, nil
 }
 
+// startWrite locks f for a write, and readies its window and the operation's waiter; when it
+// succeeds the caller must call endWrite.
+func (f *File) startWrite(ctx context.Context) (*writeBehind, waiter, error) {
+	if err := f.lock("write"); err != nil {
+		return nil, waiter{}, err
+	}
+	s := f.sf.s
+	wb := f.writer()
+	if wb.err != nil {
+		s.mu.Unlock()
+		return nil, waiter{}, wb.err
+	}
+	w := s.newWaiter(ctx, f.opDeadline())
+	if err := f.settleOthers(&w); err != nil {
+		w.done()
+		s.mu.Unlock()
+		return nil, waiter{}, err
+	}
+	return wb, w, nil
+}
+
+// endWrite ends what startWrite began.
+func (f *File) endWrite(w *waiter) {
+	w.done()
+	f.sf.s.mu.Unlock()
+}
+
 // settleOthers completes another File's interrupted write before f sends anything (DESIGN fact 3).
 func (f *File) settleOthers(w *waiter) error {
 	s := f.sf.s
@@ -213,20 +231,11 @@ func (f *File) ReadFrom(r io.Reader) (int64, error) {
 
 // ReadFromContext is ReadFrom bounded by ctx as well.
 func (f *File) ReadFromContext(ctx context.Context, r io.Reader) (int64, error) {
-	if err := f.lock("write"); err != nil {
+	wb, w, err := f.startWrite(ctx)
+	if err != nil {
 		return 0, err
 	}
-	s := f.sf.s
-	defer s.mu.Unlock()
-	wb := f.writer()
-	if wb.err != nil {
-		return 0, wb.err
-	}
-	w := s.newWaiter(ctx, f.opDeadline())
-	defer w.done()
-	if err := f.settleOthers(&w); err != nil {
-		return 0, err
-	}
+	defer f.endWrite(&w)
 	var total int64
 	for {
 		if wb.window-wb.pending() < packetSize {

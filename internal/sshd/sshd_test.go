@@ -1,0 +1,45 @@
+package sshd
+
+import (
+	"net"
+	"os"
+	"syscall"
+	"testing"
+)
+
+func TestStartClose(t *testing.T) {
+	s, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatalf("dial %s: %v", s.Addr, err)
+	}
+	banner := make([]byte, 8)
+	if _, err := c.Read(banner); err != nil || string(banner[:4]) != "SSH-" {
+		t.Errorf("banner %q, %v: want SSH-", banner, err)
+	}
+	c.Close()
+	pid := s.cmd.Process.Pid
+	for _, p := range []string{s.KeyPath, s.KnownHostsPath, s.ReadOnlyKeyPath, s.WrongKeyPath, s.EncryptedKeyPath} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%v", err)
+		}
+	}
+	if len(s.HostKeys) != 3 {
+		t.Errorf("host keys %v, want 3 types", len(s.HostKeys))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Errorf("sshd %d still runs after Close", pid)
+	}
+	if _, err := os.Stat(s.Dir); !os.IsNotExist(err) {
+		t.Errorf("%s still exists after Close", s.Dir)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}

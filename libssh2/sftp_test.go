@@ -1,6 +1,7 @@
 package libssh2_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -144,4 +145,41 @@ func TestRawWriteSizes(t *testing.T) {
 			t.Errorf("size %d: server SHA-256 %s, want %s", size, got, want)
 		}
 	}
+}
+
+// TestRawWriteNonblocking drives RawWrite as libssh2's sftp_write_nonblock.c does: on ErrWouldBlock,
+// wait for the socket and repeat the call with the same bytes.
+func TestRawWriteNonblocking(t *testing.T) {
+	sess, sf := openSFTP(t, srv)
+	name := srv.Path("nonblock.bin")
+	f, err := sf.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.SetNonblocking(true)
+	data := make([]byte, 4<<20+3)
+	rand.NewChaCha8([32]byte{11}).Read(data)
+	off, wouldBlock := 0, 0
+	for off < len(data) {
+		n, err := f.RawWrite(data[off:min(off+8*30000, len(data))])
+		if errors.Is(err, libssh2.ErrWouldBlock) {
+			wouldBlock++
+			if err := sess.WaitSocket(context.Background()); err != nil {
+				t.Fatalf("WaitSocket: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("RawWrite at %d: %v", off, err)
+		}
+		off += n
+	}
+	sess.SetNonblocking(false)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if wouldBlock == 0 {
+		t.Errorf("4 MiB went out without a single ErrWouldBlock: the non-blocking path was not exercised")
+	}
+	checkRemote(t, name, data)
 }

@@ -9,7 +9,8 @@ help:
 	@echo "make build        build everything"
 	@echo "make lint         gofmt, go vet, and the cgo boundary check"
 	@echo "make docker-test  build the Docker image and run the tests in it"
-	@echo "make bench        upload benchmarks against a local sshd"
+	@echo "make bench        upload benchmarks against a local sshd (BENCH_ARGS=\"-size 67108864 -rounds 3\")"
+	@echo "make bench-latency  the same at ~50 ms round trip through ../shared/tools/netdelay (root)"
 	@echo "make deps         install libssh2-1-dev, openssh-server, pkg-config when missing"
 
 deps:
@@ -34,6 +35,16 @@ docker-test:
 	docker build -t go-libssh2 .
 	docker run --rm go-libssh2
 
-.PHONY: bench
+NETDELAY ?= ../shared/tools/netdelay/link
+
+.PHONY: bench bench-latency
+# The benchmarks are their own module (bench/), so that the library does not depend on pkg/sftp.
 bench: deps
-	$(GO) test -run '^$$' -bench Upload -benchtime 5x ./libssh2
+	cd bench && $(GO) run ./cmd/bench -memcheck $(BENCH_ARGS)
+
+bench-latency: deps
+	@if [ ! -x "$(NETDELAY)" ]; then \
+		echo "make bench-latency: the netdelay tool is missing: expected $(NETDELAY) (../shared/tools/netdelay next to the project; see its README)"; \
+		exit 1; \
+	fi
+	cd bench && $(GO) run ./cmd/bench -latency -netdelay "$(abspath $(NETDELAY))" $(BENCH_ARGS)

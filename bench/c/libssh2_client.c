@@ -1,0 +1,168 @@
+/* libssh2_client: a benchmark client that uses libssh2 directly, in blocking mode, as a C program
+ * would. "put" uploads a local file with a sliding window of in-flight bytes (the technique of
+ * libssh2's example/sftp_write_sliding.c: every call passes the bytes from the first unacknowledged
+ * one on, and libssh2 skips what it has already queued). It forces aes128-ctr and hmac-sha2-256,
+ * checks the host key against a known_hosts file, and prints the seconds from opening the remote
+ * file to closing it.
+ *
+ * usage: libssh2_client -host H -port P -user U -key KEY -knownhosts FILE -local L -remote R
+ *                       [-mode put] [-window BYTES]
+ */
+#include <libssh2.h>
+#include <libssh2_sftp.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static void die(const char *what) {
+    fprintf(stderr, "libssh2_client: %s\n", what);
+    exit(1);
+}
+
+static void die_session(LIBSSH2_SESSION *s, const char *what) {
+    char *msg = NULL;
+    int code = libssh2_session_last_error(s, &msg, NULL, 0);
+    fprintf(stderr, "libssh2_client: %s: %d %s\n", what, code, msg ? msg : "");
+    exit(1);
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* put uploads fd through h, keeping at most window bytes in flight. buf holds 2*window bytes:
+ * buf[head:tail] is what libssh2 has not acknowledged yet; it is moved to the front only when the
+ * tail would run past the end, so each byte is moved at most once per window. */
+static void put(LIBSSH2_SESSION *s, LIBSSH2_SFTP_HANDLE *h, int fd, size_t window) {
+    size_t cap = 2 * window, head = 0, tail = 0;
+    char *buf = malloc(cap);
+    int eof = 0;
+    if (!buf)
+        die("out of memory");
+    for (;;) {
+        while (!eof && tail - head < window) {
+            if (tail == cap) {
+                memmove(buf, buf + head, tail - head);
+                tail -= head;
+                head = 0;
+            }
+            size_t want = window - (tail - head);
+            if (want > cap - tail)
+                want = cap - tail;
+            ssize_t n = read(fd, buf + tail, want);
+            if (n < 0)
+                die("read");
+            if (n == 0)
+                eof = 1;
+            tail += (size_t)n;
+        }
+        if (head == tail)
+            break;
+        ssize_t rc = libssh2_sftp_write(h, buf + head, tail - head);
+        if (rc < 0)
+            die_session(s, "libssh2_sftp_write");
+        head += (size_t)rc;
+    }
+    free(buf);
+}
+
+int main(int argc, char **argv) {
+    const char *host = NULL, *user = NULL, *key = NULL, *known = NULL, *local = NULL, *remote = NULL;
+    const char *mode = "put";
+    int port = 22;
+    size_t window = 16 * 30000;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const char *k = argv[i], *v = argv[i + 1];
+        if (!strcmp(k, "-host")) host = v;
+        else if (!strcmp(k, "-port")) port = atoi(v);
+        else if (!strcmp(k, "-user")) user = v;
+        else if (!strcmp(k, "-key")) key = v;
+        else if (!strcmp(k, "-knownhosts")) known = v;
+        else if (!strcmp(k, "-local")) local = v;
+        else if (!strcmp(k, "-remote")) remote = v;
+        else if (!strcmp(k, "-mode")) mode = v;
+        else if (!strcmp(k, "-window")) window = (size_t)strtoul(v, NULL, 10);
+        else die("unknown flag");
+    }
+    if (!host || !user || !key || !known || !local || !remote || window == 0)
+        die("missing flag");
+
+    if (libssh2_init(0))
+        die("libssh2_init");
+    int sock = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+    if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
+        die("bad host address");
+    if (connect(sock, (struct sockaddr *)&sin, sizeof sin))
+        die("connect");
+    LIBSSH2_SESSION *s = libssh2_session_init();
+    if (!s)
+        die("libssh2_session_init");
+    libssh2_session_set_blocking(s, 1);
+    if (libssh2_session_method_pref(s, LIBSSH2_METHOD_CRYPT_CS, "aes128-ctr") ||
+        libssh2_session_method_pref(s, LIBSSH2_METHOD_CRYPT_SC, "aes128-ctr") ||
+        libssh2_session_method_pref(s, LIBSSH2_METHOD_MAC_CS, "hmac-sha2-256") ||
+        libssh2_session_method_pref(s, LIBSSH2_METHOD_MAC_SC, "hmac-sha2-256"))
+        die_session(s, "libssh2_session_method_pref");
+    if (libssh2_session_handshake(s, sock))
+        die_session(s, "libssh2_session_handshake");
+    if (strcmp(libssh2_session_methods(s, LIBSSH2_METHOD_CRYPT_CS), "aes128-ctr") ||
+        strcmp(libssh2_session_methods(s, LIBSSH2_METHOD_MAC_CS), "hmac-sha2-256"))
+        die("the negotiated cipher or MAC is not aes128-ctr/hmac-sha2-256");
+
+    LIBSSH2_KNOWNHOSTS *kh = libssh2_knownhost_init(s);
+    if (!kh || libssh2_knownhost_readfile(kh, known, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0)
+        die_session(s, "libssh2_knownhost_readfile");
+    size_t klen;
+    int ktype;
+    const char *hk = libssh2_session_hostkey(s, &klen, &ktype);
+    struct libssh2_knownhost *found;
+    if (!hk || libssh2_knownhost_checkp(kh, host, port, hk, klen,
+                                        LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW,
+                                        &found) != LIBSSH2_KNOWNHOST_CHECK_MATCH)
+        die("host key not in known_hosts");
+    libssh2_knownhost_free(kh);
+
+    if (libssh2_userauth_publickey_fromfile(s, user, NULL, key, NULL))
+        die_session(s, "libssh2_userauth_publickey_fromfile");
+    LIBSSH2_SFTP *sftp = libssh2_sftp_init(s);
+    if (!sftp)
+        die_session(s, "libssh2_sftp_init");
+
+    double start = now();
+    if (!strcmp(mode, "put")) {
+        int fd = open(local, O_RDONLY);
+        if (fd < 0)
+            die("open local file");
+        LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_open(sftp, remote,
+                                                   LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC,
+                                                   0644);
+        if (!h)
+            die_session(s, "libssh2_sftp_open");
+        put(s, h, fd, window);
+        if (libssh2_sftp_close_handle(h))
+            die_session(s, "libssh2_sftp_close_handle");
+        close(fd);
+    } else {
+        die("unknown mode");
+    }
+    double secs = now() - start;
+
+    libssh2_sftp_shutdown(sftp);
+    libssh2_session_disconnect(s, "done");
+    libssh2_session_free(s);
+    close(sock);
+    libssh2_exit();
+    printf("transfer_seconds %.6f\n", secs);
+    return 0;
+}

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -60,10 +61,18 @@ var (
 	binWindow  = flag.Int("binwindow", 0, "write window for the binding's clients (0: the library's default)")
 	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the binding's io.Copy upload in round 1 to this file")
 	keep       = flag.Bool("v", false, "print each upload as it finishes")
+	rttAddr    = flag.String("rttprobe", "", "internal: print the round-trip time to this host:port and exit")
 )
 
 func main() {
 	flag.Parse()
+	if *rttAddr != "" {
+		if err := rttProbe(*rttAddr); err != nil {
+			fmt.Fprintln(os.Stderr, "bench -rttprobe:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	code, err := run()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -131,11 +140,6 @@ func run() (int, error) {
 		opts.Command = []string{"ip", "netns", "exec", vars["LINK_SRV_NS"]}
 		opts.ListenAddr = vars["LINK_SRV_ADDR"]
 		e.prefix = []string{"ip", "netns", "exec", vars["LINK_CLI_NS"]}
-		if rtt, err = pingRTT(e.prefix, opts.ListenAddr); err != nil {
-			return 0, err
-		}
-		fmt.Printf("link up: clients in %s, sshd in %s at %s, measured RTT %.1f ms\n",
-			vars["LINK_CLI_NS"], vars["LINK_SRV_NS"], opts.ListenAddr, rtt*1000)
 	}
 	srv, err := sshd.Start(opts)
 	if err != nil {
@@ -143,6 +147,13 @@ func run() (int, error) {
 	}
 	defer srv.Close()
 	e.srv = srv
+	if *latency {
+		if rtt, err = probeRTT(e.prefix, srv.Addr); err != nil {
+			return 0, err
+		}
+		fmt.Printf("link up: clients in namespace %s, sshd in %s at %s, measured RTT %.1f ms\n",
+			e.prefix[3], opts.Command[3], srv.Addr, rtt*1000)
+	}
 
 	fmt.Printf("generating %d MiB of random data...\n", *size>>20)
 	local := filepath.Join(work, "upload.bin")
@@ -618,19 +629,33 @@ func linkUp(script, delay string) (map[string]string, func(), error) {
 	return vars, down, nil
 }
 
-var pingRE = regexp.MustCompile(`= [0-9.]+/([0-9.]+)/`)
-
-// pingRTT measures the round-trip time from the client namespace to addr.
-func pingRTT(prefix []string, addr string) (float64, error) {
-	argv := append(append([]string{}, prefix...), "ping", "-c", "5", "-i", "0.2", addr)
+// probeRTT measures the round-trip time from the client namespace to addr: this program, run there
+// with -rttprobe, times TCP connects (one round trip each: SYN, SYN-ACK).
+func probeRTT(prefix []string, addr string) (float64, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	argv := append(append([]string{}, prefix...), self, "-rttprobe", addr)
 	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("ping %s: %v: %s", addr, err, out)
+		return 0, fmt.Errorf("measuring the round trip to %s: %v: %s", addr, err, out)
 	}
-	m := pingRE.FindSubmatch(out)
-	if m == nil {
-		return 0, fmt.Errorf("ping printed no average: %s", out)
+	return strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+}
+
+// rttProbe prints the median time of 7 TCP connects to addr, in seconds.
+func rttProbe(addr string) error {
+	var ts []float64
+	for i := 0; i < 7; i++ {
+		start := time.Now()
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			return err
+		}
+		ts = append(ts, time.Since(start).Seconds())
+		c.Close()
 	}
-	ms, _ := strconv.ParseFloat(string(m[1]), 64)
-	return ms / 1000, nil
+	fmt.Printf("%.6f\n", median(ts))
+	return nil
 }

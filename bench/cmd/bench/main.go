@@ -61,6 +61,9 @@ var (
 	binWindow  = flag.Int("binwindow", 0, "write window for the binding's clients (0: the library's default)")
 	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the binding's io.Copy upload in round 1 to this file")
 	keep       = flag.Bool("v", false, "print each upload as it finishes")
+	binWindows = flag.String("binwindows", "", "extra binding io.Copy clients with these write windows (comma-separated bytes), for tuning")
+	before     = flag.String("before", "", "also run the binding's io.Copy built from this git revision of the project (before/after in one run)")
+	wrap       = flag.String("wrap", "", "a command prefix for every client, for diagnosis (such as \"perf stat --\"); it skews CPU and RSS")
 	rttAddr    = flag.String("rttprobe", "", "internal: print the round-trip time to this host:port and exit")
 )
 
@@ -236,6 +239,33 @@ func (e *env) build() error {
 			return fmt.Errorf("go build ./cmd/%s: %v\n%s", p, err, out)
 		}
 	}
+	if *before != "" {
+		// The library as it was at that revision, with this revision's client program.
+		src := filepath.Join(e.work, "before")
+		if err := os.MkdirAll(src, 0o755); err != nil {
+			return err
+		}
+		cmd := exec.Command("sh", "-c", "git archive --format=tar \"$0\" | tar -x -C \"$1\"", *before, src)
+		cmd.Dir = ".."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("git archive %s: %v\n%s", *before, err, out)
+		}
+		os.MkdirAll(filepath.Join(src, "bench", "cmd", "binding"), 0o755)
+		for _, f := range []string{"go.mod", "go.sum", "cmd/binding/main.go"} {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(src, "bench", f), b, 0o644); err != nil {
+				return err
+			}
+		}
+		cmd = exec.Command("go", "build", "-mod=mod", "-o", filepath.Join(e.bin, "binding-before"), "./cmd/binding")
+		cmd.Dir = filepath.Join(src, "bench")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("building the binding at %s: %v\n%s", *before, err, out)
+		}
+	}
 	flags, err := exec.Command("pkg-config", "--cflags", "--libs", "libssh2").Output()
 	if err != nil {
 		return fmt.Errorf("pkg-config libssh2: %v (install libssh2-1-dev and pkg-config: make deps)", err)
@@ -272,7 +302,17 @@ func (e *env) clients() []client {
 		}},
 		{name: "binding 32KiB Write", argv: goArgs("binding", "write32k", binExtra...)},
 	}
-	for _, w := range windows() {
+	for _, w := range parseInts(*binWindows) {
+		cs = append(cs, client{name: fmt.Sprintf("binding io.Copy w=%d", w), argv: goArgs("binding", "copy", "-window", strconv.Itoa(w))})
+	}
+	if *before != "" {
+		cs = append(cs, client{name: "binding io.Copy @" + *before, argv: func(local, remote string, _ int) []string {
+			a := goArgs("binding", "copy", binExtra...)(local, remote, 0)
+			a[0] = filepath.Join(e.bin, "binding-before")
+			return a
+		}})
+	}
+	for _, w := range parseInts(*windowsArg) {
 		w := w
 		cs = append(cs, client{name: fmt.Sprintf("C libssh2 w=%d", w), window: w, argv: func(local, remote string, _ int) []string {
 			return []string{filepath.Join(e.bin, "libssh2_client"), "-host", srv.Host, "-port", strconv.Itoa(srv.Port),
@@ -297,9 +337,9 @@ func (e *env) clients() []client {
 	return cs
 }
 
-func windows() []int {
+func parseInts(list string) []int {
 	var ws []int
-	for _, f := range strings.Split(*windowsArg, ",") {
+	for _, f := range strings.Split(list, ",") {
 		if w, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && w > 0 {
 			ws = append(ws, w)
 		}
@@ -316,7 +356,7 @@ var (
 // upload runs one client and checks what arrived.
 func (e *env) upload(c client, local, remote, want string, n int64, round int) (result, error) {
 	os.Remove(remote)
-	argv := append(append([]string{}, e.prefix...), c.argv(local, remote, round)...)
+	argv := append(append(append([]string{}, e.prefix...), strings.Fields(*wrap)...), c.argv(local, remote, round)...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -23,10 +23,11 @@ type SFTP struct {
 	window int // the write window of files opened from now on
 }
 
-// SetWriteWindow sets how many bytes each File opened from now on keeps in flight while uploading
-// (default DefaultWriteWindow). It is rounded up to a multiple of libssh2's 30000-byte write packet;
-// it must be between 30000 bytes and 64 MiB. Each File holds twice the window in memory, and libssh2
-// a copy of what is in flight.
+// SetWriteWindow sets the most bytes each File opened from now on keeps in flight while uploading
+// (default DefaultWriteWindow); a File starts with 480000 bytes or this, if smaller, and grows its
+// window up to this while the round trip holds it back. It is rounded up to a multiple of libssh2's
+// 30000-byte write packet; it must be between 30000 bytes and 64 MiB. Each File holds up to twice
+// the window in memory, and libssh2 a copy of what is in flight.
 func (sf *SFTP) SetWriteWindow(bytes int) error {
 	if bytes < packetSize || bytes > 64<<20 {
 		return errInvalid("setwritewindow", "", fmt.Errorf("window of %d bytes: want 30000 to 64 MiB", bytes))

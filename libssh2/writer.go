@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
 	"github.com/seed191f4051/go-libssh2/internal/errmap"
@@ -13,24 +14,42 @@ import (
 // write packets of at most this many bytes.
 const packetSize = 30000
 
-// DefaultWriteWindow is the number of bytes a File keeps in flight while uploading, unless
-// SFTPOptions say otherwise: 32 packets of 30000 bytes. Benchmarks on loopback and at 50 ms round
-// trip (bench/README.md) put libssh2's best between 0.5 and 1 MiB.
-const DefaultWriteWindow = 32 * packetSize
+// DefaultWriteWindow is the most bytes a File keeps in flight while uploading, unless
+// SFTP.SetWriteWindow says otherwise: 128 packets of 30000 bytes. A File starts with initialWriteWindow in flight and
+// doubles it, up to this, while the server's acknowledgements are what holds the upload back: at a
+// 50 ms round trip it takes about 4 MB in flight to stay ahead of sshd's 2 MiB channel window, while
+// on loopback 0.5 to 1 MB uploads fastest (bench/README.md).
+const DefaultWriteWindow = 128 * packetSize
+
+// initialWriteWindow is the window a File starts with (or the set window, if smaller).
+const initialWriteWindow = 16 * packetSize
+
+// slowTurn is how long a window's worth of acknowledgements may take before the window is found
+// too small: on loopback 480000 bytes take about 1.5 ms, at a 50 ms round trip at least 50 ms.
+const slowTurn = 8 * time.Millisecond
 
 // writeBehind is a File's upload window (DESIGN I3): buf[head:tail] holds the bytes accepted by Write
 // and not yet acknowledged by the server, the first of them at file offset off. libssh2 has queued a
 // prefix of them; every call passes buf[head:tail] again, so libssh2 always sees the same bytes from
-// the first unacknowledged one on. The buffer is twice the window, so the bytes move to its front
+// the first unacknowledged one on. The window uses buf[:2*window], so the bytes move to its front
 // (compact) at most once per window's worth of data.
 type writeBehind struct {
-	buf    []byte
+	buf    []byte // 2*max bytes
 	head   int
 	tail   int
-	window int   // the most bytes in flight
+	window int   // the most bytes in flight now
+	max    int   // the most the window may grow to
 	queued int   // bytes from head that libssh2 has been given
 	off    int64 // file offset of buf[head]
 	err    error // a failure on accepted bytes: every later write fails with it
+
+	// Growing the window: a turn is the time the server takes to acknowledge a window's worth of
+	// bytes. When two turns in a row are slow and were spent mostly waiting for the server, the
+	// round trip, not the machine, holds the upload back, and the window doubles.
+	turnStart time.Time
+	turnAcked int
+	waited    time.Duration // spent in waiting pumps during this turn
+	slow      int           // slow turns in a row
 }
 
 func (wb *writeBehind) pending() int { return wb.tail - wb.head }
@@ -44,18 +63,45 @@ func (wb *writeBehind) room(max int) []byte {
 	if free <= 0 {
 		return nil
 	}
-	if wb.tail+free > len(wb.buf) {
+	if wb.tail+free > 2*wb.window {
 		n := copy(wb.buf, wb.buf[wb.head:wb.tail])
 		wb.head, wb.tail = 0, n
 	}
 	return wb.buf[wb.tail : wb.tail+free]
 }
 
+// acked accounts for n acknowledged bytes, and ends a turn when a window's worth is acknowledged.
+func (wb *writeBehind) acked(n int) {
+	if wb.window >= wb.max {
+		return
+	}
+	wb.turnAcked += n
+	if wb.turnAcked < wb.window {
+		return
+	}
+	now := time.Now()
+	if !wb.turnStart.IsZero() {
+		turn := now.Sub(wb.turnStart)
+		if turn > slowTurn && wb.waited > turn/2 {
+			wb.slow++
+		} else {
+			wb.slow = 0
+		}
+		if wb.slow >= 2 {
+			wb.window = min(2*wb.window, wb.max)
+			wb.slow = 0
+		}
+	}
+	wb.turnStart, wb.turnAcked, wb.waited = now, 0, 0
+}
+
 // writer returns f's upload window, made on first use. The caller holds the session lock.
 func (f *File) writer() *writeBehind {
 	if f.wb == nil {
-		w := f.sf.window
-		f.wb = &writeBehind{buf: make([]byte, 2*w), window: w}
+		m := f.sf.window
+		// The buffer is made for the largest window at once, so that growing allocates nothing;
+		// its pages past 2*window are not touched before the window grows.
+		f.wb = &writeBehind{buf: make([]byte, 2*m), window: min(initialWriteWindow, m), max: m}
 		f.pumpFn = f.pumpOnce // bound once: the hot path allocates nothing
 	}
 	return f.wb
@@ -72,6 +118,18 @@ func (f *File) pumpOnce() int {
 // or everything is. The caller holds the session lock. On a server error the window is dropped and
 // the error, with the offset up to which the file is good, becomes sticky.
 func (f *File) pump(w *waiter, wait bool, need int) error {
+	wb := f.wb
+	if !wait || wb.window >= wb.max {
+		return f.pumpLoop(w, wait, need)
+	}
+	start := time.Now()
+	err := f.pumpLoop(w, wait, need)
+	wb.waited += time.Since(start)
+	return err
+}
+
+// pumpLoop is pump without the accounting of the time spent waiting.
+func (f *File) pumpLoop(w *waiter, wait bool, need int) error {
 	wb := f.wb
 	s := f.sf.s
 	got := 0
@@ -96,6 +154,7 @@ func (f *File) pump(w *waiter, wait bool, need int) error {
 			wb.off += int64(rc)
 			got += rc
 			s.resume = nil
+			wb.acked(rc)
 		case rc == cshim.ErrorEAGAIN:
 			s.resume = f
 		case rc < 0:

@@ -1,12 +1,14 @@
 /* libssh2_client: a benchmark client that uses libssh2 directly, in blocking mode, as a C program
  * would. "put" uploads a local file with a sliding window of in-flight bytes (the technique of
  * libssh2's example/sftp_write_sliding.c: every call passes the bytes from the first unacknowledged
- * one on, and libssh2 skips what it has already queued). It forces aes128-ctr and hmac-sha2-256,
+ * one on, and libssh2 skips what it has already queued). "get" downloads a remote file with
+ * libssh2_sftp_read into a buffer of -window bytes (libssh2 reads ahead up to four times the buffer it
+ * is given) and writes it to a local file. It forces aes128-ctr and hmac-sha2-256,
  * checks the host key against a known_hosts file, and prints the seconds from opening the remote
  * file to closing it.
  *
  * usage: libssh2_client -host H -port P -user U -key KEY -knownhosts FILE -local L -remote R
- *                       [-mode put] [-window BYTES]
+ *                       [-mode put|get] [-window BYTES]
  */
 #include <libssh2.h>
 #include <libssh2_sftp.h>
@@ -72,6 +74,27 @@ static void put(LIBSSH2_SESSION *s, LIBSSH2_SFTP_HANDLE *h, int fd, size_t windo
         if (rc < 0)
             die_session(s, "libssh2_sftp_write");
         head += (size_t)rc;
+    }
+    free(buf);
+}
+
+/* get downloads h into fd, bufsize bytes per libssh2_sftp_read. */
+static void get(LIBSSH2_SESSION *s, LIBSSH2_SFTP_HANDLE *h, int fd, size_t bufsize) {
+    char *buf = malloc(bufsize);
+    if (!buf)
+        die("out of memory");
+    for (;;) {
+        ssize_t n = libssh2_sftp_read(h, buf, bufsize);
+        if (n < 0)
+            die_session(s, "libssh2_sftp_read");
+        if (n == 0)
+            break;
+        for (ssize_t done = 0; done < n;) {
+            ssize_t w = write(fd, buf + done, (size_t)(n - done));
+            if (w < 0)
+                die("write local file");
+            done += w;
+        }
     }
     free(buf);
 }
@@ -153,6 +176,18 @@ int main(int argc, char **argv) {
         if (libssh2_sftp_close_handle(h))
             die_session(s, "libssh2_sftp_close_handle");
         close(fd);
+    } else if (!strcmp(mode, "get")) {
+        int fd = open(local, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0)
+            die("create local file");
+        LIBSSH2_SFTP_HANDLE *h = libssh2_sftp_open(sftp, remote, LIBSSH2_FXF_READ, 0);
+        if (!h)
+            die_session(s, "libssh2_sftp_open");
+        get(s, h, fd, window);
+        if (libssh2_sftp_close_handle(h))
+            die_session(s, "libssh2_sftp_close_handle");
+        if (close(fd))
+            die("close local file");
     } else {
         die("unknown mode");
     }

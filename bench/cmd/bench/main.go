@@ -64,6 +64,8 @@ var (
 	binWindows = flag.String("binwindows", "", "extra binding io.Copy clients with these write windows (comma-separated bytes), for tuning")
 	before     = flag.String("before", "", "also run the binding's io.Copy built from this git revision of the project (before/after in one run)")
 	wrap       = flag.String("wrap", "", "a command prefix for every client, for diagnosis (such as \"perf stat --\"); it skews CPU and RSS")
+	rows       = flag.String("rows", "up,down", "what to measure: up (uploads), down (downloads), or both")
+	readBufs   = flag.String("readbufs", "120000,480000,960000,1920000", "buffer sizes in bytes for the C libssh2_sftp_read client (it reads ahead 4x)")
 	rttAddr    = flag.String("rttprobe", "", "internal: print the round-trip time to this host:port and exit")
 )
 
@@ -172,37 +174,56 @@ func run() (int, error) {
 		}
 	}
 
-	clients := e.clients()
-	if *only != "" {
+	failures := 0
+	filter := func(cs []client) []client {
+		if *only == "" {
+			return cs
+		}
 		want := strings.Split(*only, ",")
-		clients = slices.DeleteFunc(clients, func(c client) bool {
+		return slices.DeleteFunc(cs, func(c client) bool {
 			return !slices.Contains(want, c.name) && !(c.window > 0 && slices.Contains(want, "c"))
 		})
 	}
-	results := map[string][]result{}
-	failures := 0
-	for r := 1; r <= *rounds; r++ {
-		fmt.Printf("round %d/%d\n", r, *rounds)
-		for _, c := range clients {
-			src, want, n := local, sum, *size
-			if c.slow && *latency {
-				src, want, n = slowLocal, slowSum, min(*slowSize, *size)
-			}
-			remote := srv.Path("up-" + strings.NewReplacer(" ", "_", "/", "_").Replace(c.name) + ".bin")
-			res, err := e.upload(c, src, remote, want, n, r)
-			if err != nil {
-				failures++
-				fmt.Printf("  FAIL %-28s %v\n", c.name, err)
-				continue
-			}
-			results[c.name] = append(results[c.name], res)
-			if *keep {
-				fmt.Printf("  %-28s %8.1f MiB/s  cpu %.2fs  rss %d MiB\n", c.name, res.mibPerS, res.cpu, res.maxRSS>>20)
+	if slices.Contains(strings.Split(*rows, ","), "up") {
+		clients := filter(e.clients())
+		results := map[string][]result{}
+		fmt.Println("uploads:")
+		for r := 1; r <= *rounds; r++ {
+			fmt.Printf("round %d/%d\n", r, *rounds)
+			for _, c := range clients {
+				src, want, n := local, sum, *size
+				if c.slow && *latency {
+					src, want, n = slowLocal, slowSum, min(*slowSize, *size)
+				}
+				remote := srv.Path("up-" + fileName(c.name) + ".bin")
+				res, err := e.upload(c, src, remote, want, n, r)
+				failures += e.record(c, res, err, results)
 			}
 		}
+		fmt.Println()
+		printTable(false, clients, results, rtt)
 	}
-	fmt.Println()
-	printTable(clients, results, rtt)
+	if slices.Contains(strings.Split(*rows, ","), "down") {
+		// The server's copy of the same file, in its tmpfs.
+		remote := srv.Path("download.bin")
+		if err := copyFile(local, remote); err != nil {
+			return 0, err
+		}
+		clients := filter(e.downClients())
+		results := map[string][]result{}
+		fmt.Println("\ndownloads:")
+		for r := 1; r <= *rounds; r++ {
+			fmt.Printf("round %d/%d\n", r, *rounds)
+			for _, c := range clients {
+				dst := filepath.Join(e.work, "down-"+fileName(c.name)+".bin")
+				res, err := e.download(c, remote, dst, sum, *size, r)
+				failures += e.record(c, res, err, results)
+			}
+		}
+		os.Remove(remote)
+		fmt.Println()
+		printTable(true, clients, results, rtt)
+	}
 	if *memcheck {
 		if err := e.memCheck(); err != nil {
 			failures++
@@ -210,10 +231,44 @@ func run() (int, error) {
 		}
 	}
 	if failures > 0 {
-		fmt.Printf("\n%d upload(s) failed or were wrong\n", failures)
+		fmt.Printf("\n%d transfer(s) failed or were wrong\n", failures)
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// record keeps a transfer's result, or reports its failure; it returns the number of failures.
+func (e *env) record(c client, res result, err error, results map[string][]result) int {
+	if err != nil {
+		fmt.Printf("  FAIL %-28s %v\n", c.name, err)
+		return 1
+	}
+	results[c.name] = append(results[c.name], res)
+	if *keep {
+		fmt.Printf("  %-28s %8.1f MiB/s  cpu %.2fs  rss %d MiB\n", c.name, res.mibPerS, res.cpu, res.maxRSS>>20)
+	}
+	return 0
+}
+
+func fileName(client string) string {
+	return strings.NewReplacer(" ", "_", "/", "_").Replace(client)
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // tmpfsDir makes the work directory in /dev/shm, which must be a tmpfs.
@@ -277,6 +332,44 @@ func (e *env) build() error {
 	return nil
 }
 
+// downClients lists the downloaders, in the order of every round.
+func (e *env) downClients() []client {
+	srv := e.srv
+	goArgs := func(prog string) func(string, string, int) []string {
+		return func(local, remote string, round int) []string {
+			return []string{filepath.Join(e.bin, prog), "-addr", srv.Addr, "-user", srv.User, "-key", srv.KeyPath,
+				"-knownhosts", srv.KnownHostsPath, "-local", local, "-remote", remote, "-mode", "get"}
+		}
+	}
+	cs := []client{{name: "binding io.Copy get", argv: goArgs("binding")}}
+	for _, w := range parseInts(*readBufs) {
+		cs = append(cs, client{name: fmt.Sprintf("C libssh2 get buf=%d", w), window: w, argv: func(local, remote string, _ int) []string {
+			return []string{filepath.Join(e.bin, "libssh2_client"), "-host", srv.Host, "-port", strconv.Itoa(srv.Port),
+				"-user", srv.User, "-key", srv.KeyPath, "-knownhosts", srv.KnownHostsPath,
+				"-local", local, "-remote", remote, "-mode", "get", "-window", strconv.Itoa(w)}
+		}})
+	}
+	return append(cs,
+		client{name: "OpenSSH sftp get", argv: func(local, remote string, _ int) []string {
+			return e.sftpArgs(fmt.Sprintf("get %s %s", remote, local))
+		}},
+		client{name: "pkg/sftp get", argv: goArgs("pkgsftp")},
+	)
+}
+
+// sftpArgs is the OpenSSH sftp command for a batch with one transfer command. The two timestamps
+// bracket it (open, transfer, close), as the other clients time it.
+func (e *env) sftpArgs(command string) []string {
+	srv := e.srv
+	batch := filepath.Join(e.work, "batch")
+	os.WriteFile(batch, []byte("!date +%s.%N\n"+command+"\n!date +%s.%N\n"), 0o644)
+	return []string{"sftp", "-b", batch, "-F", "/dev/null", "-i", srv.KeyPath,
+		"-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+		"-o", "UserKnownHostsFile=" + srv.KnownHostsPath, "-o", "GlobalKnownHostsFile=/dev/null",
+		"-o", "StrictHostKeyChecking=yes", "-o", "Ciphers=" + cipher, "-o", "MACs=" + mac,
+		"-P", strconv.Itoa(srv.Port), srv.User + "@" + srv.Host}
+}
+
 // clients lists the uploaders, in the order of every round.
 func (e *env) clients() []client {
 	srv := e.srv
@@ -322,14 +415,7 @@ func (e *env) clients() []client {
 	}
 	cs = append(cs,
 		client{name: "OpenSSH sftp", argv: func(local, remote string, _ int) []string {
-			batch := filepath.Join(e.work, "batch")
-			// The two timestamps bracket the put (open, writes, close), as the other clients time it.
-			os.WriteFile(batch, []byte(fmt.Sprintf("!date +%%s.%%N\nput %s %s\n!date +%%s.%%N\n", local, remote)), 0o644)
-			return []string{"sftp", "-b", batch, "-F", "/dev/null", "-i", srv.KeyPath,
-				"-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-				"-o", "UserKnownHostsFile=" + srv.KnownHostsPath, "-o", "GlobalKnownHostsFile=/dev/null",
-				"-o", "StrictHostKeyChecking=yes", "-o", "Ciphers=" + cipher, "-o", "MACs=" + mac,
-				"-P", strconv.Itoa(srv.Port), srv.User + "@" + srv.Host}
+			return e.sftpArgs(fmt.Sprintf("put %s %s", local, remote))
 		}},
 		client{name: "pkg/sftp concurrent", argv: goArgs("pkgsftp", "concurrent")},
 		client{name: "pkg/sftp 32KiB", argv: goArgs("pkgsftp", "copy32k"), slow: true},
@@ -353,9 +439,19 @@ var (
 	kexRE      = regexp.MustCompile(`kex: (client->server|server->client) cipher: (\S+) MAC: (\S+)`)
 )
 
-// upload runs one client and checks what arrived.
+// upload runs one uploading client and checks what arrived on the server.
 func (e *env) upload(c client, local, remote, want string, n int64, round int) (result, error) {
-	os.Remove(remote)
+	return e.transfer(c, local, remote, remote, want, n, round)
+}
+
+// download runs one downloading client and checks what arrived here.
+func (e *env) download(c client, remote, local, want string, n int64, round int) (result, error) {
+	return e.transfer(c, local, remote, local, want, n, round)
+}
+
+// transfer runs one client (between local and remote) and checks the SHA-256 of check afterwards.
+func (e *env) transfer(c client, local, remote, check, want string, n int64, round int) (result, error) {
+	os.Remove(check)
 	argv := append(append(append([]string{}, e.prefix...), strings.Fields(*wrap)...), c.argv(local, remote, round)...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	var stdout, stderr bytes.Buffer
@@ -369,13 +465,13 @@ func (e *env) upload(c client, local, remote, want string, n int64, round int) (
 	if err := e.checkCipher(); err != nil {
 		return result{}, err
 	}
-	got, err := e.srv.SHA256(remote)
+	got, err := e.srv.SHA256(check)
 	if err != nil {
 		return result{}, err
 	}
-	os.Remove(remote)
+	os.Remove(check)
 	if got != want {
-		return result{}, fmt.Errorf("checksum of the uploaded file is %s, want %s", got, want)
+		return result{}, fmt.Errorf("checksum of the transferred file is %s, want %s", got, want)
 	}
 	secs := 0.0
 	if m := transferRE.FindStringSubmatch(stdout.String()); m != nil {
@@ -521,7 +617,7 @@ func summarize(c client, rs []result) stats {
 	return st
 }
 
-func printTable(clients []client, results map[string][]result, rtt float64) {
+func printTable(down bool, clients []client, results map[string][]result, rtt float64) {
 	var all []stats
 	for _, c := range clients {
 		if len(results[c.name]) == 0 {
@@ -546,16 +642,24 @@ func printTable(clients []client, results map[string][]result, rtt float64) {
 	if bestC != nil {
 		bestC.bestC = true
 	}
-	base := find("binding io.Copy")
+	baseName, what := "binding io.Copy", "uploads"
+	if down {
+		baseName, what = "binding io.Copy get", "downloads"
+	}
+	base := find(baseName)
 	limit := 0.0
 	if rtt > 0 {
 		limit = sshdWindow / rtt / (1 << 20)
 	}
-	fmt.Printf("%s, %d round(s), %s, %s + %s, server files in tmpfs\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), *rounds,
-		map[bool]string{false: "loopback", true: fmt.Sprintf("%.1f ms RTT", rtt*1000)}[rtt > 0], cipher, mac)
-	hdr := "| client | MiB | median MiB/s | min | max | spread | CPU s/GiB | peak RSS MiB | speed / binding io.Copy | CPU / binding io.Copy |"
+	where := "loopback"
+	if rtt > 0 {
+		where = fmt.Sprintf("%.1f ms RTT", rtt*1000)
+	}
+	fmt.Printf("%s: %s, %d round(s), %s, %s + %s, server files in tmpfs\n", what, time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		*rounds, where, cipher, mac)
+	hdr := "| client | MiB | median MiB/s | min | max | spread | CPU s/GiB | peak RSS MiB | speed / " + baseName + " | CPU / " + baseName + " |"
 	sep := "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-	if limit > 0 {
+	if limit > 0 && !down {
 		hdr += " of window limit |"
 		sep += "---:|"
 	}
@@ -573,18 +677,18 @@ func printTable(clients []client, results map[string][]result, rtt float64) {
 		}
 		line := fmt.Sprintf("| %s | %d | %.1f | %.1f | %.1f | %.0f%% | %.2f | %.1f | %s | %s |", name, s.bytes>>20, s.median, s.lo, s.hi,
 			s.spreadPct, s.cpuPerGiB, float64(s.maxRSS)/(1<<20), rs, rc)
-		if limit > 0 {
+		if limit > 0 && !down {
 			line += fmt.Sprintf(" %.2f |", s.median/limit)
 		}
 		fmt.Println(line)
 	}
-	if limit > 0 {
+	if limit > 0 && !down {
 		fmt.Printf("\nwindow limit: sshd's 2 MiB channel window per %.1f ms round trip = %.1f MiB/s\n", rtt*1000, limit)
 	}
 	if base == nil {
 		return
 	}
-	fmt.Println("\ntargets (issue 3):")
+	fmt.Println("\ntargets:")
 	check := func(what string, got, want float64) {
 		v := "MET"
 		if got < want {
@@ -592,46 +696,60 @@ func printTable(clients []client, results map[string][]result, rtt float64) {
 		}
 		fmt.Printf("  %-6s %s: %.2f (target >= %.2f)\n", v, what, got, want)
 	}
-	sftp := find("OpenSSH sftp")
-	var bestPkg *stats
-	for _, n := range []string{"pkg/sftp concurrent", "pkg/sftp 32KiB"} {
-		if s := find(n); s != nil && (bestPkg == nil || s.median > bestPkg.median) {
-			bestPkg = s
+	var bestOther *stats
+	for i := range all {
+		if !strings.HasPrefix(all[i].name, "binding") && !all[i].isC && (bestOther == nil || all[i].median > bestOther.median) {
+			bestOther = &all[i]
 		}
 	}
-	if rtt == 0 {
+	switch {
+	case down:
+		// Issue 4: at least 0.95x the C reader, and ahead of the others.
 		if bestC != nil {
-			check("binding io.Copy / best C ("+bestC.name+")", base.median/bestC.median, 0.95)
-		}
-		if sftp != nil {
-			check("binding io.Copy / OpenSSH sftp", base.median/sftp.median, 1.8)
-		}
-		if bestPkg != nil {
-			check("binding io.Copy / best pkg/sftp ("+bestPkg.name+")", base.median/bestPkg.median, 1.8)
-		}
-		if w := find("binding 32KiB Write"); w != nil {
-			check("binding 32KiB Write / binding io.Copy", w.median/base.median, 0.9)
-		}
-	} else {
-		var bestOther *stats
-		for i := range all {
-			if !strings.HasPrefix(all[i].name, "binding") && (bestOther == nil || all[i].median > bestOther.median) {
-				bestOther = &all[i]
-			}
+			check(baseName+" / best C ("+bestC.name+")", base.median/bestC.median, 0.95)
 		}
 		if bestOther != nil {
-			check("binding io.Copy / best other client ("+bestOther.name+")", base.median/bestOther.median, 1.0)
+			check(baseName+" / best of OpenSSH and pkg/sftp ("+bestOther.name+")", base.median/bestOther.median, 1.0)
 		}
-		check("binding io.Copy / window limit", base.median/limit, 0.75)
+	case rtt == 0:
+		// Issue 3, loopback.
+		if bestC != nil {
+			check(baseName+" / best C ("+bestC.name+")", base.median/bestC.median, 0.95)
+		}
+		if s := find("OpenSSH sftp"); s != nil {
+			check(baseName+" / OpenSSH sftp", base.median/s.median, 1.8)
+		}
+		var bestPkg *stats
+		for _, n := range []string{"pkg/sftp concurrent", "pkg/sftp 32KiB"} {
+			if s := find(n); s != nil && (bestPkg == nil || s.median > bestPkg.median) {
+				bestPkg = s
+			}
+		}
+		if bestPkg != nil {
+			check(baseName+" / best pkg/sftp ("+bestPkg.name+")", base.median/bestPkg.median, 1.8)
+		}
+		if w := find("binding 32KiB Write"); w != nil {
+			check("binding 32KiB Write / "+baseName, w.median/base.median, 0.9)
+		}
+	default:
+		// Issue 3, 50 ms round trip: ahead of every other client, C included.
+		best := bestOther
+		if bestC != nil && (best == nil || bestC.median > best.median) {
+			best = bestC
+		}
+		if best != nil {
+			check(baseName+" / best other client ("+best.name+")", base.median/best.median, 1.0)
+		}
+		check(baseName+" / window limit", base.median/limit, 0.75)
 	}
 	if bestC != nil {
-		// Within 10% of C: the binding's CPU per GiB at most 1.10x the best C window's.
+		// Within 10% of C: the binding's CPU per GiB at most 1.10x the best C client's.
 		r := base.cpuPerGiB / bestC.cpuPerGiB
 		v := "MET"
 		if r > 1.10 {
 			v = "MISSED"
 		}
-		fmt.Printf("  %-6s binding io.Copy CPU s/GiB / best C's: %.2f (target <= 1.10)\n", v, r)
+		fmt.Printf("  %-6s %s CPU s/GiB / best C's: %.2f (target <= 1.10)\n", v, baseName, r)
 	}
 }
 

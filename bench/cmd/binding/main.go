@@ -1,6 +1,7 @@
 // Command binding is one benchmark client: it uploads a local file to an SFTP server through
-// go-libssh2, with io.Copy (File.ReadFrom) or with 32 KiB Writes, forcing aes128-ctr and
-// hmac-sha2-256, and prints the seconds from opening the remote file to its Close returning. The
+// go-libssh2, with io.Copy (File.ReadFrom) or with 32 KiB Writes, or downloads a remote file with
+// io.Copy (File.WriteTo), forcing aes128-ctr and hmac-sha2-256, and prints the seconds from opening
+// the remote file to the last Close returning. The
 // bench driver runs it as a subprocess so that its CPU time and peak RSS are its own.
 package main
 
@@ -23,7 +24,7 @@ func main() {
 	known := flag.String("knownhosts", "", "known_hosts file")
 	local := flag.String("local", "", "local file")
 	remote := flag.String("remote", "", "remote file")
-	mode := flag.String("mode", "copy", "copy: io.Copy (ReadFrom); write32k: 32 KiB Writes")
+	mode := flag.String("mode", "copy", "copy: upload with io.Copy (ReadFrom); write32k: upload with 32 KiB Writes; get: download with io.Copy (WriteTo)")
 	window := flag.Int("window", 0, "write window in bytes (0: the library's default)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the transfer here")
 	flag.Parse()
@@ -73,6 +74,9 @@ func run(addr, user, key, known, local, remote, mode string, window int, cpuprof
 			return 0, err
 		}
 	}
+	if mode == "get" {
+		return get(sf, local, remote, cpuprofile)
+	}
 	in, err := os.Open(local)
 	if err != nil {
 		return 0, err
@@ -113,3 +117,39 @@ func run(addr, user, key, known, local, remote, mode string, window int, cpuprof
 
 // onlyReader hides os.File.WriteTo so that io.CopyBuffer uses the buffer given.
 type onlyReader struct{ io.Reader }
+
+// get downloads remote into local with io.Copy, which takes File.WriteTo.
+func get(sf *libssh2.SFTP, local, remote, cpuprofile string) (float64, error) {
+	out, err := os.Create(local)
+	if err != nil {
+		return 0, err
+	}
+	defer out.Close()
+	if cpuprofile != "" {
+		pf, err := os.Create(cpuprofile)
+		if err != nil {
+			return 0, err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return 0, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	start := time.Now()
+	f, err := sf.Open(remote)
+	if err != nil {
+		return 0, err
+	}
+	_, err = io.Copy(out, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, err
+	}
+	return time.Since(start).Seconds(), nil
+}

@@ -1,8 +1,9 @@
 // Command pkgsftp is one benchmark client: it uploads a local file to an SFTP server through
 // github.com/pkg/sftp over golang.org/x/crypto/ssh, forcing aes128-ctr and hmac-sha2-256, either with
 // its concurrent ReadFrom (io.Copy into a *sftp.File, UseConcurrentWrites) or with a plain 32 KiB
-// io.CopyBuffer that goes through Write, one packet at a time. It prints the seconds from opening the
-// remote file to its Close returning.
+// io.CopyBuffer that goes through Write, one packet at a time; or it downloads a remote file with
+// io.Copy, which takes its concurrent File.WriteTo. It prints the seconds from opening the remote file
+// to the last Close returning.
 package main
 
 import (
@@ -24,7 +25,7 @@ func main() {
 	known := flag.String("knownhosts", "", "known_hosts file")
 	local := flag.String("local", "", "local file")
 	remote := flag.String("remote", "", "remote file")
-	mode := flag.String("mode", "concurrent", "concurrent: io.Copy with UseConcurrentWrites; copy32k: 32 KiB io.CopyBuffer through Write")
+	mode := flag.String("mode", "concurrent", "concurrent: io.Copy with UseConcurrentWrites; copy32k: 32 KiB io.CopyBuffer through Write; get: download with io.Copy (WriteTo)")
 	flag.Parse()
 	secs, err := run(*addr, *user, *key, *known, *local, *remote, *mode)
 	if err != nil {
@@ -74,6 +75,9 @@ func run(addr, user, keyPath, known, local, remote, mode string) (float64, error
 		return 0, err
 	}
 	defer c.Close()
+	if mode == "get" {
+		return get(c, local, remote)
+	}
 	in, err := os.Open(local)
 	if err != nil {
 		return 0, err
@@ -93,6 +97,31 @@ func run(addr, user, keyPath, known, local, remote, mode string) (float64, error
 		err = fmt.Errorf("unknown mode %q", mode)
 	}
 	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, err
+	}
+	return time.Since(start).Seconds(), nil
+}
+
+// get downloads remote into local with io.Copy, which takes sftp.File.WriteTo (concurrent reads).
+func get(c *sftp.Client, local, remote string) (float64, error) {
+	out, err := os.Create(local)
+	if err != nil {
+		return 0, err
+	}
+	defer out.Close()
+	start := time.Now()
+	f, err := c.Open(remote)
+	if err != nil {
+		return 0, err
+	}
+	_, err = io.Copy(out, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {

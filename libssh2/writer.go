@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
@@ -50,6 +51,7 @@ type writeBehind struct {
 	turnAcked int
 	waited    time.Duration // spent in waiting pumps during this turn
 	slow      int           // slow turns in a row
+	yielded   time.Time     // when the upload last let the scheduler run (callPump)
 }
 
 func (wb *writeBehind) pending() int { return wb.tail - wb.head }
@@ -137,7 +139,7 @@ func (f *File) pumpLoop(w *waiter, wait bool, need int) error {
 		var rc int
 		var err error
 		if wait {
-			rc, err = s.call(w, f.pumpFn)
+			rc, err = f.callPump(w)
 		} else {
 			rc = f.pumpFn()
 		}
@@ -172,6 +174,43 @@ func (f *File) pumpLoop(w *waiter, wait bool, need int) error {
 			return nil
 		}
 	}
+}
+
+// shortWait bounds the waits that callPump makes outside the netpoller.
+const shortWait = time.Millisecond
+
+// yieldAfter is how long an upload runs without rescheduling before callPump yields.
+const yieldAfter = 4 * time.Millisecond
+
+// callPump is s.call(w, f.pumpFn) that first waits briefly for the server's acknowledgements on
+// the socket itself (pollReadable), as a blocking C program does, while libssh2 waits only to read.
+// Parking in the netpoller for each acknowledgement costs thread switches: with every P idle, the
+// runtime's sysmon thread goes to sleep, and the next cgo call wakes it into 20-microsecond polling
+// again, on the same two cores that sshd needs. Then, or when libssh2 must send first, the deadline
+// is near, or the context is done, it hands over to s.call, which repeats the same call and waits in
+// the netpoller. A goroutine that never parks is preempted by sysmon after 10 ms, inside a cgo call,
+// which also restarts its polling; yielding every few milliseconds prevents that.
+func (f *File) callPump(w *waiter) (int, error) {
+	s := f.sf.s
+	wb := f.wb
+	if !s.dead && w.ctx.Err() == nil && (s.deadline.IsZero() || time.Until(s.deadline) > shortWait) {
+		for i := 0; i < 64; i++ {
+			rc := f.pumpFn()
+			if rc != cshim.ErrorEAGAIN {
+				if now := time.Now(); now.Sub(wb.yielded) > yieldAfter {
+					wb.yielded = now
+					runtime.Gosched()
+				}
+				return rc, nil
+			}
+			if cshim.SessionBlockDirections(s.s)&cshim.SessionBlockOutbound != 0 || !s.pollReadable(shortWait) {
+				break
+			}
+		}
+	}
+	rc, err := s.call(w, f.pumpFn)
+	wb.yielded = time.Now()
+	return rc, err
 }
 
 // resumeWrite completes an interrupted libssh2_sftp_write before another call sends on the session.

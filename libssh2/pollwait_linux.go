@@ -1,0 +1,29 @@
+package libssh2
+
+import (
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// pollfd is struct pollfd of poll(2).
+type pollfd struct {
+	fd      int32
+	events  int16
+	revents int16
+}
+
+const pollIn = 0x1 // POLLIN
+
+// pollReadable waits up to d for the session's socket to become readable, with one ppoll(2) in a Go
+// system call (not in C), and reports whether it did. The caller holds the session lock.
+func (s *Session) pollReadable(d time.Duration) bool {
+	ready := false
+	s.raw.Control(func(fd uintptr) {
+		p := pollfd{fd: int32(fd), events: pollIn}
+		ts := syscall.NsecToTimespec(int64(d))
+		n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&p)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+		ready = errno == 0 && n == 1 && p.revents != 0
+	})
+	return ready
+}

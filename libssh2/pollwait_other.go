@@ -1,0 +1,8 @@
+//go:build !linux
+
+package libssh2
+
+import "time"
+
+// pollReadable reports false: elsewhere every wait goes through the netpoller.
+func (s *Session) pollReadable(d time.Duration) bool { return false }

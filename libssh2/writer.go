@@ -176,37 +176,59 @@ func (f *File) pumpLoop(w *waiter, wait bool, need int) error {
 	}
 }
 
-// shortWait bounds the waits that callPump makes outside the netpoller.
-const shortWait = time.Millisecond
+// shortWait bounds one wait that callPump makes outside the netpoller: under sysmon's 10 ms, so
+// that sysmon never takes the P away from the waiting thread, and short enough for a cancelled
+// context to be seen soon.
+const shortWait = 5 * time.Millisecond
+
+// pollFor is how long callPump waits outside the netpoller before parking there: longer than a
+// round trip on any link where the window, not the network, is the limit.
+const pollFor = 250 * time.Millisecond
 
 // yieldAfter is how long an upload runs without rescheduling before callPump yields.
 const yieldAfter = 4 * time.Millisecond
 
-// callPump is s.call(w, f.pumpFn) that first waits briefly for the server's acknowledgements on
-// the socket itself (pollReadable), as a blocking C program does, while libssh2 waits only to read.
-// Parking in the netpoller for each acknowledgement costs thread switches: with every P idle, the
-// runtime's sysmon thread goes to sleep, and the next cgo call wakes it into 20-microsecond polling
-// again, on the same two cores that sshd needs. Then, or when libssh2 must send first, the deadline
-// is near, or the context is done, it hands over to s.call, which repeats the same call and waits in
-// the netpoller. A goroutine that never parks is preempted by sysmon after 10 ms, inside a cgo call,
-// which also restarts its polling; yielding every few milliseconds prevents that.
+// callPump is s.call(w, f.pumpFn) that first waits for the server's acknowledgements on the socket
+// itself (pollReadable, a ppoll in a Go system call, not in C), as a blocking C program does, while
+// libssh2 waits only to read. Parking in the netpoller for each acknowledgement costs thread
+// switches: with every P idle, the runtime's sysmon thread goes to sleep, and the next cgo call
+// wakes it into 20-microsecond polling again, on the same cores that sshd needs (measured in
+// bench/README.md). A goroutine that never parks is preempted by sysmon after 10 ms, inside a cgo
+// call, which also restarts that polling; yielding every few milliseconds prevents it. When libssh2
+// must send first, the deadline has passed, the context is done, or pollFor has gone by, it hands
+// over to s.call, which repeats the same call and waits in the netpoller: every deadline and
+// cancellation is seen within shortWait.
 func (f *File) callPump(w *waiter) (int, error) {
 	s := f.sf.s
 	wb := f.wb
-	if !s.dead && w.ctx.Err() == nil && (s.deadline.IsZero() || time.Until(s.deadline) > shortWait) {
-		for i := 0; i < 64; i++ {
-			rc := f.pumpFn()
-			if rc != cshim.ErrorEAGAIN {
-				if now := time.Now(); now.Sub(wb.yielded) > yieldAfter {
-					wb.yielded = now
-					runtime.Gosched()
-				}
-				return rc, nil
-			}
-			if cshim.SessionBlockDirections(s.s)&cshim.SessionBlockOutbound != 0 || !s.pollReadable(shortWait) {
+	var start time.Time
+	for !s.dead && w.ctx.Err() == nil {
+		rc := f.pumpFn()
+		now := time.Now()
+		if now.Sub(wb.yielded) > yieldAfter {
+			wb.yielded = now
+			runtime.Gosched()
+		}
+		if rc != cshim.ErrorEAGAIN {
+			return rc, nil
+		}
+		if start.IsZero() {
+			start = now
+		} else if now.Sub(start) > pollFor {
+			break
+		}
+		d := shortWait
+		if !s.deadline.IsZero() {
+			left := s.deadline.Sub(now)
+			if left <= 0 {
 				break
 			}
+			d = min(d, left)
 		}
+		if cshim.SessionBlockDirections(s.s)&cshim.SessionBlockOutbound != 0 {
+			break
+		}
+		s.pollReadable(d)
 	}
 	rc, err := s.call(w, f.pumpFn)
 	wb.yielded = time.Now()

@@ -12,10 +12,32 @@ import (
 	"github.com/seed191f4051/go-libssh2/cshim"
 )
 
-// ReadBufferSize is the size of the buffer a File reads into: 8 requests of libssh2's 30000-byte
-// FXP_READ. libssh2_sftp_read keeps four times the buffer it is given requested ahead, so a
-// sequential reader keeps between 720 000 and 960 000 bytes in flight, the same as the upload window.
-const ReadBufferSize = 8 * packetSize
+// DefaultReadBuffer is the size of the buffer a File reads into, unless SetReadBuffer says otherwise:
+// 8 of libssh2's 30000-byte FXP_READ requests. libssh2_sftp_read keeps four times the buffer it is
+// given requested ahead, so a sequential reader keeps between 720 000 and 960 000 bytes in flight,
+// as many as the default upload window.
+const DefaultReadBuffer = 8 * packetSize
+
+// maxReadBuffer is the largest useful read buffer: libssh2 caps its read-ahead at four times its
+// default channel window (LIBSSH2_CHANNEL_WINDOW_DEFAULT, 2 MiB), so a larger buffer requests no more.
+const maxReadBuffer = 2 << 20
+
+// SetReadBuffer sets the size of the read buffer of each File that starts reading from now on
+// (default DefaultReadBuffer). It is rounded up to a multiple of libssh2's 30000-byte read request
+// and must be between 30000 bytes and 2 MiB. libssh2 keeps up to four times the buffer requested
+// ahead of a sequential reader, and holds the replies in C memory until they are read: a larger
+// buffer keeps a long, fast link busy at the cost of that memory.
+func (sf *SFTP) SetReadBuffer(bytes int) error {
+	if bytes < packetSize || bytes > maxReadBuffer {
+		return errInvalid("setreadbuffer", "", fmt.Errorf("read buffer of %d bytes: want 30000 to 2 MiB", bytes))
+	}
+	if err := sf.lock("setreadbuffer", ""); err != nil {
+		return err
+	}
+	sf.readBuf = (bytes + packetSize - 1) / packetSize * packetSize
+	sf.s.mu.Unlock()
+	return nil
+}
 
 // readAhead is the download side of a File. libssh2 keeps the read-ahead itself (the FXP_READ
 // requests in flight and the replies not yet taken, in C memory, at most four times the buffer it
@@ -41,7 +63,11 @@ type readAhead struct {
 // reader returns f's download side, made on first use. The caller holds the session lock.
 func (f *File) reader() *readAhead {
 	if f.rd == nil {
-		f.rd = &readAhead{buf: make([]byte, ReadBufferSize), restore: -1}
+		size := f.sf.readBuf
+		if size == 0 {
+			size = DefaultReadBuffer
+		}
+		f.rd = &readAhead{buf: make([]byte, size), restore: -1}
 		f.readFn = f.readOnce // bound once: the hot path allocates nothing
 	}
 	return f.rd
@@ -192,12 +218,13 @@ func (f *File) position() int64 {
 // Read reads up to len(p) bytes from the file, like os.File.Read: at end of file it returns 0 and
 // io.EOF itself (not wrapped). It implements io.Reader.
 //
-// Reads are pipelined: libssh2 keeps up to ReadBufferSize×4 bytes requested ahead of the File's
-// position, and the File buffers what libssh2 returns, so small reads cost no network round trip
-// and no C call until the buffer is empty; a Read with len(p) >= ReadBufferSize reads straight into
-// p. A Read first drains the File's writes (waits until the server has acknowledged every byte
+// Reads are pipelined: libssh2 keeps up to four times the File's read buffer (SFTP.SetReadBuffer)
+// requested ahead of the File's position, and the File buffers what libssh2 returns, so small reads
+// cost no network round trip and no C call until the buffer is empty; a Read of at least the
+// buffer's size reads straight into p. A Read first drains the File's writes (waits until the server has acknowledged every byte
 // written), so it sees them. Once end of file is reached libssh2 remembers it: a Read returns io.EOF
-// without asking the server again until Seek moves the File.
+// without asking the server again until a Seek (to any offset but with io.SeekCurrent and 0) or a
+// Write, so to read what another writer appended since, Seek to the offset first.
 //
 // A Read that runs past the File's deadline or its context (ReadContext) returns an error wrapping
 // os.ErrDeadlineExceeded or the context's error, with no bytes. libssh2 is then left inside its
@@ -414,7 +441,7 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 func (f *File) seekTo(pos int64) {
 	rd := f.rd
 	cur := f.position()
-	if pos >= cur && pos-cur <= int64(rd.w-rd.r) {
+	if buffered := int64(rd.w - rd.r); pos >= cur && (pos-cur < buffered || pos-cur == buffered && !rd.eof) {
 		rd.r += int(pos - cur) // inside the buffer: keep the read-ahead
 		return
 	}
@@ -492,7 +519,7 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 	var err error
 	for n < len(p) {
 		var k int
-		k, err = f.readCall(&w, p[n:n+readAtSize(len(p)-n)], back)
+		k, err = f.readCall(&w, p[n:n+f.readAtSize(len(p)-n)], back)
 		if err != nil {
 			break
 		}
@@ -512,8 +539,8 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 // readAtSize is the buffer to give libssh2_sftp_read when rem bytes are still wanted. libssh2
 // requests four times its buffer ahead, so a quarter of rem requests about rem; the read buffer's
 // size bounds the read-ahead as for Read.
-func readAtSize(rem int) int {
-	return min((rem+3)/4, ReadBufferSize)
+func (f *File) readAtSize(rem int) int {
+	return min((rem+3)/4, len(f.rd.buf))
 }
 
 // Open opens the named file for reading, like os.Open (libssh2_sftp_open_ex with LIBSSH2_FXF_READ).

@@ -137,7 +137,7 @@ func TestReadBufferSizes(t *testing.T) {
 		{7, 1<<20 + 3},
 		{33 << 10, 3<<20 + 13},
 		{1 << 20, 3<<20 + 13},
-		{libssh2.ReadBufferSize, 2*libssh2.ReadBufferSize + 1},
+		{libssh2.DefaultReadBuffer, 2*libssh2.DefaultReadBuffer + 1},
 	} {
 		t.Run(fmt.Sprint(c.buf), func(t *testing.T) {
 			data := rdData(c.size, byte(c.buf))
@@ -468,7 +468,7 @@ func TestReadAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	for _, size := range []int{32 << 10, libssh2.ReadBufferSize} {
+	for _, size := range []int{32 << 10, libssh2.DefaultReadBuffer} {
 		p := make([]byte, size)
 		for i := 0; i < 20; i++ {
 			if _, err := f.Read(p); err != nil {
@@ -759,4 +759,80 @@ func TestWriteToShortWriter(t *testing.T) {
 	}
 	got.Write(rest)
 	rdSame(t, "bytes after a failed WriteTo", got.Bytes(), data)
+}
+
+// TestReadAfterGrowth: libssh2 remembers end of file, so Read keeps returning io.EOF after the file
+// grows; a Seek to the offset makes the next Read ask the server again and see the new bytes.
+func TestReadAfterGrowth(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	name := srv.Path("growth.txt")
+	defer os.Remove(name)
+	rdUpload(t, sf, name, []byte("abc"))
+	f, err := sf.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := io.ReadAll(f)
+	if err != nil || string(got) != "abc" {
+		t.Fatalf("ReadAll = %q, %v", got, err)
+	}
+	w, err := sf.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Seek(3, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("defg")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.Read(make([]byte, 10)); n != 0 || err != io.EOF {
+		t.Errorf("Read after the file grew, without a Seek = %d, %v; want 0, io.EOF (libssh2 remembers end of file)", n, err)
+	}
+	if _, err := f.Seek(3, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	got, err = io.ReadAll(f)
+	if diff := cmp.Diff("defg", string(got)); diff != "" || err != nil {
+		t.Errorf("ReadAll after Seek: %v (-want +got):\n%s", err, diff)
+	}
+}
+
+// TestSetReadBuffer: the read buffer can be set within its bounds, and reading is exact with each.
+func TestSetReadBuffer(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	for _, bad := range []int{0, 29999, 2<<20 + 1} {
+		if err := sf.SetReadBuffer(bad); err == nil {
+			t.Errorf("SetReadBuffer(%d) succeeded", bad)
+		}
+	}
+	data := rdData(5<<20+17, 18)
+	name := srv.Path("readbuffer.bin")
+	defer os.Remove(name)
+	rdUpload(t, sf, name, data)
+	for _, size := range []int{30000, 100000, 2 << 20} {
+		if err := sf.SetReadBuffer(size); err != nil {
+			t.Fatalf("SetReadBuffer(%d): %v", size, err)
+		}
+		f, err := sf.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := make([]byte, 33<<10)
+		if _, err := io.ReadFull(f, head); err != nil {
+			t.Fatal(err)
+		}
+		var rest bytes.Buffer
+		if _, err := io.Copy(&rest, f); err != nil {
+			t.Fatal(err)
+		}
+		rdSame(t, fmt.Sprintf("read with a %d-byte buffer", size), append(head, rest.Bytes()...), data)
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

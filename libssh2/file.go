@@ -11,6 +11,14 @@ import (
 
 // File is an open file on an SFTP server. Its methods follow os.File's.
 //
+// A File has two pipelines over one libssh2 handle, which keeps a single offset and request queue
+// for both: the upload window (Write, ReadFrom: bytes in flight until the server acknowledges them)
+// and the download read-ahead (Read, WriteTo: read requests in flight and a read buffer). At most
+// one is active. Read, WriteTo, ReadAt and every Seek but Seek(0, io.SeekCurrent) first drain the
+// upload window; the first Write after reading drops the read-ahead and writes at the offset where
+// reading stopped. The File's offset (Seek(0, io.SeekCurrent)) is always where the next Read or
+// Write goes, counting bytes written but not yet acknowledged.
+//
 // A File is safe for concurrent use in the sense that its calls are serialized with all others on its
 // Session; as with os.File, concurrent writes to one File land in an unspecified order.
 type File struct {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/seed191f4051/go-libssh2/cshim"
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
@@ -833,6 +834,44 @@ func TestSetReadBuffer(t *testing.T) {
 		rdSame(t, fmt.Sprintf("read with a %d-byte buffer", size), append(head, rest.Bytes()...), data)
 		if err := f.Close(); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestDownloadMemoryBounded: the C memory libssh2 holds while downloading stays near the read-ahead
+// (four times the read buffer), whatever the file's size.
+func TestDownloadMemoryBounded(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	data := rdData(32<<20, 19)
+	name := srv.Path("memory.bin")
+	defer os.Remove(name)
+	rdUpload(t, sf, name, data)
+	for _, size := range []int{libssh2.DefaultReadBuffer, 2 << 20} {
+		if err := sf.SetReadBuffer(size); err != nil {
+			t.Fatal(err)
+		}
+		f, err := sf.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := cshim.LiveBytes()
+		cshim.ResetPeakBytes()
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			t.Fatal(err)
+		}
+		peak := cshim.PeakBytes() - before
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != sha(data) {
+			t.Fatalf("downloaded SHA-256 %s, want %s", got, sha(data))
+		}
+		// Four buffers of replies in flight, plus libssh2's transport buffers and bookkeeping.
+		bound := int64(4*size + 1<<20)
+		t.Logf("read buffer %d: C memory peaked %d bytes above the start (bound %d)", size, peak, bound)
+		if peak > bound {
+			t.Errorf("read buffer %d: libssh2 held %d bytes of C memory at the peak of a 32 MiB download, want at most %d", size, peak, bound)
 		}
 	}
 }

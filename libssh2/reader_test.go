@@ -875,3 +875,92 @@ func TestDownloadMemoryBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestReadWriteSeekModel is a property test of an O_RDWR File against a model of os.File's
+// semantics: random Writes, Reads, Seeks in every whence and ReadAts, with the offsets and bytes
+// checked after each, and the server's file compared at the end. Seeds are logged.
+func TestReadWriteSeekModel(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	seeds := 4
+	if testing.Short() {
+		seeds = 1
+	}
+	for i := 0; i < seeds; i++ {
+		seed := uint64(time.Now().UnixNano()) + uint64(i)
+		t.Logf("seed %d", seed)
+		rng := rand.New(rand.NewPCG(seed, 99))
+		name := srv.Path(fmt.Sprintf("model-%d.bin", i))
+		f, err := sf.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var model []byte
+		pos := int64(0)
+		size := func() int { // mostly small, sometimes several windows
+			if rng.IntN(5) == 0 {
+				return rng.IntN(3 << 20)
+			}
+			return rng.IntN(70000)
+		}
+		for op := 0; op < 120; op++ {
+			what := ""
+			switch k := rng.IntN(10); {
+			case k < 3:
+				p := rdData(size(), byte(op))
+				what = fmt.Sprintf("Write(%d) at %d", len(p), pos)
+				if n, err := f.Write(p); err != nil || n != len(p) {
+					t.Fatalf("seed %d op %d: %s = %d, %v", seed, op, what, n, err)
+				}
+				if end := pos + int64(len(p)); end > int64(len(model)) {
+					model = append(model, make([]byte, end-int64(len(model)))...)
+				}
+				copy(model[pos:], p)
+				pos += int64(len(p))
+			case k < 6:
+				p := make([]byte, size()+1)
+				what = fmt.Sprintf("ReadFull(%d) at %d", len(p), pos)
+				n, err := io.ReadFull(f, p)
+				want := model[min(pos, int64(len(model))):min(pos+int64(len(p)), int64(len(model)))]
+				if (len(want) == len(p) && err != nil) || (len(want) == 0 && err != io.EOF) ||
+					(len(want) > 0 && len(want) < len(p) && err != io.ErrUnexpectedEOF) {
+					t.Fatalf("seed %d op %d: %s = %d, %v with %d bytes left", seed, op, what, n, err, len(want))
+				}
+				rdSame(t, fmt.Sprintf("seed %d op %d: %s", seed, op, what), p[:n], want)
+				pos += int64(n)
+			case k < 8:
+				whence := rng.IntN(3)
+				target := rng.Int64N(int64(len(model)) + 50000)
+				off := target
+				switch whence {
+				case io.SeekCurrent:
+					off = target - pos
+				case io.SeekEnd:
+					off = target - int64(len(model))
+				}
+				what = fmt.Sprintf("Seek(%d, %d) from %d", off, whence, pos)
+				if got, err := f.Seek(off, whence); err != nil || got != target {
+					t.Fatalf("seed %d op %d: %s = %d, %v; want %d", seed, op, what, got, err, target)
+				}
+				pos = target
+			default:
+				off := rng.Int64N(int64(len(model)) + 100)
+				p := make([]byte, size()+1)
+				what = fmt.Sprintf("ReadAt(%d, %d)", len(p), off)
+				n, err := f.ReadAt(p, off)
+				want := model[min(off, int64(len(model))):min(off+int64(len(p)), int64(len(model)))]
+				if (len(want) == len(p)) != (err == nil) || (err != nil && err != io.EOF) {
+					t.Fatalf("seed %d op %d: %s = %d, %v with %d bytes there", seed, op, what, n, err, len(want))
+				}
+				rdSame(t, fmt.Sprintf("seed %d op %d: %s", seed, op, what), p[:n], want)
+			}
+			if cur, err := f.Seek(0, io.SeekCurrent); err != nil || cur != pos {
+				t.Fatalf("seed %d op %d: after %s the offset is %d, %v; want %d", seed, op, what, cur, err, pos)
+			}
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		checkRemote(t, name, model)
+		os.Remove(name)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -911,10 +912,12 @@ func TestReadWriteSeekModel(t *testing.T) {
 				if n, err := f.Write(p); err != nil || n != len(p) {
 					t.Fatalf("seed %d op %d: %s = %d, %v", seed, op, what, n, err)
 				}
-				if end := pos + int64(len(p)); end > int64(len(model)) {
+				if end := pos + int64(len(p)); len(p) > 0 && end > int64(len(model)) { // no bytes, no hole
 					model = append(model, make([]byte, end-int64(len(model)))...)
 				}
-				copy(model[pos:], p)
+				if len(p) > 0 {
+					copy(model[pos:], p)
+				}
 				pos += int64(len(p))
 			case k < 6:
 				p := make([]byte, size()+1)
@@ -963,4 +966,127 @@ func TestReadWriteSeekModel(t *testing.T) {
 		checkRemote(t, name, model)
 		os.Remove(name)
 	}
+}
+
+// TestInterruptedModel is TestReadWriteSeekModel over a link that stalls at random, with a short
+// deadline on the stalled operations: every operation either completes or fails with
+// os.ErrDeadlineExceeded, having done exactly what its counts say (the model follows them), and the
+// next operations carry on with no byte lost, duplicated or misplaced.
+func TestInterruptedModel(t *testing.T) {
+	proxy, _, sf := rdProxySession(t)
+	seed := uint64(time.Now().UnixNano())
+	if env := os.Getenv("RD_SEED"); env != "" {
+		fmt.Sscan(env, &seed)
+	}
+	t.Logf("seed %d", seed)
+	var history []string
+	defer func() {
+		if t.Failed() {
+			t.Logf("operations:\n%s", strings.Join(history, "\n"))
+		}
+	}()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	name := srv.Path("interrupted-model.bin")
+	defer os.Remove(name)
+	f, err := sf.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var model []byte
+	pos := int64(0)
+	size := func() int {
+		if rng.IntN(3) == 0 {
+			return rng.IntN(4 << 20)
+		}
+		return rng.IntN(100000)
+	}
+	stalls, failures := 0, 0
+	for op := 0; op < 60; op++ {
+		stalled := rng.IntN(3) == 0
+		if stalled {
+			stalls++
+			proxy.setPaused(true)
+			f.SetDeadline(time.Now().Add(100 * time.Millisecond))
+		}
+		var what string
+		var opErr error
+		switch k := rng.IntN(10); {
+		case k < 3:
+			p := rdData(size(), byte(op))
+			what = fmt.Sprintf("Write(%d) at %d", len(p), pos)
+			n, err := f.Write(p)
+			opErr = err
+			if n > 0 { // no bytes, no hole
+				if end := pos + int64(n); end > int64(len(model)) {
+					model = append(model, make([]byte, end-int64(len(model)))...)
+				}
+				copy(model[pos:], p[:n])
+			}
+			pos += int64(n)
+		case k < 6:
+			p := make([]byte, size()+1)
+			what = fmt.Sprintf("ReadFull(%d) at %d", len(p), pos)
+			n, err := io.ReadFull(f, p)
+			want := model[min(pos, int64(len(model))):min(pos+int64(n), int64(len(model)))]
+			rdSame(t, fmt.Sprintf("op %d: %s", op, what), p[:n], want)
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				if pos+int64(n) < int64(len(model)) {
+					t.Fatalf("op %d: %s = %d, %v before the end (%d)", op, what, n, err, len(model))
+				}
+				err = nil
+			}
+			opErr = err
+			pos += int64(n)
+		case k < 8:
+			whence := rng.IntN(2) // not io.SeekEnd: an interrupted fstat breaks the session
+			target := rng.Int64N(int64(len(model)) + 50000)
+			off := target
+			if whence == io.SeekCurrent {
+				off = target - pos
+			}
+			what = fmt.Sprintf("Seek(%d, %d) from %d", off, whence, pos)
+			got, err := f.Seek(off, whence)
+			opErr = err
+			if err == nil {
+				if got != target {
+					t.Fatalf("op %d: %s = %d; want %d", op, what, got, target)
+				}
+				pos = target
+			}
+		default:
+			off := rng.Int64N(int64(len(model)) + 100)
+			p := make([]byte, size()+1)
+			what = fmt.Sprintf("ReadAt(%d, %d)", len(p), off)
+			n, err := f.ReadAt(p, off)
+			want := model[min(off, int64(len(model))):min(off+int64(n), int64(len(model)))]
+			rdSame(t, fmt.Sprintf("op %d: %s", op, what), p[:n], want)
+			if err == io.EOF {
+				if off+int64(n) < int64(len(model)) {
+					t.Fatalf("op %d: %s = %d, io.EOF before the end (%d)", op, what, n, len(model))
+				}
+				err = nil
+			}
+			opErr = err
+		}
+		if stalled {
+			proxy.setPaused(false)
+			f.SetDeadline(time.Time{})
+		}
+		history = append(history, fmt.Sprintf("op %d stalled=%v %s: %v (offset now %d, size %d)", op, stalled, what, opErr, pos, len(model)))
+		if opErr != nil {
+			failures++
+			var e *libssh2.Error
+			if !stalled || !errors.Is(opErr, os.ErrDeadlineExceeded) || !errors.As(opErr, &e) {
+				t.Fatalf("op %d (stalled %v): %s: %v", op, stalled, what, opErr)
+			}
+		}
+		if cur, err := f.Seek(0, io.SeekCurrent); err != nil || cur != pos {
+			t.Fatalf("op %d: after %s (error %v) the offset is %d, %v; want %d", op, what, opErr, cur, err, pos)
+		}
+	}
+	t.Logf("%d operations stalled, %d of them failed by the deadline", stalls, failures)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkRemote(t, name, model)
 }

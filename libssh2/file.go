@@ -155,10 +155,10 @@ func (f *File) closeLocked(ctx context.Context) error {
 		first = f.drain(&w)
 		w.done()
 	}
-	if f.rd != nil && f.rd.interrupted && s.broken == nil {
-		// libssh2 is inside a read of this handle: complete it, or nothing else may be sent.
+	if f.rd != nil && (f.rd.interrupted || f.rd.fstat) && s.broken == nil {
+		// libssh2 is inside a read or fstat of this handle: complete it, or nothing else may be sent.
 		w := s.newWaiter(ctx, time.Time{})
-		f.resumeRead(&w)
+		f.resumeOwn(&w)
 		w.done()
 	}
 	if s.resume == f {

@@ -58,6 +58,11 @@ type readAhead struct {
 	restore int64
 	scratch [64]byte // where a ReadAt's interrupted read completes
 	err     error    // a read that failed while completed for another operation; the next Read reports it
+	// fstat: Seek's libssh2_sftp_fstat_ex (for io.SeekEnd) returned EAGAIN and its wait failed.
+	// libssh2 keeps the fstat state and request id per SFTP channel, so the same call must be
+	// repeated (any handle's fstat would take this one's reply) before anything else is sent.
+	fstat bool
+	attrs cshim.Attributes // where the interrupted fstat completes
 }
 
 // reader returns f's download side, made on first use. The caller holds the session lock.
@@ -101,13 +106,34 @@ func (f *File) readCall(w *waiter, dst []byte, restore int64) (int, error) {
 	return rc, nil
 }
 
-// resume completes f's interrupted libssh2 call, a read or a write, before another call sends on
-// the session (DESIGN fact 3). The caller holds the session lock.
+// resume completes f's interrupted libssh2 call, a read, an fstat or a write, before another call
+// sends on the session (DESIGN fact 3). The caller holds the session lock.
 func (f *File) resume(w *waiter) error {
-	if f.rd != nil && f.rd.interrupted {
-		return f.resumeRead(w)
+	if rd := f.rd; rd != nil && (rd.interrupted || rd.fstat) {
+		return f.resumeOwn(w)
 	}
 	return f.resumeWrite(w)
+}
+
+// resumeOwn completes f's interrupted read or fstat, if any. The caller holds the session lock.
+func (f *File) resumeOwn(w *waiter) error {
+	rd := f.rd
+	if rd == nil || f.h == nil {
+		return nil
+	}
+	if rd.fstat {
+		s := f.sf.s
+		_, err := s.call(w, func() int { return cshim.SFTPFstatEx(f.h, &rd.attrs, false) })
+		if err != nil {
+			return err
+		}
+		rd.fstat = false // Seek already returned: the answer belongs to nobody now
+		if s.resume == f {
+			s.resume = nil
+		}
+		return nil
+	}
+	return f.resumeRead(w)
 }
 
 // resumeRead repeats f's interrupted libssh2_sftp_read until libssh2 is done with it. The bytes of
@@ -162,8 +188,8 @@ func (f *File) readyRead(w *waiter, op string) error {
 			return err
 		}
 	}
-	if f.rd.interrupted {
-		if err := f.resumeRead(w); err != nil {
+	if f.rd.interrupted || f.rd.fstat {
+		if err := f.resumeOwn(w); err != nil {
 			return &Error{Op: op, Path: f.name, Offset: -1, Err: err}
 		}
 	}
@@ -186,8 +212,8 @@ func (f *File) beginWrite(w *waiter) error {
 		return nil // already writing: reads drain the window before they start
 	}
 	if rd := f.rd; rd != nil {
-		if rd.interrupted {
-			if err := f.resumeRead(w); err != nil {
+		if rd.interrupted || rd.fstat {
+			if err := f.resumeOwn(w); err != nil {
 				return &Error{Op: "write", Path: f.name, Offset: -1, Err: err}
 			}
 		}
@@ -397,6 +423,9 @@ func (f *File) nextChunk(ctx context.Context, taken int) ([]byte, error) {
 // interrupted read. A target inside the bytes already buffered keeps the read-ahead; any other
 // drops the buffer and calls libssh2_sftp_seek64, which discards the read requests in flight (their
 // replies are ignored when they arrive), so the next Read starts a new read-ahead.
+//
+// A Seek that runs past the File's deadline fails without moving the File; what it interrupted
+// (the drain, or the fstat) is completed by the next operation on the session.
 func (f *File) Seek(offset int64, whence int) (int64, error) {
 	if f == nil {
 		return 0, errInvalid("seek", "", fs.ErrInvalid)
@@ -449,16 +478,16 @@ func (f *File) seekTo(pos int64) {
 	cshim.SFTPSeek64(f.h, uint64(pos))
 }
 
-// size asks the server for the file's size (libssh2_sftp_fstat_ex). The caller holds the lock. An
-// interrupted fstat cannot be resumed safely (libssh2 keeps its state per channel, and another
-// handle's fstat would take this one's reply), so the session is then marked broken, as after an
-// interrupted Sync.
+// size asks the server for the file's size (libssh2_sftp_fstat_ex). The caller holds the lock.
+// When the wait fails, libssh2 is left inside the fstat: f is marked to have it repeated before
+// anything else goes out (see readAhead.fstat), and the File stays usable.
 func (f *File) size(w *waiter, op string) (int64, error) {
 	s := f.sf.s
-	var attrs cshim.Attributes
-	rc, err := s.call(w, func() int { return cshim.SFTPFstatEx(f.h, &attrs, false) })
+	attrs := &f.rd.attrs
+	rc, err := s.call(w, func() int { return cshim.SFTPFstatEx(f.h, attrs, false) })
 	if err != nil {
-		s.broken = ErrSessionBroken
+		f.rd.fstat = true
+		s.resume = f
 		return 0, s.waitError(op, f.name, err)
 	}
 	if rc < 0 {

@@ -1038,11 +1038,14 @@ func TestInterruptedModel(t *testing.T) {
 			opErr = err
 			pos += int64(n)
 		case k < 8:
-			whence := rng.IntN(2) // not io.SeekEnd: an interrupted fstat breaks the session
+			whence := rng.IntN(3)
 			target := rng.Int64N(int64(len(model)) + 50000)
 			off := target
-			if whence == io.SeekCurrent {
+			switch whence {
+			case io.SeekCurrent:
 				off = target - pos
+			case io.SeekEnd:
+				off = target - int64(len(model))
 			}
 			what = fmt.Sprintf("Seek(%d, %d) from %d", off, whence, pos)
 			got, err := f.Seek(off, whence)
@@ -1089,4 +1092,54 @@ func TestInterruptedModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRemote(t, name, model)
+}
+
+// TestSeekEndDeadline: a Seek relative to the end whose fstat is cut short by the deadline fails
+// without moving the File; the session's next operation completes the fstat, and everything goes on.
+func TestSeekEndDeadline(t *testing.T) {
+	_, sf0 := openSFTP(t, srv)
+	name, other := srv.Path("seekend-deadline.bin"), srv.Path("seekend-other.bin")
+	defer os.Remove(name)
+	defer os.Remove(other)
+	data := rdData(100000, 20)
+	rdUpload(t, sf0, name, data)
+	rdUpload(t, sf0, other, []byte("other"))
+
+	proxy, _, sf := rdProxySession(t)
+	f, err := sf.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(500, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	proxy.setPaused(true)
+	f.SetDeadline(time.Now().Add(200 * time.Millisecond))
+	_, err = f.Seek(-10, io.SeekEnd)
+	var e *libssh2.Error
+	if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &e) {
+		t.Fatalf("Seek(-10, io.SeekEnd) with the link stalled = %v, want an *Error wrapping os.ErrDeadlineExceeded", err)
+	}
+	proxy.setPaused(false)
+	f.SetDeadline(time.Time{})
+	g, err := sf.Open(other)
+	if err != nil {
+		t.Fatalf("Open after the interrupted fstat: %v", err)
+	}
+	if got, err := io.ReadAll(g); err != nil || string(got) != "other" {
+		t.Fatalf("reading another file after the interrupted fstat = %q, %v", got, err)
+	}
+	g.Close()
+	if cur, err := f.Seek(0, io.SeekCurrent); err != nil || cur != 500 {
+		t.Errorf("offset after the failed Seek = %d, %v; want 500", cur, err)
+	}
+	if end, err := f.Seek(-10, io.SeekEnd); err != nil || end != int64(len(data))-10 {
+		t.Fatalf("Seek(-10, io.SeekEnd) = %d, %v; want %d", end, err, len(data)-10)
+	}
+	got, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdSame(t, "the last 10 bytes", got, data[len(data)-10:])
 }

@@ -80,10 +80,9 @@ func (c *client) connect(ctx context.Context) error {
 	}
 	sess, err := libssh2.Dial(ctx, "tcp", addr, cfg)
 	if isAuthFailure(err) {
-		sess, err = c.passwordLogin(ctx, addr, cfg, err)
-		if err == nil {
-			tried = nil
-		} else if isAuthFailure(err) {
+		var asked bool
+		sess, asked, err = c.passwordLogin(ctx, addr, cfg, err)
+		if asked {
 			tried = append(tried, "password")
 		}
 	}
@@ -115,11 +114,12 @@ func isAuthFailure(err error) bool {
 }
 
 // passwordLogin asks for a password on the terminal (up to three times) and logs in with it, by the
-// password method or keyboard-interactive, whichever the server offers.
-func (c *client) passwordLogin(ctx context.Context, addr string, cfg *libssh2.Config, first error) (*libssh2.Session, error) {
+// password method or keyboard-interactive, whichever the server offers. asked says whether there was
+// a terminal to ask on.
+func (c *client) passwordLogin(ctx context.Context, addr string, cfg *libssh2.Config, first error) (sess *libssh2.Session, asked bool, err error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
-		return nil, first // no terminal to ask on
+		return nil, false, first // no terminal to ask on
 	}
 	defer tty.Close()
 	last := first
@@ -127,9 +127,9 @@ func (c *client) passwordLogin(ctx context.Context, addr string, cfg *libssh2.Co
 		pw, err := term.ReadPassword(tty, fmt.Sprintf("%s@%s's password: ", cfg.User, c.o.host), ctx.Done())
 		if err != nil {
 			if errors.Is(err, term.ErrInterrupted) {
-				return nil, context.Canceled
+				return nil, true, context.Canceled
 			}
-			return nil, err
+			return nil, true, err
 		}
 		pcfg := *cfg
 		pcfg.Auth = []libssh2.AuthMethod{
@@ -144,15 +144,15 @@ func (c *client) passwordLogin(ctx context.Context, addr string, cfg *libssh2.Co
 		}
 		sess, err := libssh2.Dial(ctx, "tcp", addr, &pcfg)
 		if err == nil {
-			return sess, nil
+			return sess, true, nil
 		}
 		if !isAuthFailure(err) {
-			return nil, err
+			return nil, true, err
 		}
 		last = err
 		fmt.Fprintln(tty, "Permission denied, please try again.")
 	}
-	return nil, last
+	return nil, true, last
 }
 
 // hostKeyCheck checks host keys against known_hosts; with -o accept-new it adds unknown ones.

@@ -31,6 +31,23 @@ import (
 
 const usage = "usage: sftpput [-P port] [-i key] [-r] [-a] [-c cipher] [-o accept-new] [-q] LOCAL... [user@]host:REMOTE"
 
+const help = usage + `
+
+Uploads LOCAL files to REMOTE on the SSH server host over SFTP. REMOTE is a directory (the
+files keep their names) when it exists as one, ends with a slash, or several LOCALs are given.
+
+  -P port        the server's port (default 22)
+  -i key         private key file (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa)
+  -r             upload directories, creating them on the server
+  -a             resume interrupted uploads, after checking that the remote file is a
+                 prefix of the local one
+  -c cipher      ciphers to allow, comma-separated, in order of preference (aes128-ctr, ...)
+  -o accept-new  trust and remember an unknown host key (StrictHostKeyChecking=accept-new)
+  -q             print nothing but errors
+
+Host keys are checked against ~/.ssh/known_hosts. Authentication: the ssh-agent
+($SSH_AUTH_SOCK), then the keys, then a password asked on the terminal.`
+
 // options are the command line's.
 type options struct {
 	port      int
@@ -57,12 +74,14 @@ func main() {
 
 // run is the whole command; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr *os.File) int {
-	o, err := parseArgs(args, stderr)
+	o, err := parseArgs(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stdout, help)
+		return 0
+	}
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, "sftpput:", err)
-			fmt.Fprintln(stderr, usage)
-		}
+		fmt.Fprintln(stderr, "sftpput:", err)
+		fmt.Fprintln(stderr, usage)
 		return 2
 	}
 	// Check the local side before connecting: a typo should not cost a login.
@@ -109,14 +128,10 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) int {
 	}
 }
 
-func parseArgs(args []string, stderr io.Writer) (*options, error) {
+func parseArgs(args []string) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("sftpput", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, usage)
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard) // run prints one line and the usage
 	fs.IntVar(&o.port, "P", 22, "the server's `port`")
 	fs.StringVar(&o.identity, "i", "", "private `key` file to authenticate with (default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)")
 	fs.BoolVar(&o.recursive, "r", false, "upload directories, creating them on the server")

@@ -39,7 +39,7 @@ func (c *client) uploadAll(ctx context.Context) error {
 		if st.IsDir() {
 			err = c.putTree(ctx, l, target)
 		} else {
-			err = c.putFile(ctx, l, target, st)
+			err = c.putFile(ctx, l, target)
 		}
 		if err != nil {
 			return err
@@ -76,34 +76,14 @@ func (c *client) putTree(ctx context.Context, local, remote string) error {
 			fmt.Fprintf(c.stderr, "sftpput: %s: skipping, not a regular file\n", p)
 			return nil
 		}
-		return c.putFile(ctx, p, target, st)
+		return c.putFile(ctx, p, target)
 	})
 }
 
 // putFile uploads one regular file.
-func (c *client) putFile(ctx context.Context, local, remote string, st fs.FileInfo) error {
-	f, err := os.Open(local)
-	if err != nil {
-		return fmt.Errorf("%s: %s", local, describeLocal(err))
-	}
-	defer f.Close()
-	opts := upload.Options{Name: local, Progress: c.progress, Summary: c.summary, Perm: st.Mode().Perm()}
-	if c.o.resume {
-		off, err := upload.ResumeOffset(ctx, c.sf, remote, f, st.Size())
-		if err != nil {
-			return err
-		}
-		if off == st.Size() && off > 0 {
-			if c.summary != nil {
-				fmt.Fprintf(c.summary, "%s  %s  already complete on the server\n", local, upload.Size(off))
-			}
-			return nil
-		}
-		if _, err := f.Seek(off, 0); err != nil {
-			return err
-		}
-		opts.Offset = off
-	}
-	_, err = upload.Put(ctx, c.sf, remote, f, st.Size(), opts)
+func (c *client) putFile(ctx context.Context, local, remote string) error {
+	_, err := upload.File(ctx, c.sf, local, remote, upload.Options{
+		Name: local, Progress: c.progress, Summary: c.summary, Resume: c.o.resume,
+	})
 	return err
 }

@@ -32,6 +32,9 @@ type Options struct {
 	Offset int64
 	// Perm is the permission of a file created on the server (0644 when zero).
 	Perm os.FileMode
+	// Resume (File only): continue an interrupted upload where the remote file ends, after
+	// checking that it is a prefix of the local file (ResumeOffset).
+	Resume bool
 }
 
 // Result describes a finished (or interrupted) upload.
@@ -63,6 +66,48 @@ func (e *InterruptedError) Error() string {
 }
 
 func (e *InterruptedError) Unwrap() error { return e.Cause }
+
+// File uploads the local file to remote on sf: what sftpput does for each file, and what the demo
+// does. The remote file gets the local file's permission bits (when File creates it). With
+// o.Resume it continues an interrupted upload (see ResumeOffset).
+func File(ctx context.Context, sf *libssh2.SFTP, local, remote string, o Options) (Result, error) {
+	f, err := os.Open(local)
+	if err != nil {
+		return Result{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Result{}, err
+	}
+	if !st.Mode().IsRegular() {
+		return Result{}, fmt.Errorf("%s: not a regular file", local)
+	}
+	if o.Name == "" {
+		o.Name = local
+	}
+	if o.Perm == 0 {
+		o.Perm = st.Mode().Perm()
+	}
+	o.Offset = 0
+	if o.Resume {
+		off, err := ResumeOffset(ctx, sf, remote, f, st.Size())
+		if err != nil {
+			return Result{}, err
+		}
+		if off == st.Size() && off > 0 {
+			if o.Summary != nil {
+				fmt.Fprintf(o.Summary, "%s  %s  already complete on the server\n", o.Name, Size(off))
+			}
+			return Result{Offset: off}, nil
+		}
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
+			return Result{}, err
+		}
+		o.Offset = off
+	}
+	return Put(ctx, sf, remote, f, st.Size(), o)
+}
 
 // Put uploads src, size bytes (-1 if unknown), into the file remote on sf with io.Copy, then closes
 // the file: Put returns nil only once the server has acknowledged every byte. When ctx is cancelled,

@@ -475,3 +475,58 @@ func TestAuthFailureIsOneLine(t *testing.T) {
 }
 
 func blobBase64(b []byte) string { return b64.StdEncoding.EncodeToString(b) }
+
+func TestAgentLogin(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	agent := exec.Command("ssh-agent", "-D", "-a", sock)
+	if err := agent.Start(); err != nil {
+		t.Fatalf("ssh-agent (openssh-client) cannot start: %v", err)
+	}
+	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
+	var out []byte
+	var err error
+	for i := 0; i < 50; i++ { // the agent needs a moment to listen
+		add := exec.Command("ssh-add", srv.KeyPath)
+		add.Env = []string{"SSH_AUTH_SOCK=" + sock}
+		if out, err = add.CombinedOutput(); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("ssh-add: %v: %s", err, out)
+	}
+	home := exampletest.Home(t, srv, true, false) // no key file, no terminal: only the agent can log in
+	local := exampletest.RandomFile(t, t.TempDir(), "agent.bin", 100000, 9)
+	cmd := exec.Command(bin, append(port(srv), "-q", local, dest(srv, "agent.bin"))...)
+	cmd.Env = exampletest.Env(home, "SSH_AUTH_SOCK="+sock)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sftpput with an agent: %v\n%s", err, out)
+	}
+	sameFile(t, local, srv.Path("agent.bin"))
+}
+
+func TestCipherOption(t *testing.T) {
+	ds := sshd.StartT(t, sshd.Options{LogLevel: "DEBUG1"}) // its log names the negotiated cipher
+	home := exampletest.Home(t, ds, true, true)
+	local := exampletest.RandomFile(t, t.TempDir(), "c.bin", 1<<20, 10)
+	r := runPiped(t, home, append(port(ds), "-q", "-c", "aes256-ctr", local, dest(ds, "c.bin"))...)
+	if r.code != 0 {
+		t.Fatalf("-c aes256-ctr: exit status %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(ds.Log(), "kex: client->server cipher: aes256-ctr") {
+		t.Errorf("the server did not negotiate aes256-ctr from the client:\n%s", ds.Log())
+	}
+	got, err := ds.SHA256(ds.Path("c.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(exampletest.SHA256(t, local), got); diff != "" {
+		t.Errorf("SHA-256 (-local +remote):\n%s", diff)
+	}
+	r = runPiped(t, home, append(port(ds), "-c", "rot13-cbc", local, dest(ds, "c2.bin"))...)
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "rot13-cbc") {
+		t.Errorf("-c rot13-cbc: exit status %d; want 1 and one line naming the cipher; stderr:\n%s", r.code, r.stderr)
+	}
+}

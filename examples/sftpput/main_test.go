@@ -403,6 +403,15 @@ func TestInterruptDrainsAndStops(t *testing.T) {
 	if int64(len(got)) != n || !bytes.Equal(got, want) {
 		t.Errorf("the remote file has %d bytes; want the first %d bytes of the local file", len(got), n)
 	}
+	// And -a finishes the job from there, as the message says.
+	r = runPiped(t, home, append(port(srv), "-a", local, dest(srv, "interrupted.bin"))...)
+	if r.code != 0 {
+		t.Fatalf("-a after the interruption: exit status %d; stderr:\n%s", r.code, r.stderr)
+	}
+	sameFile(t, local, remote)
+	if m := summaryLine.FindStringSubmatch(r.stdout); m == nil || m[4] != strconv.FormatInt(n, 10) {
+		t.Errorf("want a summary saying it resumed at byte %d:\n%s", n, r.stdout)
+	}
 }
 
 // waitSize waits until the server's file name has at least n bytes.

@@ -11,26 +11,12 @@ import (
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
-// TODO(merge): SFTP.Stat, SFTP.Open and File.Read come with the metadata and reading helpers; call
-// them directly once merged.
-type statter interface {
-	Stat(name string) (fs.FileInfo, error)
-}
-type opener interface {
-	Open(name string) (*libssh2.File, error)
-}
-
 // ResumeOffset returns where an interrupted upload of local (size bytes) into remote can continue:
 // 0 when remote does not exist, else the remote file's size, after checking byte for byte that the
 // remote file is a prefix of local (it reads the remote prefix back). A remote file that is larger,
 // differs, or is not a regular file is an error: resuming would corrupt it.
 func ResumeOffset(ctx context.Context, sf *libssh2.SFTP, remote string, local io.ReaderAt, size int64) (int64, error) {
-	st, ok := any(sf).(statter)
-	op, ok2 := any(sf).(opener)
-	if !ok || !ok2 {
-		return 0, errors.New("resuming needs SFTP.Stat and SFTP.Open, which this build of libssh2 lacks")
-	}
-	fi, err := st.Stat(remote)
+	fi, err := sf.Stat(remote)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
@@ -44,15 +30,11 @@ func ResumeOffset(ctx context.Context, sf *libssh2.SFTP, remote string, local io
 	if n > size {
 		return 0, fmt.Errorf("cannot resume into %s: it is larger (%d bytes) than the local file (%d bytes); remove it or upload without -a", remote, n, size)
 	}
-	f, err := op.Open(remote)
+	f, err := sf.Open(remote)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	r, ok := any(f).(io.Reader)
-	if !ok {
-		return 0, errors.New("resuming needs File.Read, which this build of libssh2 lacks")
-	}
 	const chunk = 256 << 10
 	rb, lb := make([]byte, chunk), make([]byte, chunk)
 	for off := int64(0); off < n; {
@@ -60,7 +42,7 @@ func ResumeOffset(ctx context.Context, sf *libssh2.SFTP, remote string, local io
 			return 0, err
 		}
 		k := int(min(chunk, n-off))
-		if _, err := io.ReadFull(r, rb[:k]); err != nil {
+		if _, err := io.ReadFull(f, rb[:k]); err != nil {
 			return 0, fmt.Errorf("reading back %s at byte %d: %w", remote, off, err)
 		}
 		if _, err := local.ReadAt(lb[:k], off); err != nil {

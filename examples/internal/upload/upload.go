@@ -130,13 +130,7 @@ func Put(ctx context.Context, sf *libssh2.SFTP, remote string, src io.Reader, si
 		return Result{}, err
 	}
 	if o.Offset > 0 {
-		// TODO(merge): File.Seek comes with the reading helper; call it directly once merged.
-		sk, ok := any(f).(io.Seeker)
-		if !ok {
-			f.Close()
-			return Result{}, errors.New("resuming needs File.Seek, which this build of libssh2 lacks")
-		}
-		if _, err := sk.Seek(o.Offset, io.SeekStart); err != nil {
+		if _, err := f.Seek(o.Offset, io.SeekStart); err != nil {
 			f.Close()
 			return Result{}, err
 		}

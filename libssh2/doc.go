@@ -47,6 +47,13 @@
 // ReadFrom, Sync or Close with the Offset up to which the remote file is good, and the File refuses
 // further writes.
 //
+// # Downloading and managing files
+//
+// SFTP.Open opens a file for reading; Read, ReadAt, Seek and WriteTo (which io.Copy uses) keep
+// libssh2's read-ahead busy (see ExampleSFTP_Open). SFTP mirrors the os package for the rest: Stat,
+// Lstat, ReadDir, Mkdir, MkdirAll, Remove, RemoveAll, Rename, Chmod, Chtimes, Truncate, Symlink,
+// Readlink, RealPath (see ExampleSFTP_MkdirAll).
+//
 // # Errors
 //
 // Every error is an *Error, shaped like fs.PathError: the operation, the remote path, libssh2's

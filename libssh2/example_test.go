@@ -185,3 +185,67 @@ func ExampleSFTP_OpenFileContext() {
 	// Output:
 	// true true
 }
+
+// ExampleSFTP_Open downloads a file: io.Copy uses File.WriteTo, which keeps libssh2's read-ahead
+// busy.
+func ExampleSFTP_Open() {
+	os.WriteFile(srv.Path("download.txt"), []byte("from the server\n"), 0o644) // the test server's disk
+
+	sess := exampleSession()
+	defer sess.Close()
+	sftp, err := sess.SFTP()
+	if err != nil {
+		log.Fatal(err)
+	}
+	f, err := sftp.Open(srv.Path("download.txt"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	var local strings.Builder
+	if _, err := io.Copy(&local, f); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(local.String())
+	// Output:
+	// from the server
+}
+
+// ExampleSFTP_MkdirAll creates a directory tree, then lists it with ReadDir and Stat, as with the
+// os package.
+func ExampleSFTP_MkdirAll() {
+	sess := exampleSession()
+	defer sess.Close()
+	sftp, err := sess.SFTP()
+	if err != nil {
+		log.Fatal(err)
+	}
+	root := srv.Path("mkdirall")
+	if err := sftp.MkdirAll(root+"/a/b", 0o755); err != nil {
+		log.Fatal(err)
+	}
+	f, err := sftp.Create(root + "/a/note.txt")
+	if err != nil {
+		log.Fatal(err)
+	}
+	io.WriteString(f, "12345")
+	if err := f.Close(); err != nil {
+		log.Fatal(err)
+	}
+	entries, err := sftp.ReadDir(root + "/a")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, e := range entries {
+		fmt.Println(e.Name(), e.IsDir())
+	}
+	fi, err := sftp.Stat(root + "/a/note.txt")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(fi.Size(), fi.Mode().IsRegular())
+	// Output:
+	// b true
+	// note.txt false
+	// 5 true
+}

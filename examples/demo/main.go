@@ -32,17 +32,19 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var progress io.Writer
+	width := 0
 	if term.IsTerminal(os.Stdout) {
-		progress = os.Stdout
+		progress, width = os.Stdout, term.Width(os.Stdout)
 	}
-	if err := run(ctx, *size, os.Stdout, progress); err != nil {
+	if err := run(ctx, *size, os.Stdout, progress, width); err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
 	}
 }
 
-// run is the demo; it prints to out, and the progress line to progress when it is not nil.
-func run(ctx context.Context, size int64, out, progress io.Writer) error {
+// run is the demo; it prints to out, and the progress line to progress, a terminal width columns
+// wide, when it is not nil.
+func run(ctx context.Context, size int64, out, progress io.Writer, width int) error {
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 	say("go-libssh2 demo (libssh2 %s, the C library, called from Go through cgo)", libssh2.Version())
 	say("")
@@ -101,7 +103,7 @@ func run(ctx context.Context, size int64, out, progress io.Writer) error {
 	say("4. Uploading it over SFTP to %s, with the code the sftpput command uses:", remote)
 	say("   io.Copy into the remote file, which keeps about 1 MB in flight so the link never idles,")
 	say("   then Close, which returns only once the server has confirmed every byte.")
-	res, err := upload.File(ctx, sf, local, remote, upload.Options{Name: "   demo.bin", Progress: progress, Summary: out})
+	res, err := upload.File(ctx, sf, local, remote, upload.Options{Name: "   demo.bin", Progress: progress, Width: width, Summary: out})
 	if err != nil {
 		return err
 	}

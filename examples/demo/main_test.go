@@ -15,7 +15,7 @@ import (
 // print what it did.
 func TestDemo(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), 3<<20+5, &out, nil); err != nil {
+	if err := run(context.Background(), 3<<20+5, &out, nil, 0); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
 	text := out.String()
@@ -52,7 +52,7 @@ func TestDemoInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out bytes.Buffer
-	err := run(ctx, 8<<20, &out, cancelOnWrite{cancel})
+	err := run(ctx, 8<<20, &out, cancelOnWrite{cancel}, 80)
 	var ie *upload.InterruptedError
 	if !errors.As(err, &ie) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("run interrupted at the start of the upload: %v, want an *upload.InterruptedError\n%s", err, out.String())

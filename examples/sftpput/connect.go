@@ -22,6 +22,7 @@ type client struct {
 	o        *options
 	stderr   io.Writer
 	progress io.Writer // a terminal, or nil
+	width    int       // the terminal's width
 	summary  io.Writer // nil with -q
 	sess     *libssh2.Session
 	sf       *libssh2.SFTP

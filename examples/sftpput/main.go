@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/seed191f4051/go-libssh2/examples/internal/term"
 	"github.com/seed191f4051/go-libssh2/examples/internal/upload"
+	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
 const usage = "usage: sftpput [-P port] [-i key] [-r] [-a] [-c cipher] [-o accept-new] [-q] LOCAL... [user@]host:REMOTE"
@@ -104,7 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) int {
 	if !o.quiet {
 		c.summary = stdout
 		if term.IsTerminal(stdout) {
-			c.progress = stdout
+			c.progress, c.width = stdout, term.Width(stdout)
 		}
 	}
 	err = c.connect(ctx)
@@ -123,7 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) int {
 		fmt.Fprintln(stderr, "sftpput: interrupted")
 		return 130
 	default:
-		fmt.Fprintln(stderr, "sftpput:", oneLine(err))
+		fmt.Fprintln(stderr, "sftpput:", describe(err))
 		return 1
 	}
 }
@@ -194,6 +196,21 @@ func describeLocal(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
+}
+
+// describe says what went wrong in one line: plainly for the common remote failures, else with
+// everything the error carries.
+func describe(err error) string {
+	var le *libssh2.Error
+	if errors.As(err, &le) && le.Path != "" {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return le.Path + ": no such file or directory on the server"
+		case errors.Is(err, fs.ErrPermission):
+			return le.Path + ": permission denied on the server"
+		}
+	}
+	return oneLine(err)
 }
 
 // oneLine keeps an error on one line.

@@ -239,6 +239,12 @@ func TestTerminalShowsProgressThenSummary(t *testing.T) {
 		t.Errorf("no progress line with a rate and an ETA on the terminal:\n%q", r.stdout)
 	}
 	// Then the summary replaces it, on a line of its own, as the last thing printed.
+	// Each rewrite of the line fits the 120-column terminal (a wrapped line cannot be rewritten).
+	for _, seg := range strings.Split(r.stdout, "\r\x1b[K") {
+		if seg = strings.TrimRight(seg, "\r\n"); len(seg) > 119 {
+			t.Errorf("a progress line of %d columns on a 120-column terminal: %q", len(seg), seg)
+		}
+	}
 	lines := strings.Split(strings.TrimRight(r.stdout, "\r\n"), "\n")
 	last := lines[len(lines)-1]
 	if i := strings.LastIndex(last, "\x1b[K"); i >= 0 {
@@ -362,6 +368,22 @@ func TestMissingLocalFile(t *testing.T) {
 	want := "sftpput: " + missing + ": no such file or directory\n"
 	if r.code != 1 || r.stderr != want || r.stdout != "" {
 		t.Errorf("exit status %d, stdout %q, stderr %q; want 1 and %q", r.code, r.stdout, r.stderr, want)
+	}
+	// Remote failures, in plain words.
+	local := exampletest.RandomFile(t, t.TempDir(), "f.bin", 10, 17)
+	r = runPiped(t, home, append(port(srv), local, dest(srv, "no/such/dir/f.bin"))...)
+	want = "sftpput: " + srv.Path("no/such/dir/f.bin") + ": no such file or directory on the server\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("into a missing remote directory: exit status %d, stderr %q; want 1 and %q", r.code, r.stderr, want)
+	}
+	r = runPiped(t, home, append(port(srv), "-i", srv.ReadOnlyKeyPath, local, dest(srv, "ro.bin"))...)
+	want = "sftpput: " + srv.Path("ro.bin") + ": permission denied on the server\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("to a read-only server: exit status %d, stderr %q; want 1 and %q", r.code, r.stderr, want)
+	}
+	r = runPiped(t, home, append(port(srv), local, local, dest(srv, "not-a-dir/"))...)
+	if r.code != 1 || !strings.Contains(r.stderr, "not-a-dir: no such directory on the server") {
+		t.Errorf("several files into a missing directory: exit status %d, stderr %q", r.code, r.stderr)
 	}
 	dir := t.TempDir()
 	r = runPiped(t, home, append(port(srv), dir, dest(srv, "never"))...)

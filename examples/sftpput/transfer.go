@@ -19,14 +19,15 @@ func (c *client) uploadAll(ctx context.Context) error {
 		remote = "." // the login directory, as with scp
 	}
 	// Like scp: into REMOTE when it is a directory (or must be one), else as REMOTE.
-	intoDir := len(c.o.locals) > 1 || strings.HasSuffix(remote, "/")
-	if !intoDir {
-		isDir, err := c.remoteIsDir(remote)
-		if err != nil {
-			return err
-		}
-		intoDir = isDir
+	isDir, err := c.remoteIsDir(remote)
+	if err != nil {
+		return err
 	}
+	mustBeDir := len(c.o.locals) > 1 || strings.HasSuffix(remote, "/")
+	if mustBeDir && !isDir {
+		return fmt.Errorf("%s: no such directory on the server (several files, or a name ending in /, go into an existing directory)", remote)
+	}
+	intoDir := isDir
 	for _, l := range c.o.locals {
 		target := remote
 		if intoDir {
@@ -83,7 +84,7 @@ func (c *client) putTree(ctx context.Context, local, remote string) error {
 // putFile uploads one regular file.
 func (c *client) putFile(ctx context.Context, local, remote string) error {
 	_, err := upload.File(ctx, c.sf, local, remote, upload.Options{
-		Name: local, Progress: c.progress, Summary: c.summary, Resume: c.o.resume,
+		Name: local, Progress: c.progress, Width: c.width, Summary: c.summary, Resume: c.o.resume,
 	})
 	return err
 }

@@ -24,6 +24,9 @@ type Options struct {
 	// Progress, when non-nil, is a terminal that shows a progress line, rewritten in place, while
 	// the upload runs. Leave it nil when the output is not a terminal.
 	Progress io.Writer
+	// Width is the terminal's width in columns: the file name in the progress line is shortened to
+	// keep the line within it (a wrapped line could not be rewritten in place). 0: no limit.
+	Width int
 	// Summary, when non-nil, receives one line once the file is uploaded.
 	Summary io.Writer
 	// Offset, when > 0, continues an interrupted upload: the remote file is opened without
@@ -140,7 +143,7 @@ func Put(ctx context.Context, sf *libssh2.SFTP, remote string, src io.Reader, si
 	start := time.Now()
 	var p *progress
 	if o.Progress != nil {
-		p = startProgress(o.Progress, o.Name, &r.n, o.Offset, size, start)
+		p = startProgress(o.Progress, o.Name, o.Width, &r.n, o.Offset, size, start)
 	}
 	_, err = io.Copy(f, r) // File.ReadFrom: the bytes go straight into the File's upload window
 	cerr := f.Close()      // drains the window: nil only once every byte is acknowledged
@@ -191,6 +194,7 @@ func (r *reader) Read(p []byte) (int, error) {
 type progress struct {
 	w        io.Writer
 	name     string
+	width    int
 	n        *atomic.Int64
 	off      int64
 	size     int64
@@ -199,8 +203,8 @@ type progress struct {
 	finished sync.WaitGroup
 }
 
-func startProgress(w io.Writer, name string, n *atomic.Int64, off, size int64, start time.Time) *progress {
-	p := &progress{w: w, name: name, n: n, off: off, size: size, start: start, done: make(chan struct{})}
+func startProgress(w io.Writer, name string, width int, n *atomic.Int64, off, size int64, start time.Time) *progress {
+	p := &progress{w: w, name: name, width: width, n: n, off: off, size: size, start: start, done: make(chan struct{})}
 	p.print()
 	p.finished.Add(1)
 	go func() {
@@ -228,16 +232,17 @@ func (p *progress) print() {
 		rate = float64(sent) / el.Seconds()
 	}
 	at := p.off + sent
-	line := fmt.Sprintf("\r\033[K%s  %s", p.name, Size(at))
+	var stats string
 	if p.size > 0 {
 		eta := "--:--"
 		if rate > 0 {
 			eta = clock(time.Duration(float64(p.size-at) / rate * float64(time.Second)))
 		}
-		line += fmt.Sprintf(" / %s  %3d%%  %s/s  ETA %s", Size(p.size), at*100/p.size, Size(int64(rate)), eta)
+		stats = fmt.Sprintf("  %s / %s  %3d%%  %s/s  ETA %s", Size(at), Size(p.size), at*100/p.size, Size(int64(rate)), eta)
 	} else {
-		line += fmt.Sprintf("  %s/s", Size(int64(rate)))
+		stats = fmt.Sprintf("  %s  %s/s", Size(at), Size(int64(rate)))
 	}
+	line := "\r\033[K" + shorten(p.name, p.width-1-len(stats)) + stats
 	io.WriteString(p.w, line)
 }
 
@@ -247,6 +252,17 @@ func (p *progress) stop() {
 	}
 	close(p.done)
 	p.finished.Wait()
+}
+
+// shorten keeps the end of name within max bytes, marking a cut with "...". max <= 0: no limit.
+func shorten(name string, max int) string {
+	if max <= 0 || len(name) <= max {
+		return name
+	}
+	if max <= 3 {
+		return name[len(name)-max:]
+	}
+	return "..." + name[len(name)-(max-3):]
 }
 
 // Size formats a byte count for people: "512 B", "3.4 KiB", "256.0 MiB".

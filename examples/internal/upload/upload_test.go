@@ -21,6 +21,12 @@ func TestSize(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Size (-want +got):\n%s", diff)
 	}
+	if got := shorten("/a/long/path/file.bin", 12); got != ".../file.bin" {
+		t.Errorf("shorten to 12 = %q, want .../file.bin", got)
+	}
+	if got := shorten("short", 0); got != "short" {
+		t.Errorf("shorten without a limit = %q", got)
+	}
 	if got := clock(83 * time.Second); got != "1:23" {
 		t.Errorf("clock(83s) = %q", got)
 	}

@@ -43,11 +43,7 @@ func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "sftpput-test-")
 	if err == nil {
 		bin = filepath.Join(dir, "sftpput")
-		var out []byte
-		out, err = exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-		if err != nil {
-			err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
+		err = exampletest.BuildTo(".", bin)
 	}
 	if err == nil {
 		bigFile = filepath.Join(dir, "big.bin")

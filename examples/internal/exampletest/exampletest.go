@@ -6,6 +6,7 @@ package exampletest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -33,12 +34,21 @@ func goTool() string {
 func Build(t testing.TB, dir string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), filepath.Base(mustAbs(t, dir)))
+	if err := BuildTo(dir, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// BuildTo builds the main package in dir into the binary out, with the go command running the
+// tests; for a TestMain, which has no testing.TB.
+func BuildTo(dir, out string) error {
 	cmd := exec.Command(goTool(), "build", "-o", out, ".")
 	cmd.Dir = dir
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", dir, err, b)
+		return fmt.Errorf("go build %s: %v\n%s", dir, err, b)
 	}
-	return out
+	return nil
 }
 
 func mustAbs(t testing.TB, p string) string {

@@ -92,6 +92,7 @@ func run(args []string) error {
 	fmt.Fprintln(os.Stderr, "libssh2_sftp_open() is done, now send data.")
 	start := time.Now()
 	var total int64
+	waits := 0 // how often libssh2 said EAGAIN
 	mem := make([]byte, 100*1024)
 	for {
 		nread, rerr := io.ReadFull(local, mem)
@@ -109,6 +110,7 @@ func run(args []string) error {
 			if errors.Is(err, libssh2.ErrWouldBlock) {
 				// libssh2 queued what it could and waits for the socket. Nothing else may be
 				// sent on the session until this same call, with these same bytes, completes.
+				waits++
 				if err := sess.WaitSocket(context.Background()); err != nil {
 					f.Close()
 					return err
@@ -128,6 +130,7 @@ func run(args []string) error {
 	}
 	d := time.Since(start)
 	fmt.Fprintf(os.Stderr, "%d bytes in %.2f seconds makes %.1f bytes/sec\n", total, d.Seconds(), float64(total)/d.Seconds())
+	fmt.Fprintf(os.Stderr, "libssh2 would have blocked %d times; each time we waited on the socket\n", waits)
 	// Close always waits, whatever SetNonblocking says; every byte is acknowledged already.
 	return f.Close()
 }

@@ -91,6 +91,7 @@ func run(args []string) error {
 	fmt.Fprintln(os.Stderr, "libssh2_sftp_open() is done, now send data.")
 	start := time.Now()
 	var total int64
+	waits := 0                     // how often libssh2 said EAGAIN
 	mem := make([]byte, 1024*1000) // the window
 	memuse := 0                    // mem[:memuse] is in flight or about to be
 	eof := false
@@ -111,6 +112,7 @@ func run(args []string) error {
 		}
 		nwritten, err := f.RawWrite(mem[:memuse])
 		if errors.Is(err, libssh2.ErrWouldBlock) {
+			waits++
 			if err := sess.WaitSocket(context.Background()); err != nil {
 				f.Close()
 				return err
@@ -129,5 +131,6 @@ func run(args []string) error {
 	}
 	d := time.Since(start)
 	fmt.Fprintf(os.Stderr, "%d bytes in %.2f seconds makes %.1f bytes/sec\n", total, d.Seconds(), float64(total)/d.Seconds())
+	fmt.Fprintf(os.Stderr, "libssh2 would have blocked %d times; each time we waited on the socket\n", waits)
 	return f.Close()
 }

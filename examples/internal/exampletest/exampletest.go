@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -133,8 +134,9 @@ func SHA256(t testing.TB, name string) string {
 
 // CheckFaithful runs the faithful example built from dir (sftp_write and its two variants) against
 // a fresh test sshd, once with the user key and once with a password, and checks that the file on
-// the server has the local file's SHA-256.
-func CheckFaithful(t *testing.T, dir string) {
+// the server has the local file's SHA-256. For the non-blocking ones, it checks that they met
+// ErrWouldBlock and waited.
+func CheckFaithful(t *testing.T, dir string, nonblocking bool) {
 	bin := Build(t, dir)
 	name := filepath.Base(bin)
 	srv := sshd.StartT(t, sshd.Options{Password: true})
@@ -162,6 +164,13 @@ func CheckFaithful(t *testing.T, dir string) {
 			for _, line := range []string{"Fingerprint: ", "all done"} {
 				if !strings.Contains(string(out), line) {
 					t.Errorf("output lacks %q:\n%s", line, out)
+				}
+			}
+			if nonblocking {
+				// The non-blocking path must really have been taken: EAGAIN, then WaitSocket.
+				m := regexp.MustCompile(`would have blocked (\d+) times`).FindStringSubmatch(string(out))
+				if m == nil || m[1] == "0" {
+					t.Errorf("the non-blocking example never waited on the socket:\n%s", out)
 				}
 			}
 		})

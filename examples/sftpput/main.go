@@ -3,9 +3,10 @@
 //	sftpput [-P port] [-i key] [-r] [-a] [-c cipher] [-o accept-new] [-q] LOCAL... [user@]host:REMOTE
 //
 // The server's host key must be in ~/.ssh/known_hosts; an unknown host is refused with the key's
-// SHA-256 fingerprint, unless -o accept-new, which adds it. It authenticates with the ssh-agent
-// ($SSH_AUTH_SOCK), then with the -i key or the default keys (~/.ssh/id_ed25519, id_ecdsa, id_rsa),
-// then with a password read from the terminal. -r uploads directories, creating them on the server;
+// SHA-256 fingerprint, unless -o accept-new, which adds it; a key marked @revoked is refused. It
+// authenticates with the ssh-agent ($SSH_AUTH_SOCK), then with the -i key or the default keys
+// (~/.ssh/id_ed25519, id_ecdsa, id_rsa; the passphrase of an encrypted one is asked on the terminal
+// if the others fail), then with a password read from the terminal. -r uploads directories, creating them on the server;
 // -a resumes interrupted uploads after checking that what is on the server is a prefix of the local
 // file. On a terminal it shows a progress line (file, bytes, rate, ETA). Ctrl-C stops after the bytes
 // already in flight have landed, so that -a can resume; a second Ctrl-C stops at once.
@@ -48,7 +49,9 @@ files keep their names) when it exists as one, ends with a slash, or several LOC
   -q             print nothing but errors
 
 Host keys are checked against ~/.ssh/known_hosts. Authentication: the ssh-agent
-($SSH_AUTH_SOCK), then the keys, then a password asked on the terminal.`
+($SSH_AUTH_SOCK), then the keys (passphrases asked on the terminal), then a password
+asked on the terminal. Ctrl-C stops after the bytes in flight have landed; -a resumes.
+Exit status: 0 done, 1 failed, 2 usage error, 130 interrupted.`
 
 // options are the command line's.
 type options struct {

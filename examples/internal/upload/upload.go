@@ -154,7 +154,10 @@ func Put(ctx context.Context, sf *libssh2.SFTP, remote string, src io.Reader, si
 		err = cerr
 	}
 	if err != nil {
-		if r.stopped != nil && errors.Is(err, r.stopped) && cerr == nil {
+		if r.stopped != nil && errors.Is(err, r.stopped) {
+			if cerr != nil {
+				return res, fmt.Errorf("interrupted, and %s could not be closed cleanly: %w", remote, cerr)
+			}
 			return res, &InterruptedError{Remote: remote, Durable: o.Offset + res.Sent, Cause: r.stopped}
 		}
 		return res, err

@@ -223,6 +223,7 @@ func TestTerminalShowsProgressThenSummary(t *testing.T) {
 	home := exampletest.Home(t, srv, true, true)
 	local := bigFile
 	remote := srv.Path("tty.bin")
+	t.Cleanup(func() { os.Remove(remote) }) // 256 MiB
 	r := runPTY(t, home, nil, append(port(srv), local, dest(srv, "tty.bin"))...)
 	if r.code != 0 {
 		t.Fatalf("exit status %d; terminal:\n%q", r.code, r.stdout)
@@ -397,6 +398,7 @@ func TestInterruptDrainsAndStops(t *testing.T) {
 	home := exampletest.Home(t, srv, true, true)
 	local := bigFile
 	remote := srv.Path("interrupted.bin")
+	t.Cleanup(func() { os.Remove(remote) }) // 256 MiB
 	cmd, stdout, stderr := start(t, home, append(port(srv), local, dest(srv, "interrupted.bin"))...)
 	waitSize(t, remote, 4<<20)
 	cmd.Process.Signal(os.Interrupt)

@@ -113,6 +113,7 @@ func stableSize(t *testing.T, name string) int64 {
 func TestResumeAfterKill(t *testing.T) {
 	home := exampletest.Home(t, srv, true, true)
 	remote := srv.Path("resume.bin")
+	t.Cleanup(func() { os.Remove(remote) }) // 256 MiB
 	cmd, stdout, stderr := start(t, home, append(port(srv), bigFile, dest(srv, "resume.bin"))...)
 	waitSize(t, remote, 16<<20)
 	cmd.Process.Signal(syscall.SIGKILL) // no chance to drain or close: a crash

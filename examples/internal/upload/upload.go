@@ -64,10 +64,12 @@ type InterruptedError struct {
 	Cause   error
 }
 
+// Error says how much of the file is on the server and how to resume.
 func (e *InterruptedError) Error() string {
 	return fmt.Sprintf("interrupted: %s holds the first %d bytes (%s); run again with -a to resume", e.Remote, e.Durable, Size(e.Durable))
 }
 
+// Unwrap returns the context's error.
 func (e *InterruptedError) Unwrap() error { return e.Cause }
 
 // File uploads the local file to remote on sf: what sftpput does for each file, and what the demo

@@ -74,3 +74,26 @@ func TestRevokedHostKey(t *testing.T) {
 		t.Errorf("the file reached a server with a revoked key (%v)", err)
 	}
 }
+
+// TestCtrlCAtPasswordPrompt types Ctrl-C at the password prompt: sftpput stops with status 130 and
+// leaves the terminal echoing again.
+func TestCtrlCAtPasswordPrompt(t *testing.T) {
+	home := exampletest.Home(t, srv, true, false) // no key: it asks for a password
+	local := exampletest.RandomFile(t, t.TempDir(), "c.bin", 10, 21)
+	var echoAfter bool
+	r := runPTY(t, home, func(tty io.Writer, out *syncBuffer) {
+		waitFor(t, out, "'s password: ")
+		io.WriteString(tty, "\x03") // the terminal turns it into SIGINT for sftpput
+		waitFor(t, out, "sftpput: interrupted")
+		echoAfter = ptyEchoes(t, tty.(*os.File))
+	}, append(port(srv), local, dest(srv, "ctrl-c.bin"))...)
+	if r.code != 130 {
+		t.Errorf("exit status %d, want 130; terminal:\n%q", r.code, r.stdout)
+	}
+	if !echoAfter {
+		t.Errorf("the terminal does not echo after Ctrl-C at the password prompt")
+	}
+	if _, err := os.Stat(srv.Path("ctrl-c.bin")); !os.IsNotExist(err) {
+		t.Errorf("a file was created after Ctrl-C (%v)", err)
+	}
+}

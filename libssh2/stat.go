@@ -1,0 +1,320 @@
+package libssh2
+
+import (
+	"context"
+	"io/fs"
+	"path"
+	"time"
+
+	"github.com/seed191f4051/go-libssh2/cshim"
+)
+
+// FileStat is the value returned by the Sys method of the fs.FileInfo values of this package: the
+// attributes exactly as the server sent them (SFTP version 3 attributes, LIBSSH2_SFTP_ATTRIBUTES).
+// Flags says which fields the server filled in; the others are zero.
+type FileStat struct {
+	Flags       AttrFlags // which of the fields below the server sent
+	Size        uint64
+	Uid, Gid    uint32
+	Permissions uint32 // the raw POSIX mode: type bits (S_IFMT) and permission bits
+	Atime       time.Time
+	Mtime       time.Time
+}
+
+// AttrFlags says which attributes an SFTP server sent or a request sets (LIBSSH2_SFTP_ATTR_*).
+type AttrFlags uint32
+
+// The attribute flags.
+const (
+	AttrSize        AttrFlags = AttrFlags(cshim.SFTPAttrSize)        // LIBSSH2_SFTP_ATTR_SIZE
+	AttrUIDGID      AttrFlags = AttrFlags(cshim.SFTPAttrUIDGID)      // LIBSSH2_SFTP_ATTR_UIDGID
+	AttrPermissions AttrFlags = AttrFlags(cshim.SFTPAttrPermissions) // LIBSSH2_SFTP_ATTR_PERMISSIONS
+	AttrACModTime   AttrFlags = AttrFlags(cshim.SFTPAttrAcmodtime)   // LIBSSH2_SFTP_ATTR_ACMODTIME
+)
+
+func newFileStat(a *cshim.Attributes) *FileStat {
+	st := &FileStat{Flags: AttrFlags(a.Flags)}
+	if a.Flags&cshim.SFTPAttrSize != 0 {
+		st.Size = a.Size
+	}
+	if a.Flags&cshim.SFTPAttrUIDGID != 0 {
+		st.Uid, st.Gid = uint32(a.UID), uint32(a.GID)
+	}
+	if a.Flags&cshim.SFTPAttrPermissions != 0 {
+		st.Permissions = uint32(a.Permissions)
+	}
+	if a.Flags&cshim.SFTPAttrAcmodtime != 0 {
+		st.Atime = time.Unix(int64(uint32(a.Atime)), 0)
+		st.Mtime = time.Unix(int64(uint32(a.Mtime)), 0)
+	}
+	return st
+}
+
+// fileInfo is the fs.FileInfo of a remote file.
+type fileInfo struct {
+	name string
+	st   *FileStat
+}
+
+func (fi *fileInfo) Name() string       { return fi.name }
+func (fi *fileInfo) Size() int64        { return int64(fi.st.Size) }
+func (fi *fileInfo) Mode() fs.FileMode  { return fileMode(fi.st.Permissions) }
+func (fi *fileInfo) ModTime() time.Time { return fi.st.Mtime }
+func (fi *fileInfo) IsDir() bool        { return fi.Mode().IsDir() }
+func (fi *fileInfo) Sys() any           { return fi.st }
+
+// fileMode converts a POSIX mode as SFTP carries it to an fs.FileMode.
+func fileMode(perm uint32) fs.FileMode {
+	m := fs.FileMode(perm & 0o777)
+	switch uint64(perm) & cshim.SFTPSIfmt {
+	case cshim.SFTPSIfdir:
+		m |= fs.ModeDir
+	case cshim.SFTPSIflnk:
+		m |= fs.ModeSymlink
+	case cshim.SFTPSIfifo:
+		m |= fs.ModeNamedPipe
+	case cshim.SFTPSIfsock:
+		m |= fs.ModeSocket
+	case cshim.SFTPSIfchr:
+		m |= fs.ModeDevice | fs.ModeCharDevice
+	case cshim.SFTPSIfblk:
+		m |= fs.ModeDevice
+	case cshim.SFTPSIfreg:
+	default:
+		if perm&uint32(cshim.SFTPSIfmt) != 0 {
+			m |= fs.ModeIrregular
+		}
+	}
+	if perm&0o4000 != 0 {
+		m |= fs.ModeSetuid
+	}
+	if perm&0o2000 != 0 {
+		m |= fs.ModeSetgid
+	}
+	if perm&0o1000 != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
+}
+
+// posixPerm converts the permission bits of an fs.FileMode (with setuid, setgid and sticky) to a
+// POSIX mode without type bits.
+func posixPerm(mode fs.FileMode) uint64 {
+	m := uint64(mode.Perm())
+	if mode&fs.ModeSetuid != 0 {
+		m |= 0o4000
+	}
+	if mode&fs.ModeSetgid != 0 {
+		m |= 0o2000
+	}
+	if mode&fs.ModeSticky != 0 {
+		m |= 0o1000
+	}
+	return m
+}
+
+// do runs one SFTP request that names a path, the way OpenFileContext does: the session lock for the
+// whole operation, a waiter bounded by ctx and the session's deadline, an interrupted write settled
+// first, and the call repeated until it stops saying EAGAIN. A wait cut short leaves libssh2 inside
+// the request, so the session refuses further use (ErrSessionBroken). rc < 0 becomes an *Error with
+// the SFTP status. The caller has checked the path.
+func (sf *SFTP) do(ctx context.Context, op, name string, f func() int) (int, error) {
+	if err := sf.lock(op, name); err != nil {
+		return 0, err
+	}
+	s := sf.s
+	defer s.mu.Unlock()
+	w := s.newWaiter(ctx, s.opDeadline)
+	defer w.done()
+	if err := s.settle(&w, op, name); err != nil {
+		return 0, err
+	}
+	rc, err := s.call(&w, f)
+	if err != nil {
+		s.broken = ErrSessionBroken
+		return 0, s.waitError(op, name, err)
+	}
+	if rc < 0 {
+		return rc, sf.sftpError(op, name, rc, nil)
+	}
+	return rc, nil
+}
+
+// Stat returns the named file's attributes, following symbolic links (libssh2_sftp_stat_ex with
+// LIBSSH2_SFTP_STAT). The FileInfo's Sys method returns a *FileStat.
+func (sf *SFTP) Stat(name string) (fs.FileInfo, error) {
+	return sf.stat(context.Background(), "stat", name, cshim.SFTPStat)
+}
+
+// Lstat is Stat without following a final symbolic link (libssh2_sftp_stat_ex with
+// LIBSSH2_SFTP_LSTAT).
+func (sf *SFTP) Lstat(name string) (fs.FileInfo, error) {
+	return sf.stat(context.Background(), "lstat", name, cshim.SFTPLstat)
+}
+
+func (sf *SFTP) stat(ctx context.Context, op, name string, statType int) (fs.FileInfo, error) {
+	if err := checkPath(op, name); err != nil {
+		return nil, err
+	}
+	var a cshim.Attributes
+	if _, err := sf.do(ctx, op, name, func() int { return cshim.SFTPStatEx(sf.p, name, statType, &a) }); err != nil {
+		return nil, err
+	}
+	return &fileInfo{name: path.Base(name), st: newFileStat(&a)}, nil
+}
+
+// setstat sends attributes for a path (libssh2_sftp_stat_ex with LIBSSH2_SFTP_SETSTAT).
+func (sf *SFTP) setstat(op, name string, a cshim.Attributes) error {
+	if err := checkPath(op, name); err != nil {
+		return err
+	}
+	_, err := sf.do(context.Background(), op, name, func() int { return cshim.SFTPStatEx(sf.p, name, cshim.SFTPSetstat, &a) })
+	return err
+}
+
+// Chmod changes the mode of the named file to mode's permission bits, setuid, setgid and sticky
+// (SETSTAT through libssh2_sftp_stat_ex). A symbolic link is followed by the server.
+func (sf *SFTP) Chmod(name string, mode fs.FileMode) error {
+	return sf.setstat("chmod", name, cshim.Attributes{Flags: cshim.SFTPAttrPermissions, Permissions: posixPerm(mode)})
+}
+
+// Chown changes the numeric uid and gid of the named file (SETSTAT through libssh2_sftp_stat_ex).
+// Unlike os.Chown, -1 does not mean "unchanged": SFTP sets both at once.
+func (sf *SFTP) Chown(name string, uid, gid int) error {
+	if uid < 0 || gid < 0 || uint64(uid) > 1<<32-1 || uint64(gid) > 1<<32-1 {
+		return errInvalid("chown", name, fs.ErrInvalid)
+	}
+	return sf.setstat("chown", name, cshim.Attributes{Flags: cshim.SFTPAttrUIDGID, UID: uint64(uid), GID: uint64(gid)})
+}
+
+// Chtimes changes the access and modification times of the named file, like os.Chtimes (SETSTAT
+// through libssh2_sftp_stat_ex). SFTP version 3 carries whole seconds as unsigned 32-bit numbers:
+// times are truncated to the second, and times before 1970 or after 2106 are refused. A zero
+// time.Time leaves that time as the server has it.
+func (sf *SFTP) Chtimes(name string, atime, mtime time.Time) error {
+	if err := checkPath("chtimes", name); err != nil {
+		return err
+	}
+	if atime.IsZero() || mtime.IsZero() {
+		fi, err := sf.stat(context.Background(), "chtimes", name, cshim.SFTPStat)
+		if err != nil {
+			return err
+		}
+		st := fi.Sys().(*FileStat)
+		if atime.IsZero() {
+			atime = st.Atime
+		}
+		if mtime.IsZero() {
+			mtime = st.Mtime
+		}
+	}
+	a, m := atime.Unix(), mtime.Unix()
+	if a < 0 || a > 1<<32-1 || m < 0 || m > 1<<32-1 {
+		return errInvalid("chtimes", name, fs.ErrInvalid)
+	}
+	return sf.setstat("chtimes", name, cshim.Attributes{Flags: cshim.SFTPAttrAcmodtime, Atime: uint64(a), Mtime: uint64(m)})
+}
+
+// Truncate changes the size of the named file, like os.Truncate (SETSTAT through
+// libssh2_sftp_stat_ex).
+func (sf *SFTP) Truncate(name string, size int64) error {
+	if size < 0 {
+		return errInvalid("truncate", name, fs.ErrInvalid)
+	}
+	return sf.setstat("truncate", name, cshim.Attributes{Flags: cshim.SFTPAttrSize, Size: uint64(size)})
+}
+
+// fileDo runs one request on f's handle: like SFTP.do, after the bytes f has accepted are
+// acknowledged, so that what the request sees or changes includes them.
+func (f *File) fileDo(op string, call func() int) error {
+	if err := f.lock(op); err != nil {
+		return err
+	}
+	s := f.sf.s
+	defer s.mu.Unlock()
+	w := s.newWaiter(context.Background(), f.opDeadline())
+	defer w.done()
+	if err := f.drain(&w); err != nil {
+		return err
+	}
+	if err := s.settle(&w, op, f.name); err != nil {
+		return err
+	}
+	rc, err := s.call(&w, call)
+	if err != nil {
+		s.broken = ErrSessionBroken
+		return s.waitError(op, f.name, err)
+	}
+	if rc < 0 {
+		return f.sf.sftpError(op, f.name, rc, nil)
+	}
+	return nil
+}
+
+// Stat returns the open file's attributes (libssh2_sftp_fstat_ex), once every byte written so far
+// is acknowledged by the server. The FileInfo's Sys method returns a *FileStat.
+func (f *File) Stat() (fs.FileInfo, error) {
+	var a cshim.Attributes
+	if err := f.fileDo("stat", func() int { return cshim.SFTPFstatEx(f.h, &a, false) }); err != nil {
+		return nil, err
+	}
+	return &fileInfo{name: path.Base(f.name), st: newFileStat(&a)}, nil
+}
+
+// Truncate changes the size of the open file (FSETSTAT through libssh2_sftp_fstat_ex), once every
+// byte written so far is acknowledged. It does not move the write offset, as with os.File.
+func (f *File) Truncate(size int64) error {
+	if size < 0 {
+		return errInvalid("truncate", f.Name(), fs.ErrInvalid)
+	}
+	a := cshim.Attributes{Flags: cshim.SFTPAttrSize, Size: uint64(size)}
+	return f.fileDo("truncate", func() int { return cshim.SFTPFstatEx(f.h, &a, true) })
+}
+
+// Chmod changes the mode of the open file (FSETSTAT through libssh2_sftp_fstat_ex).
+func (f *File) Chmod(mode fs.FileMode) error {
+	a := cshim.Attributes{Flags: cshim.SFTPAttrPermissions, Permissions: posixPerm(mode)}
+	return f.fileDo("chmod", func() int { return cshim.SFTPFstatEx(f.h, &a, true) })
+}
+
+// StatVFS is what the server's statvfs@openssh.com extension says about a file system, as statvfs(3)
+// does (LIBSSH2_SFTP_STATVFS).
+type StatVFS struct {
+	Bsize   uint64 // file system block size
+	Frsize  uint64 // fragment size
+	Blocks  uint64 // size of the file system in Frsize units
+	Bfree   uint64 // free blocks
+	Bavail  uint64 // free blocks for unprivileged users
+	Files   uint64 // inodes
+	Ffree   uint64 // free inodes
+	Favail  uint64 // free inodes for unprivileged users
+	Fsid    uint64 // file system ID
+	Flag    uint64 // mount flags: StatVFSReadOnly, StatVFSNoSUID
+	Namemax uint64 // maximum length of a file name
+}
+
+// Mount flags of StatVFS.Flag.
+const (
+	StatVFSReadOnly = cshim.SFTPStRdonly // LIBSSH2_SFTP_ST_RDONLY
+	StatVFSNoSUID   = cshim.SFTPStNosuid // LIBSSH2_SFTP_ST_NOSUID
+)
+
+// TotalSpace is the file system's size in bytes.
+func (st *StatVFS) TotalSpace() uint64 { return st.Frsize * st.Blocks }
+
+// FreeSpace is the space in bytes available to unprivileged users.
+func (st *StatVFS) FreeSpace() uint64 { return st.Frsize * st.Bavail }
+
+// StatVFS returns statistics of the file system that holds the named path (libssh2_sftp_statvfs,
+// the statvfs@openssh.com extension).
+func (sf *SFTP) StatVFS(name string) (*StatVFS, error) {
+	if err := checkPath("statvfs", name); err != nil {
+		return nil, err
+	}
+	var c cshim.StatVFS
+	if _, err := sf.do(context.Background(), "statvfs", name, func() int { return cshim.SFTPStatvfs(sf.p, name, &c) }); err != nil {
+		return nil, err
+	}
+	st := StatVFS(c)
+	return &st, nil
+}

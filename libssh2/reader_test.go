@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1142,4 +1143,65 @@ func TestSeekEndDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	rdSame(t, "the last 10 bytes", got, data[len(data)-10:])
+}
+
+// TestWriteToWithParallelReadAt: ReadAt calls in other goroutines, running while WriteTo hands its
+// buffer to a slow destination with the session unlocked, neither disturb the sequential download
+// nor get wrong bytes.
+func TestWriteToWithParallelReadAt(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	data := rdData(8<<20+3, 21)
+	name := srv.Path("writeto-readat.bin")
+	defer os.Remove(name)
+	rdUpload(t, sf, name, data)
+	f, err := sf.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var during atomic.Int64 // ReadAt calls that completed while WriteTo ran
+	for g := uint64(0); g < 3; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, g))
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				off := rng.Int64N(int64(len(data)))
+				p := make([]byte, rng.IntN(100000)+1)
+				n, err := f.ReadAt(p, off)
+				want := data[off:min(off+int64(len(p)), int64(len(data)))]
+				if err != nil && !(err == io.EOF && len(want) < len(p)) {
+					t.Errorf("goroutine %d: ReadAt(%d, %d) = %d, %v", g, len(p), off, n, err)
+					return
+				}
+				rdSame(t, fmt.Sprintf("goroutine %d: ReadAt(%d, %d)", g, len(p), off), p[:n], want)
+				during.Add(1)
+			}
+		}()
+	}
+	var got bytes.Buffer
+	n, err := f.WriteTo(writerFunc(func(p []byte) (int, error) {
+		time.Sleep(time.Millisecond) // a slow destination: ReadAt runs meanwhile
+		return got.Write(p)
+	}))
+	ran := during.Load()
+	close(stop)
+	wg.Wait()
+	t.Logf("%d ReadAt calls completed while WriteTo ran", ran)
+	if ran == 0 {
+		t.Error("no ReadAt completed while WriteTo ran: the test proved nothing")
+	}
+	if err != nil || n != int64(len(data)) {
+		t.Fatalf("WriteTo = %d, %v", n, err)
+	}
+	rdSame(t, "WriteTo with ReadAt in parallel", got.Bytes(), data)
 }

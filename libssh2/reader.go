@@ -225,6 +225,18 @@ func (f *File) beginWrite(w *waiter) error {
 	return nil
 }
 
+// dropReadAhead forgets what was read ahead, keeping the File's offset: after the file changed
+// under it (Truncate). The caller holds the session lock, with no read interrupted.
+func (f *File) dropReadAhead() {
+	rd := f.rd
+	if rd == nil {
+		return
+	}
+	pos := f.position()
+	rd.r, rd.w, rd.eof = 0, 0, false
+	cshim.SFTPSeek64(f.h, uint64(pos))
+}
+
 // position is the File's offset: where the next Read reads and the next Write writes. The caller
 // holds the session lock.
 func (f *File) position() int64 {

@@ -1205,3 +1205,39 @@ func TestWriteToWithParallelReadAt(t *testing.T) {
 	}
 	rdSame(t, "WriteTo with ReadAt in parallel", got.Bytes(), data)
 }
+
+// TestReadAfterTruncate: Truncate drops what was read ahead, so Read sees the file as it is now and
+// the offset stays where it was, as with os.File.
+func TestReadAfterTruncate(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	data := rdData(1<<20, 22)
+	name := srv.Path("truncate-read.bin")
+	defer os.Remove(name)
+	rdUpload(t, sf, name, data)
+	f, err := sf.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p := make([]byte, 1000)
+	if _, err := io.ReadFull(f, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(3000); err != nil {
+		t.Fatal(err)
+	}
+	if cur, err := f.Seek(0, io.SeekCurrent); err != nil || cur != 1000 {
+		t.Errorf("offset after Truncate = %d, %v; want 1000", cur, err)
+	}
+	rest, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdSame(t, "read after Truncate(3000)", rest, data[1000:3000])
+	if err := f.Truncate(500); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.Read(p); n != 0 || err != io.EOF {
+		t.Errorf("Read at 3000 after Truncate(500) = %d, %v; want 0, io.EOF", n, err)
+	}
+}

@@ -268,7 +268,13 @@ func (f *File) Truncate(size int64) error {
 		return errInvalid("truncate", f.Name(), fs.ErrInvalid)
 	}
 	a := cshim.Attributes{Flags: cshim.SFTPAttrSize, Size: uint64(size)}
-	return f.fileDo("truncate", func() int { return cshim.SFTPFstatEx(f.h, &a, true) })
+	return f.fileDo("truncate", func() int {
+		rc := cshim.SFTPFstatEx(f.h, &a, true)
+		if rc == 0 {
+			f.dropReadAhead() // reader.go: read-ahead bytes may be past the new end
+		}
+		return rc
+	})
 }
 
 // Chmod changes the mode of the open file (FSETSTAT through libssh2_sftp_fstat_ex).

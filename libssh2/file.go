@@ -98,6 +98,9 @@ func (f *File) SetDeadline(t time.Time) error {
 // with SetNonblocking(true) it returns ErrWouldBlock (as an *Error with Code ErrorEAGAIN) instead:
 // wait with Session.WaitSocket and call again with the same bytes. Until then nothing else may be
 // sent on the session.
+//
+// After reading, RawWrite first drops the read-ahead (libssh2 keeps one request queue per handle
+// for both directions) and writes at the File's offset, as Write does.
 func (f *File) RawWrite(p []byte) (int, error) {
 	if err := f.lock("write"); err != nil {
 		return 0, err
@@ -106,9 +109,16 @@ func (f *File) RawWrite(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	var rc int
 	if s.nonblock {
+		if err := f.leaveReading(nil, "write"); err != nil {
+			return 0, err
+		}
 		rc = cshim.SFTPWrite(f.h, p)
 	} else {
 		w := s.newWaiter(context.Background(), f.opDeadline())
+		if err := f.leaveReading(&w, "write"); err != nil {
+			w.done()
+			return 0, err
+		}
 		var err error
 		rc, err = s.call(&w, func() int { return cshim.SFTPWrite(f.h, p) })
 		w.done()

@@ -63,6 +63,9 @@ type readAhead struct {
 	// repeated (any handle's fstat would take this one's reply) before anything else is sent.
 	fstat bool
 	attrs cshim.Attributes // where the interrupted fstat completes
+	// active: libssh2_sftp_read ran since the last libssh2_sftp_seek64, so read requests may be in
+	// flight on the handle, where a write would trip over them.
+	active bool
 }
 
 // reader returns f's download side, made on first use. The caller holds the session lock.
@@ -79,7 +82,45 @@ func (f *File) reader() *readAhead {
 }
 
 // readOnce is one libssh2_sftp_read into rd.dst.
-func (f *File) readOnce() int { return cshim.SFTPRead(f.h, f.rd.dst) }
+func (f *File) readOnce() int {
+	f.rd.active = true
+	return cshim.SFTPRead(f.h, f.rd.dst)
+}
+
+// seek64 is libssh2_sftp_seek64, which leaves no read request in flight.
+func (f *File) seek64(pos int64) {
+	cshim.SFTPSeek64(f.h, uint64(pos))
+	if f.rd != nil {
+		f.rd.active = false
+	}
+}
+
+// leaveReading makes the handle ready for writing at the File's offset: libssh2 keeps one offset
+// and one request queue per handle for both directions, so an interrupted read (or Seek's fstat)
+// is completed, the buffered bytes are dropped and libssh2_sftp_seek64 to the File's offset
+// discards the read requests in flight. With w nil (non-blocking faithful calls) an interrupted call
+// cannot be completed and is an error. The caller holds the session lock, with no write pending.
+func (f *File) leaveReading(w *waiter, op string) error {
+	rd := f.rd
+	if rd == nil {
+		return nil
+	}
+	if rd.interrupted || rd.fstat {
+		if w == nil {
+			return &Error{Op: op, Path: f.name, Offset: -1,
+				Err: errors.New("a read on this file is unfinished: repeat RawRead until it is done")}
+		}
+		if err := f.resumeOwn(w); err != nil {
+			return &Error{Op: op, Path: f.name, Offset: -1, Err: err}
+		}
+	}
+	if rd.active || rd.r < rd.w || rd.eof {
+		pos := f.position()
+		rd.r, rd.w, rd.eof = 0, 0, false
+		f.seek64(pos)
+	}
+	return nil
+}
 
 // readCall runs libssh2_sftp_read into dst, waiting on the socket as needed. It returns the count
 // (0 at end of file). When the wait fails, libssh2 is left inside the read: f is marked to have it
@@ -161,7 +202,7 @@ func (f *File) resumeRead(w *waiter) error {
 	}
 	if rd.restore >= 0 {
 		// ReadAt already returned: its bytes, and any failure, belong to nobody now.
-		cshim.SFTPSeek64(f.h, uint64(rd.restore))
+		f.seek64(rd.restore)
 		rd.restore = -1
 		rd.eof = false
 		return nil
@@ -211,15 +252,8 @@ func (f *File) beginWrite(w *waiter) error {
 	if wb.pending() > 0 {
 		return nil // already writing: reads drain the window before they start
 	}
-	if rd := f.rd; rd != nil {
-		if rd.interrupted || rd.fstat {
-			if err := f.resumeOwn(w); err != nil {
-				return &Error{Op: "write", Path: f.name, Offset: -1, Err: err}
-			}
-		}
-		pos := f.position()
-		rd.r, rd.w, rd.eof = 0, 0, false
-		cshim.SFTPSeek64(f.h, uint64(pos))
+	if err := f.leaveReading(w, "write"); err != nil {
+		return err
 	}
 	wb.off = int64(cshim.SFTPTell64(f.h))
 	return nil
@@ -234,7 +268,7 @@ func (f *File) dropReadAhead() {
 	}
 	pos := f.position()
 	rd.r, rd.w, rd.eof = 0, 0, false
-	cshim.SFTPSeek64(f.h, uint64(pos))
+	f.seek64(pos)
 }
 
 // position is the File's offset: where the next Read reads and the next Write writes. The caller
@@ -487,7 +521,7 @@ func (f *File) seekTo(pos int64) {
 		return
 	}
 	rd.r, rd.w, rd.eof = 0, 0, false
-	cshim.SFTPSeek64(f.h, uint64(pos))
+	f.seek64(pos)
 }
 
 // size asks the server for the file's size (libssh2_sftp_fstat_ex). The caller holds the lock.
@@ -555,7 +589,7 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 	}
 	rd := f.rd
 	back := int64(cshim.SFTPTell64(f.h)) // the end of the buffered bytes
-	cshim.SFTPSeek64(f.h, uint64(off))
+	f.seek64(off)
 	n := 0
 	var err error
 	for n < len(p) {
@@ -571,7 +605,7 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 		n += k
 	}
 	if !rd.interrupted {
-		cshim.SFTPSeek64(f.h, uint64(back))
+		f.seek64(back)
 		rd.eof = false
 	}
 	return n, err
@@ -582,6 +616,97 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 // size bounds the read-ahead as for Read.
 func (f *File) readAtSize(rem int) int {
 	return min((rem+3)/4, len(f.rd.buf))
+}
+
+// RawRead is libssh2_sftp_read with its semantics, for code ported from C. Most programs want Read
+// or WriteTo instead.
+//
+// libssh2 reads ahead: it keeps up to four times len(p) requested from the server (at most 8 MiB,
+// in requests of at most 30000 bytes) and returns what has arrived, up to len(p) bytes, as soon as
+// it has any; tiny buffers therefore make tiny requests. At end of file libssh2 returns 0, which
+// RawRead reports as 0 and io.EOF. Bytes that Read or WriteTo buffered and have not returned yet
+// come first, so RawRead and Read can be mixed.
+//
+// RawRead waits on the socket while libssh2 would block, bounded by the deadline, like Read; on a
+// session set with SetNonblocking(true) it returns ErrWouldBlock (an *Error with Code ErrorEAGAIN)
+// instead, with nothing read: wait with Session.WaitSocket and call RawRead again (libssh2 keeps
+// its read state per SFTP channel, so the next read on the channel must be this File's). An
+// idiomatic operation on the session meanwhile completes the read itself, and keeps the bytes for
+// the next RawRead or Read.
+func (f *File) RawRead(p []byte) (int, error) {
+	if f == nil {
+		return 0, errInvalid("read", "", fs.ErrInvalid)
+	}
+	f.rmu.Lock()
+	defer f.rmu.Unlock()
+	if err := f.lock("read"); err != nil {
+		return 0, err
+	}
+	s := f.sf.s
+	defer s.mu.Unlock()
+	rd := f.reader()
+	if rd.err != nil {
+		err := rd.err
+		rd.err = nil
+		return 0, err
+	}
+	if rd.r < rd.w {
+		n := copy(p, rd.buf[rd.r:rd.w])
+		rd.r += n
+		return n, nil
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if !s.nonblock {
+		w := s.newWaiter(context.Background(), f.opDeadline())
+		defer w.done()
+		if err := f.readyRead(&w, "read"); err != nil {
+			return 0, err
+		}
+		if rd.r < rd.w { // completing an interrupted read buffered bytes
+			n := copy(p, rd.buf[rd.r:rd.w])
+			rd.r += n
+			return n, nil
+		}
+		n, err := f.readCall(&w, p, -1)
+		if err == nil && n == 0 {
+			err = io.EOF
+		}
+		return n, err
+	}
+	if f.wb != nil && f.wb.pending() > 0 {
+		return 0, &Error{Op: "read", Path: f.name, Offset: -1,
+			Err: errors.New("writes are in flight: Sync first (libssh2 would take their replies for reads)")}
+	}
+	if rd.restore >= 0 || rd.fstat {
+		// ReadAt's or Seek's call is unfinished: RawRead cannot take it over.
+		return 0, &Error{Op: "read", Path: f.name, Code: Code(cshim.ErrorEAGAIN), Offset: -1,
+			Err: errors.New("an interrupted ReadAt or Seek must be completed first (use a blocking call)")}
+	}
+	rd.dst = p
+	rc := f.readFn()
+	rd.dst = nil
+	switch {
+	case rc == cshim.ErrorEAGAIN:
+		// Like an interrupted Read: the next read on the channel must be this one.
+		rd.interrupted, rd.restore = true, -1
+		s.resume = f
+		return 0, f.sf.sftpError("read", f.name, rc, nil)
+	case rd.interrupted:
+		rd.interrupted = false
+		if s.resume == f {
+			s.resume = nil
+		}
+	}
+	if rc < 0 {
+		return 0, f.sf.sftpError("read", f.name, rc, nil)
+	}
+	if rc == 0 {
+		rd.eof = true
+		return 0, io.EOF
+	}
+	return rc, nil
 }
 
 // Open opens the named file for reading, like os.Open (libssh2_sftp_open_ex with LIBSSH2_FXF_READ).

@@ -1241,3 +1241,103 @@ func TestReadAfterTruncate(t *testing.T) {
 		t.Errorf("Read at 3000 after Truncate(500) = %d, %v; want 0, io.EOF", n, err)
 	}
 }
+
+// TestRawReadNonblocking reads a file the way libssh2's example/sftp_nonblock.c does: RawRead until
+// it would block, WaitSocket, again. An idiomatic call on the session after the first ErrWouldBlock
+// completes the unfinished read itself and keeps its bytes for the next RawRead.
+func TestRawReadNonblocking(t *testing.T) {
+	sess, sf := openSFTP(t, srv)
+	data := rdData(4<<20+3, 23)
+	name, other := srv.Path("raw-nonblock.bin"), srv.Path("raw-other.txt")
+	defer os.Remove(name)
+	defer os.Remove(other)
+	rdUpload(t, sf, name, data)
+	rdUpload(t, sf, other, []byte("other"))
+	f, err := sf.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sess.SetNonblocking(true)
+	var got []byte
+	p := make([]byte, 100000)
+	wouldBlock, interleaved := 0, false
+	for {
+		n, err := f.RawRead(p)
+		got = append(got, p[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if errors.Is(err, libssh2.ErrWouldBlock) {
+			wouldBlock++
+			if !interleaved {
+				// Another File's Open and Read complete f's read first (waiting, as idiomatic calls do).
+				interleaved = true
+				g, err := sf.Open(other)
+				if err != nil {
+					t.Fatalf("Open in the middle of a non-blocking read: %v", err)
+				}
+				if b, err := io.ReadAll(g); err != nil || string(b) != "other" {
+					t.Fatalf("reading another file in the middle = %q, %v", b, err)
+				}
+				g.Close()
+				continue
+			}
+			if err := sess.WaitSocket(context.Background()); err != nil {
+				t.Fatalf("WaitSocket: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("RawRead at %d: %v", len(got), err)
+		}
+	}
+	sess.SetNonblocking(false)
+	if wouldBlock == 0 || !interleaved {
+		t.Errorf("%d ErrWouldBlock, interleaved %v: the non-blocking path was not exercised", wouldBlock, interleaved)
+	}
+	t.Logf("%d ErrWouldBlock", wouldBlock)
+	rdSame(t, "bytes read with RawRead", got, data)
+}
+
+// TestRawReadWriteMixed: blocking RawRead mixes with Read, and RawWrite after reading writes at the
+// File's offset (the read-ahead in flight does not confuse libssh2's write).
+func TestRawReadWriteMixed(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	data := rdData(1<<20, 24)
+	name := srv.Path("raw-mixed.bin")
+	defer os.Remove(name)
+	rdUpload(t, sf, name, data)
+	f, err := sf.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := make([]byte, 777)
+	if _, err := io.ReadFull(f, a); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 5000)
+	n, err := f.RawRead(b) // from the File's buffer
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdSame(t, "Read then RawRead", append(a, b[:n]...), data[:777+n])
+	pos := 777 + n
+	patch := bytes.Repeat([]byte("raw"), 30000)
+	for off := 0; off < len(patch); {
+		k, err := f.RawWrite(patch[off:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		off += k
+	}
+	if cur, err := f.Seek(0, io.SeekCurrent); err != nil || cur != int64(pos+len(patch)) {
+		t.Errorf("offset after RawWrite = %d, %v; want %d", cur, err, pos+len(patch))
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Clone(data)
+	copy(want[pos:], patch)
+	checkRemote(t, name, want)
+}

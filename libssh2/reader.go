@@ -293,10 +293,11 @@ func (f *File) position() int64 {
 // Reads are pipelined: libssh2 keeps up to four times the File's read buffer (SFTP.SetReadBuffer)
 // requested ahead of the File's position, and the File buffers what libssh2 returns, so small reads
 // cost no network round trip and no C call until the buffer is empty; a Read of at least the
-// buffer's size reads straight into p. A Read first drains the File's writes (waits until the server has acknowledged every byte
-// written), so it sees them. Once end of file is reached libssh2 remembers it: a Read returns io.EOF
-// without asking the server again until a Seek (to any offset but with io.SeekCurrent and 0) or a
-// Write, so to read what another writer appended since, Seek to the offset first.
+// buffer's size reads straight into p. A Read first drains the File's writes (waits until the
+// server has acknowledged every byte written), so it sees them. Once end of file is reached libssh2
+// remembers it: a Read returns io.EOF without asking the server again until a Seek (any but
+// Seek(0, io.SeekCurrent)) or a Write, so to read what another writer appended since, Seek to the
+// offset first.
 //
 // A Read that runs past the File's deadline or its context (ReadContext) returns an error wrapping
 // os.ErrDeadlineExceeded or the context's error, with no bytes. libssh2 is then left inside its

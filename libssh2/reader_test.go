@@ -465,26 +465,26 @@ func TestReadAllocs(t *testing.T) {
 	_, sf := openSFTP(t, srv)
 	name := srv.Path("readallocs.bin")
 	defer os.Remove(name)
-	rdUpload(t, sf, name, rdData(40<<20, 10))
+	rdUpload(t, sf, name, rdData(64<<20, 10))
 	f, err := sf.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	for _, size := range []int{32 << 10, libssh2.DefaultReadBuffer} {
-		p := make([]byte, size)
-		for i := 0; i < 20; i++ {
-			if _, err := f.Read(p); err != nil {
-				t.Fatal(err)
-			}
+	// From the File's buffer, and straight into p (at least the buffer's size).
+	for _, c := range []struct{ size, runs int }{{32 << 10, 100}, {256 << 10, 50}, {1 << 20, 20}} {
+		p := make([]byte, c.size)
+		// Steady state: the buffer has grown to its largest (after a few MB in sequence).
+		if _, err := io.ReadFull(f, make([]byte, 4<<20)); err != nil {
+			t.Fatal(err)
 		}
-		allocs := testing.AllocsPerRun(100, func() {
+		allocs := testing.AllocsPerRun(c.runs, func() {
 			if _, err := f.Read(p); err != nil {
 				t.Fatal(err)
 			}
 		})
 		if allocs != 0 {
-			t.Errorf("Read of %d bytes allocates %.2f times per call in steady state, want 0", size, allocs)
+			t.Errorf("Read of %d bytes allocates %.2f times per call in steady state, want 0", c.size, allocs)
 		}
 	}
 }
@@ -875,6 +875,27 @@ func TestDownloadMemoryBounded(t *testing.T) {
 		if peak > bound {
 			t.Errorf("read buffer %d: libssh2 held %d bytes of C memory at the peak of a 32 MiB download, want at most %d", size, peak, bound)
 		}
+	}
+	// A small file starts small: one request's buffer, four requests ahead.
+	small := srv.Path("memory-small.bin")
+	defer os.Remove(small)
+	rdUpload(t, sf, small, data[:20000])
+	f, err := sf.Open(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := cshim.LiveBytes()
+	cshim.ResetPeakBytes()
+	got, err := io.ReadAll(f)
+	peak := cshim.PeakBytes() - before
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdSame(t, "small file", got, data[:20000])
+	t.Logf("small file: C memory peaked %d bytes above the start", peak)
+	if peak > 200_000 {
+		t.Errorf("reading a 20000-byte file took %d bytes of C memory at the peak, want under 200000", peak)
 	}
 }
 

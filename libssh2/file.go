@@ -3,6 +3,7 @@ package libssh2
 import (
 	"context"
 	"io/fs"
+	"sync"
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
@@ -20,6 +21,11 @@ type File struct {
 	deadline time.Time // SetDeadline; zero: the session's deadline applies
 	wb       *writeBehind
 	pumpFn   func() int
+	rd       *readAhead // the download side, made by the first read or seek
+	readFn   func() int
+	// rmu serializes Read, WriteTo and Seek, taken before the session lock: WriteTo hands out the
+	// read buffer while the session is unlocked (dst may be a File of the same session).
+	rmu sync.Mutex
 }
 
 // Name returns the name of the file as given to OpenFile.
@@ -139,6 +145,12 @@ func (f *File) closeLocked(ctx context.Context) error {
 		// (DESIGN fact 2).
 		w := s.newWaiter(ctx, time.Time{})
 		first = f.drain(&w)
+		w.done()
+	}
+	if f.rd != nil && f.rd.interrupted && s.broken == nil {
+		// libssh2 is inside a read of this handle: complete it, or nothing else may be sent.
+		w := s.newWaiter(ctx, time.Time{})
+		f.resumeRead(&w)
 		w.done()
 	}
 	if s.resume == f {

@@ -308,12 +308,13 @@ func (s *Session) lock(op, path string) error {
 	return nil
 }
 
-// settle finishes an interrupted write whose packet is half sent before another call may send.
+// settle finishes an interrupted write whose packet is half sent, or an interrupted read, before
+// another call may send.
 func (s *Session) settle(w *waiter, op, path string) error {
 	if s.resume == nil {
 		return nil
 	}
-	if err := s.resume.resumeWrite(w); err != nil {
+	if err := s.resume.resume(w); err != nil {
 		return &Error{Op: op, Path: path, Offset: -1, Err: err}
 	}
 	s.resume = nil

@@ -198,7 +198,11 @@ func (f *File) startWrite(ctx context.Context) (*writeBehind, waiter, error) {
 		return nil, waiter{}, wb.err
 	}
 	w := s.newWaiter(ctx, f.opDeadline())
-	if err := f.settleOthers(&w); err != nil {
+	err := f.settleOthers(&w)
+	if err == nil {
+		err = f.beginWrite(&w) // reader.go: writing continues where reading stopped
+	}
+	if err != nil {
 		w.done()
 		s.mu.Unlock()
 		return nil, waiter{}, err

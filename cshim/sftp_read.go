@@ -1,0 +1,31 @@
+package cshim
+
+/*
+#cgo pkg-config: libssh2
+#include "shim.h"
+*/
+import "C"
+
+// SFTPRead wraps libssh2_sftp_read: the number of bytes copied into p (0 at end of file), or a
+// negative code. libssh2 reads ahead: it keeps up to four times len(p) requested from the server
+// (at most 8 MiB), in FXP_READ requests of at most 30000 bytes, and keeps what arrives in its own
+// memory until a later call or libssh2_sftp_seek64 takes it. After LIBSSH2_ERROR_EAGAIN the next
+// read on the SFTP channel must be this handle's again (its state is per channel); p may differ, as
+// nothing is copied into p by a call that returns EAGAIN.
+func SFTPRead(h *Handle, p []byte) int {
+	return int(C.libssh2_sftp_read(h.c(), bytesPtr(p), C.size_t(len(p))))
+}
+
+// SFTPSeek64 wraps libssh2_sftp_seek64: it sets the handle's offset, drops the read-ahead and every
+// request in flight without waiting (replies to those already sent are ignored when they arrive),
+// and clears the end-of-file mark. It does nothing when the offset is already there with nothing in
+// flight.
+func SFTPSeek64(h *Handle, offset uint64) {
+	C.libssh2_sftp_seek64(h.c(), C.libssh2_uint64_t(offset))
+}
+
+// SFTPTell64 wraps libssh2_sftp_tell64: the handle's offset, which is the end of the bytes returned
+// by libssh2_sftp_read, or of the bytes acknowledged by libssh2_sftp_write.
+func SFTPTell64(h *Handle) uint64 {
+	return uint64(C.libssh2_sftp_tell64(h.c()))
+}

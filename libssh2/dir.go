@@ -124,8 +124,11 @@ func (sf *SFTP) RemoveAll(name string) error {
 }
 
 // readDirBufSize is the name buffer ReadDir starts with. libssh2 1.10 cannot give back a name that
-// does not fit (issue #714): it drops the entry, and the last one of its batch, so ReadDir starts
-// the listing over with a buffer no name can overflow (see readDir).
+// does not fit (issue #714): it returns LIBSSH2_ERROR_BUFFER_TOO_SMALL and counts the entry as
+// returned without moving past it. Calling again with the same buffer fails the same way until the
+// server's batch (up to 100 names from OpenSSH) is used up, all of it lost; with a bigger buffer the
+// name comes back but the batch's last entry is lost. So ReadDir starts the listing over, on a new
+// handle, with a buffer larger than any SFTP packet, which no name can overflow.
 var readDirBufSize = 4096
 
 // testHookReadDirEntry, when set by a test, runs after each entry ReadDir reads.

@@ -310,6 +310,9 @@ func TestReadDirCancelled(t *testing.T) {
 		seen++
 		if seen == 150 {
 			cancel()
+			// The context's AfterFunc moves the connection's deadline from its own goroutine;
+			// give it time, so that the next call is refused rather than racing it.
+			time.Sleep(50 * time.Millisecond)
 		}
 	})
 	defer libssh2.SetReadDirEntryHook(nil)

@@ -649,3 +649,36 @@ func isStatus(err error, st libssh2.Status) bool {
 	var e *libssh2.Error
 	return errors.As(err, &e) && e.Code == libssh2.ErrorSFTPProtocol && e.Status == st
 }
+
+// TestReadDirHandlesClosed: listings that start over (a name overflows the first buffer), fail
+// (not a directory) or succeed leave no C memory behind: every directory handle is closed.
+func TestReadDirHandlesClosed(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	dir := testDir(t)
+	for _, n := range manyNames(300) {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(dir, manyNames(1)[0])
+	defer libssh2.SetReadDirBufSize(16)()
+	round := func() {
+		if es, err := sf.ReadDir(dir); err != nil || len(es) != 300 {
+			t.Fatalf("ReadDir = %d entries, %v", len(es), err)
+		}
+		if _, err := sf.ReadDir(file); err == nil {
+			t.Fatalf("ReadDir of a file succeeded")
+		}
+		if _, err := sf.ReadDir(dir + "/missing"); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("ReadDir of a missing directory: %v", err)
+		}
+	}
+	round()
+	before := libssh2.LiveCAllocations()
+	for range 20 {
+		round()
+	}
+	if after := libssh2.LiveCAllocations(); after != before {
+		t.Errorf("live C allocations went from %d to %d over 20 rounds of ReadDir", before, after)
+	}
+}

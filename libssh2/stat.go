@@ -252,7 +252,8 @@ func (f *File) fileDo(op string, call func() int) error {
 }
 
 // Stat returns the open file's attributes (libssh2_sftp_fstat_ex), once every byte written so far
-// is acknowledged by the server. The FileInfo's Sys method returns a *FileStat.
+// is acknowledged by the server, so that the size includes them; a write that failed meanwhile is
+// reported instead. The FileInfo's Sys method returns a *FileStat.
 func (f *File) Stat() (fs.FileInfo, error) {
 	var a cshim.Attributes
 	if err := f.fileDo("stat", func() int { return cshim.SFTPFstatEx(f.h, &a, false) }); err != nil {

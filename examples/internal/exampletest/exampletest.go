@@ -5,10 +5,12 @@ package exampletest
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,9 +18,11 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/seed191f4051/go-libssh2/internal/sshd"
+	"github.com/seed191f4051/go-libssh2/internal/tcpproxy"
 )
 
 // goTool returns the go command that runs the tests.
@@ -135,11 +139,17 @@ func SHA256(t testing.TB, name string) string {
 // CheckFaithful runs the faithful example built from dir (sftp_write and its two variants) against
 // a fresh test sshd, once with the user key and once with a password, and checks that the file on
 // the server has the local file's SHA-256. For the non-blocking ones, it checks that they met
-// ErrWouldBlock and waited.
+// ErrWouldBlock and waited: they talk to the server through a proxy that delays its replies, so
+// that libssh2 cannot find an acknowledgement already waiting after it sends, and must say EAGAIN.
 func CheckFaithful(t *testing.T, dir string, nonblocking bool) {
 	bin := Build(t, dir)
 	name := filepath.Base(bin)
 	srv := sshd.StartT(t, sshd.Options{Password: true})
+	addr, knownHosts := srv.Addr, srv.KnownHostsPath
+	if nonblocking {
+		proxy := tcpproxy.StartT(t, srv.Addr, tcpproxy.ReplyDelay(20*time.Millisecond))
+		addr, knownHosts = proxy.Addr, KnownHostsFor(t, srv, proxy.Addr)
+	}
 	local := RandomFile(t, t.TempDir(), "local.bin", 5<<20+12345, 7)
 	want := SHA256(t, local)
 	for _, tc := range []struct{ name, user, secret string }{
@@ -148,7 +158,7 @@ func CheckFaithful(t *testing.T, dir string, nonblocking bool) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			remote := srv.Path(name + "-" + tc.name + ".bin")
-			cmd := exec.Command(bin, srv.Addr, tc.user, tc.secret, local, remote, srv.KnownHostsPath)
+			cmd := exec.Command(bin, addr, tc.user, tc.secret, local, remote, knownHosts)
 			cmd.Env = Env(t.TempDir())
 			out, err := cmd.CombinedOutput()
 			if err != nil {
@@ -181,7 +191,7 @@ func CheckFaithful(t *testing.T, dir string, nonblocking bool) {
 			t.Fatal(err)
 		}
 		remote := srv.Path(name + "-refused.bin")
-		cmd := exec.Command(bin, srv.Addr, srv.User, srv.KeyPath, local, remote, empty)
+		cmd := exec.Command(bin, addr, srv.User, srv.KeyPath, local, remote, empty)
 		cmd.Env = Env(t.TempDir())
 		out, err := cmd.CombinedOutput()
 		if err == nil {
@@ -194,4 +204,23 @@ func CheckFaithful(t *testing.T, dir string, nonblocking bool) {
 			t.Errorf("the remote file exists after a refused host key (%v)", err)
 		}
 	})
+}
+
+// KnownHostsFor writes a known_hosts file that lists srv's host keys for addr ("host:port"), such as
+// a proxy's address in front of srv, and returns its path.
+func KnownHostsFor(t testing.TB, srv *sshd.Server, addr string) string {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for typ, blob := range srv.HostKeys {
+		fmt.Fprintf(&b, "[%s]:%s %s %s\n", host, port, typ, base64.StdEncoding.EncodeToString(blob))
+	}
+	path := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -34,6 +34,9 @@ type File struct {
 	// rmu serializes Read, WriteTo and Seek, taken before the session lock: WriteTo hands out the
 	// read buffer while the session is unlocked (dst may be a File of the same session).
 	rmu sync.Mutex
+	// wmu serializes Write, WriteString and ReadFrom, taken before the session lock: ReadFrom
+	// hands the window's free space to its reader while the session is unlocked.
+	wmu sync.Mutex
 }
 
 // Name returns the name of the file as given to OpenFile.

@@ -34,7 +34,9 @@
 // libssh2 allows one caller per session. So every call on a Session, its SFTP channels and their
 // Files takes the session's lock for the whole operation, waits included. All types are safe for
 // concurrent use, but calls on one Session run one at a time: for parallel transfers, open several
-// Sessions. Concurrent writes to one File land in an unspecified order, as with os.File.
+// Sessions. Concurrent writes to one File land in an unspecified order, as with os.File. ReadFrom
+// and WriteTo release the session while they wait for the caller's reader or writer, so io.Copy
+// between two Files of one Session works, and a slow source or destination holds up nothing else.
 //
 // # Uploading
 //
@@ -50,7 +52,11 @@
 // # Downloading and managing files
 //
 // SFTP.Open opens a file for reading; Read, ReadAt, Seek and WriteTo (which io.Copy uses) keep
-// libssh2's read-ahead busy (see ExampleSFTP_Open). SFTP mirrors the os package for the rest: Stat,
+// libssh2's read-ahead busy, in a bounded buffer the File owns (DefaultReadBuffer, or
+// SFTP.SetReadBuffer), with no allocation per Read (see ExampleSFTP_Open). Reading and writing one
+// File mix as with os.File: a Read, Seek or ReadAt first waits until every written byte is
+// acknowledged (libssh2_sftp_seek64 would drop them), and a Write continues where reading stopped.
+// SFTP.FS gives an io/fs view of a remote directory tree. SFTP mirrors the os package for the rest: Stat,
 // Lstat, ReadDir, Mkdir, MkdirAll, Remove, RemoveAll, Rename, Chmod, Chtimes, Truncate, Symlink,
 // Readlink, RealPath (see ExampleSFTP_MkdirAll).
 //
@@ -69,8 +75,8 @@
 // libssh2 runs in non-blocking mode and every wait happens in Go, on the connection, in the
 // direction libssh2 names, so no OS thread sits blocked in C. Dial's context bounds the handshake
 // and the authentication; Session.SetDeadline, File.SetDeadline and the *Context methods
-// (SFTPContext, OpenFileContext, WriteContext, ReadFromContext, SyncContext) bound every later
-// operation. An expired deadline matches os.ErrDeadlineExceeded, a cancelled context
+// (SFTPContext, OpenFileContext, WriteContext, ReadFromContext, SyncContext, ReadContext,
+// ReadAtContext, WriteToContext, ReadDirContext) bound every later operation. An expired deadline matches os.ErrDeadlineExceeded, a cancelled context
 // context.Canceled. A write cut short keeps its accepted bytes in the File's window and later calls
 // carry on; an operation cut short in the middle of an exchange libssh2 cannot resume leaves the
 // Session refusing further use with ErrSessionBroken: close it and dial again.
@@ -81,7 +87,8 @@
 // number of bytes the server acknowledged, and the next call must pass the same bytes from there.
 // After Session.SetNonblocking(true), RawWrite returns ErrWouldBlock where libssh2 returns
 // LIBSSH2_ERROR_EAGAIN; Session.WaitSocket then waits, like the waitsocket function of libssh2's
-// examples, and the same call is repeated (see ExampleFile_RawWrite). Until it completes, nothing
+// examples, and the same call is repeated (see ExampleFile_RawWrite). File.RawRead is
+// libssh2_sftp_read in the same way. Until it completes, nothing
 // else may be sent on the session. The idiomatic methods always wait. The repository's
 // examples/sftp_write, sftp_write_nonblock and sftp_write_sliding are libssh2's three C upload
 // examples written this way.

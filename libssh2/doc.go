@@ -56,9 +56,9 @@
 // SFTP.SetReadBuffer), with no allocation per Read (see ExampleSFTP_Open). Reading and writing one
 // File mix as with os.File: a Read, Seek or ReadAt first waits until every written byte is
 // acknowledged (libssh2_sftp_seek64 would drop them), and a Write continues where reading stopped.
-// SFTP.FS gives an io/fs view of a remote directory tree. SFTP mirrors the os package for the rest: Stat,
-// Lstat, ReadDir, Mkdir, MkdirAll, Remove, RemoveAll, Rename, Chmod, Chtimes, Truncate, Symlink,
-// Readlink, RealPath (see ExampleSFTP_MkdirAll).
+// SFTP.FS gives an io/fs view of a remote directory tree. SFTP mirrors the os package for the
+// rest: Stat, Lstat, ReadDir, Mkdir, MkdirAll, Remove, RemoveAll, Rename, Chmod, Chtimes, Truncate,
+// Symlink, Readlink, RealPath (see ExampleSFTP_MkdirAll).
 //
 // # Errors
 //
@@ -76,10 +76,12 @@
 // direction libssh2 names, so no OS thread sits blocked in C. Dial's context bounds the handshake
 // and the authentication; Session.SetDeadline, File.SetDeadline and the *Context methods
 // (SFTPContext, OpenFileContext, WriteContext, ReadFromContext, SyncContext, ReadContext,
-// ReadAtContext, WriteToContext, ReadDirContext) bound every later operation. An expired deadline matches os.ErrDeadlineExceeded, a cancelled context
-// context.Canceled. A write cut short keeps its accepted bytes in the File's window and later calls
-// carry on; an operation cut short in the middle of an exchange libssh2 cannot resume leaves the
-// Session refusing further use with ErrSessionBroken: close it and dial again.
+// ReadAtContext, WriteToContext, ReadDirContext) bound every later operation. An expired deadline
+// matches os.ErrDeadlineExceeded, a cancelled context context.Canceled. A write cut short keeps its
+// accepted bytes in the File's window and later calls carry on; a read cut short is completed by
+// the next call on the session and its bytes are kept for the next Read, so none is lost or
+// returned twice; an operation cut short in the middle of an exchange libssh2 cannot resume leaves
+// the Session refusing further use with ErrSessionBroken: close it and dial again.
 //
 // # Non-blocking use and the faithful API
 //

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -102,9 +103,26 @@ func (p *stallProxy) close() {
 	p.wg.Wait()
 }
 
+// checkNoLeaks makes the test fail unless, once everything it opened is closed (its cleanups run
+// before this one's), the goroutines and the live C allocations of libssh2 are back where they were.
+// Call it first in the test. Tests of this package do not run in parallel, so the counts are the
+// test's own.
+func checkNoLeaks(t *testing.T) {
+	t.Helper()
+	goroutines, allocs := runtime.NumGoroutine(), libssh2.LiveCAllocations()
+	t.Cleanup(func() {
+		runtime.GC()
+		if n := libssh2.LiveCAllocations(); n != allocs {
+			t.Errorf("%d C allocations of libssh2 live after the test closed everything, %d before", n, allocs)
+		}
+		waitGoroutines(t, goroutines)
+	})
+}
+
 // TestStalledPeer: a peer that stops reading makes Write fail by its deadline, with the accepted bytes
 // kept; when the link comes back, the upload completes without a byte lost or written twice.
 func TestStalledPeer(t *testing.T) {
+	checkNoLeaks(t)
 	proxy := newStallProxy(t, srv.Addr)
 	cfg := config(t, srv)
 	// The known_hosts entry is for the server's address; the proxy's differs, so pin the key.
@@ -115,7 +133,7 @@ func TestStalledPeer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sess.Close()
+	t.Cleanup(func() { sess.Close() })
 	sf, err := sess.SFTP()
 	if err != nil {
 		t.Fatal(err)
@@ -160,6 +178,7 @@ func TestStalledPeer(t *testing.T) {
 // TestServerKilled: the server's session process dies mid-upload. The error is typed, its offset is
 // one up to which the server file holds exactly the data, and nothing leaks.
 func TestServerKilled(t *testing.T) {
+	checkNoLeaks(t)
 	ks := sshd.StartT(t, sshd.Options{})
 	_, sf := openSFTP(t, ks)
 	name := ks.Path("killed.bin")
@@ -170,12 +189,17 @@ func TestServerKilled(t *testing.T) {
 	data := make([]byte, 256<<20)
 	rand.NewChaCha8([32]byte{4}).Read(data)
 	r := &killingReader{r: bytes.NewReader(data), at: 8 << 20, kill: func() { ks.KillSessions() }}
-	f.SetDeadline(time.Now().Add(20 * time.Second))
+	const deadline = 20 * time.Second
+	f.SetDeadline(time.Now().Add(deadline))
+	start := time.Now()
 	_, err = io.Copy(f, r)
 	if err == nil {
 		err = f.Close()
 	} else if cerr := f.Close(); cerr == nil {
 		t.Errorf("Close after a failed upload returned nil")
+	}
+	if elapsed := time.Since(start); elapsed >= deadline || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("the upload to a killed server failed after %v with %v: the kill was not noticed, the deadline ended it", elapsed, err)
 	}
 	var e *libssh2.Error
 	if !errors.As(err, &e) {
@@ -189,10 +213,10 @@ func TestServerKilled(t *testing.T) {
 	if rerr != nil {
 		t.Fatal(rerr)
 	}
-	if e.Offset >= 0 {
-		if int64(len(got)) < e.Offset || !bytes.Equal(got[:e.Offset], data[:e.Offset]) {
-			t.Errorf("server file (%d bytes) does not hold the %d bytes reported good", len(got), e.Offset)
-		}
+	if e.Offset < 0 {
+		t.Errorf("error %v reports no good offset", err)
+	} else if int64(len(got)) < e.Offset || !bytes.Equal(got[:e.Offset], data[:e.Offset]) {
+		t.Errorf("server file (%d bytes) does not hold the %d bytes reported good", len(got), e.Offset)
 	}
 	if len(got) > len(data) || !bytes.Equal(got, data[:len(got)]) {
 		t.Errorf("server file (%d bytes) is not a prefix of the data", len(got))
@@ -221,6 +245,7 @@ func (k *killingReader) Read(p []byte) (int, error) {
 // TestFileSizeLimit: the server cannot write past a size limit. The failure is reported with the
 // SFTP status and the offset up to which the file is good.
 func TestFileSizeLimit(t *testing.T) {
+	checkNoLeaks(t)
 	const limit = 5 << 20
 	ls := sshd.StartT(t, sshd.Options{FileSizeLimit: limit})
 	_, sf := openSFTP(t, ls)

@@ -282,3 +282,81 @@ func TestFileSizeLimit(t *testing.T) {
 		t.Errorf("Write after a failed upload succeeded")
 	}
 }
+
+// TestReadWriteDeadlines: SetWriteDeadline bounds writes (and Close, which drains them) and not
+// reads; SetReadDeadline bounds reads and not writes, as with os.File.
+func TestReadWriteDeadlines(t *testing.T) {
+	checkNoLeaks(t)
+	proxy := newStallProxy(t, srv.Addr)
+	cfg := config(t, srv)
+	cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey() // the proxy's address is not in known_hosts
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sess, err := libssh2.Dial(ctx, "tcp", proxy.ln.Addr().String(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.Close() })
+	sf, err := sess.SFTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := srv.Path("deadlines.bin")
+	data := make([]byte, 8<<20)
+	rand.NewChaCha8([32]byte{8}).Read(data)
+	f, err := sf.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A read deadline long past does not touch writes.
+	f.SetReadDeadline(time.Now().Add(-time.Hour))
+	if _, err := f.Write(data); err != nil {
+		t.Fatalf("Write with only a read deadline, long past: %v", err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatalf("Sync with only a read deadline, long past: %v", err)
+	}
+	// A write deadline bounds writes on a stalled link.
+	f.SetReadDeadline(time.Time{})
+	proxy.setPaused(true)
+	f.SetWriteDeadline(time.Now().Add(500 * time.Millisecond))
+	start := time.Now()
+	_, err = f.Write(data)
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Write past the write deadline on a stalled link = %v, want os.ErrDeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Write returned %v after a 500 ms write deadline", d)
+	}
+	proxy.setPaused(false)
+	f.SetWriteDeadline(time.Time{})
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A read deadline bounds reads on a stalled link; a write deadline long past does not.
+	r, err := sf.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.SetWriteDeadline(time.Now().Add(-time.Hour))
+	buf := make([]byte, 1<<20)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		t.Fatalf("Read with only a write deadline, long past: %v", err)
+	}
+	if !bytes.Equal(buf, data[:len(buf)]) {
+		t.Fatal("Read returned other bytes than written")
+	}
+	proxy.setPaused(true)
+	r.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	start = time.Now()
+	var rerr error
+	for rerr == nil && time.Since(start) < 10*time.Second {
+		_, rerr = r.Read(buf) // the buffered read-ahead comes first, then the stall
+	}
+	if !errors.Is(rerr, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read past the read deadline on a stalled link = %v, want os.ErrDeadlineExceeded", rerr)
+	}
+	proxy.setPaused(false)
+}

@@ -337,7 +337,7 @@ func (f *File) ReadContext(ctx context.Context, p []byte) (int, error) {
 	}
 	s := f.sf.s
 	defer s.mu.Unlock()
-	w := s.newWaiter(ctx, f.opDeadline())
+	w := s.newWaiter(ctx, f.readDeadline())
 	defer w.done()
 	if err := f.readyRead(&w, "read"); err != nil {
 		return 0, err
@@ -450,7 +450,7 @@ func (f *File) nextChunk(ctx context.Context, taken int) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &Error{Op: "read", Path: f.name, Offset: -1, Err: err}
 	}
-	w := s.newWaiter(ctx, f.opDeadline())
+	w := s.newWaiter(ctx, f.readDeadline())
 	defer w.done()
 	if err := f.readyRead(&w, "read"); err != nil {
 		return nil, err
@@ -600,7 +600,7 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 	}
 	s := f.sf.s
 	defer s.mu.Unlock()
-	w := s.newWaiter(ctx, f.opDeadline())
+	w := s.newWaiter(ctx, f.readDeadline())
 	defer w.done()
 	if err := f.readyRead(&w, "read"); err != nil {
 		return 0, err
@@ -680,7 +680,7 @@ func (f *File) RawRead(p []byte) (int, error) {
 		return 0, nil
 	}
 	if !s.nonblock {
-		w := s.newWaiter(context.Background(), f.opDeadline())
+		w := s.newWaiter(context.Background(), f.readDeadline())
 		defer w.done()
 		if err := f.readyRead(&w, "read"); err != nil {
 			return 0, err

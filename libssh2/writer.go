@@ -215,7 +215,7 @@ func (f *File) enterWrite(ctx context.Context) (*writeBehind, waiter, error) {
 		s.mu.Unlock()
 		return nil, waiter{}, wb.err
 	}
-	w := s.newWaiter(ctx, f.opDeadline())
+	w := s.newWaiter(ctx, f.writeDeadline())
 	err := f.settleOthers(&w)
 	if err == nil {
 		err = f.beginWrite(&w) // reader.go: writing continues where reading stopped
@@ -342,7 +342,7 @@ func (f *File) SyncContext(ctx context.Context) error {
 	}
 	s := f.sf.s
 	defer s.mu.Unlock()
-	w := s.newWaiter(ctx, f.opDeadline())
+	w := s.newWaiter(ctx, f.writeDeadline())
 	defer w.done()
 	if err := f.drain(&w); err != nil {
 		return err

@@ -2,11 +2,14 @@ package libssh2
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
@@ -121,9 +124,15 @@ func (sf *SFTP) RemoveAll(name string) error {
 }
 
 // readDirBufSize is the name buffer ReadDir starts with. libssh2 1.10 cannot give back a name that
-// does not fit (issue #714): it drops the entry, and the last one of its batch, so ReadDir starts
-// the listing over with a buffer no name can overflow (see readDir).
+// does not fit (issue #714): it returns LIBSSH2_ERROR_BUFFER_TOO_SMALL and counts the entry as
+// returned without moving past it. Calling again with the same buffer fails the same way until the
+// server's batch (up to 100 names from OpenSSH) is used up, all of it lost; with a bigger buffer the
+// name comes back but the batch's last entry is lost. So ReadDir starts the listing over, on a new
+// handle, with a buffer larger than any SFTP packet, which no name can overflow.
 var readDirBufSize = 4096
+
+// testHookReadDirEntry, when set by a test, runs after each entry ReadDir reads.
+var testHookReadDirEntry func()
 
 // ReadDir reads the named directory and returns its entries sorted by name, without "." and "..",
 // like os.ReadDir (libssh2_sftp_open_ex with LIBSSH2_SFTP_OPENDIR, libssh2_sftp_readdir_ex,
@@ -217,6 +226,9 @@ func (sf *SFTP) readDir(ctx context.Context, name string, bufSize int) (entries 
 			continue
 		}
 		entries = append(entries, &dirEntry{fileInfo{name: n, st: newFileStat(&a)}})
+		if testHookReadDirEntry != nil {
+			testHookReadDirEntry()
+		}
 	}
 }
 
@@ -296,18 +308,48 @@ func (sf *SFTP) PosixRename(oldpath, newpath string) error {
 
 // Symlink creates newname as a symbolic link to oldname, like os.Symlink (libssh2_sftp_symlink_ex
 // with LIBSSH2_SFTP_SYMLINK).
+//
+// With a libssh2 that misreads the server's answer to this request (see ErrStatusLost), the answer
+// is ignored and Symlink checks the outcome itself: newname must not exist before (else an error
+// wrapping fs.ErrExist) and must be a link to oldname after. A failure is then reported as
+// fs.ErrNotExist when the parent directory is missing, and as ErrStatusLost otherwise.
 func (sf *SFTP) Symlink(oldname, newname string) error {
-	if err := checkPath("symlink", oldname); err != nil {
+	const op = "symlink"
+	if err := checkPath(op, oldname); err != nil {
 		return err
 	}
-	if err := checkPath("symlink", newname); err != nil {
+	if err := checkPath(op, newname); err != nil {
 		return err
+	}
+	buggy, err := sf.linkStatusLost()
+	if err != nil {
+		return err
+	}
+	if buggy {
+		if _, err := sf.Lstat(newname); err == nil {
+			return &Error{Op: op, Path: newname, Offset: -1, Err: fs.ErrExist}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return retag(err, op)
+		}
 	}
 	target := []byte(newname)
-	_, err := sf.do(context.Background(), "symlink", newname, func() int {
+	_, err = sf.do(context.Background(), op, newname, func() int {
 		return cshim.SFTPSymlinkEx(sf.p, oldname, target, cshim.SFTPSymlink)
 	})
-	return err
+	if !buggy || (err != nil && !isStatusError(err)) {
+		return err
+	}
+	// The status (or the success) libssh2 reported means nothing: look at what the server did.
+	if got, rerr := sf.Readlink(newname); rerr == nil && got == oldname {
+		return nil
+	}
+	if _, perr := sf.Stat(path.Dir(newname)); perr != nil {
+		return retag(perr, op)
+	}
+	if err == nil {
+		err = &Error{Op: op, Path: newname, Code: errmap.SFTPProtocol, Offset: -1}
+	}
+	return lostStatus(err)
 }
 
 // Readlink returns the destination of the named symbolic link, like os.Readlink
@@ -317,8 +359,7 @@ func (sf *SFTP) Readlink(name string) (string, error) {
 }
 
 // RealPath returns the server's canonical absolute form of name, with ".", ".." and symbolic links
-// resolved (libssh2_sftp_symlink_ex with LIBSSH2_SFTP_REALPATH). OpenSSH's server accepts paths that
-// do not exist.
+// resolved (libssh2_sftp_symlink_ex with LIBSSH2_SFTP_REALPATH).
 func (sf *SFTP) RealPath(name string) (string, error) {
 	return sf.linkQuery("realpath", name, cshim.SFTPRealpath)
 }
@@ -327,20 +368,29 @@ func (sf *SFTP) RealPath(name string) (string, error) {
 // start from: RealPath(".").
 func (sf *SFTP) Getwd() (string, error) { return sf.linkQuery("getwd", ".", cshim.SFTPRealpath) }
 
+// linkBufSize is the answer buffer READLINK and REALPATH start with; answers that do not fit are
+// asked for again with a buffer no answer can overflow.
+var linkBufSize = 4096
+
 // linkQuery runs READLINK or REALPATH, with a bigger buffer when the answer does not fit: libssh2
 // then consumes the answer and returns LIBSSH2_ERROR_BUFFER_TOO_SMALL, and asking again is harmless.
 func (sf *SFTP) linkQuery(op, name string, linkType int) (string, error) {
 	if err := checkPath(op, name); err != nil {
 		return "", err
 	}
-	for _, size := range []int{4096, cshim.SFTPPacketMaxlen + 1} {
+	for _, size := range []int{linkBufSize, cshim.SFTPPacketMaxlen + 1} {
 		buf := make([]byte, size)
 		rc, err := sf.do(context.Background(), op, name, func() int { return cshim.SFTPSymlinkEx(sf.p, name, buf, linkType) })
 		if errors.Is(err, errmap.BufferTooSmall) {
 			continue
 		}
+		if err == nil && rc == 0 {
+			// No POSIX server answers with an empty name; a libssh2 that misreads statuses
+			// answers so for a failed first request of a channel.
+			err = &Error{Op: op, Path: name, Code: errmap.SFTPProtocol, Offset: -1, Err: errors.New("empty answer")}
+		}
 		if err != nil {
-			return "", err
+			return "", sf.linkQueryError(op, name, linkType, err)
 		}
 		if rc >= len(buf) {
 			break
@@ -348,4 +398,102 @@ func (sf *SFTP) linkQuery(op, name string, linkType int) (string, error) {
 		return string(buf[:rc]), nil
 	}
 	return "", &Error{Op: op, Path: name, Code: errmap.BufferTooSmall, Offset: -1, Err: errors.New("answer longer than any SFTP packet")}
+}
+
+// linkQueryError makes the error of a failed READLINK or REALPATH trustworthy with a libssh2 that
+// misreads their status: an Lstat of the path tells a missing path, and for Readlink a path that is
+// not a symbolic link (EINVAL, as os.Readlink says).
+func (sf *SFTP) linkQueryError(op, name string, linkType int, err error) error {
+	if !isStatusError(err) {
+		return err
+	}
+	buggy, perr := sf.linkStatusLost()
+	if perr != nil || !buggy {
+		return err
+	}
+	fi, lerr := sf.Lstat(name)
+	if lerr != nil {
+		return retag(lerr, op)
+	}
+	if linkType == cshim.SFTPReadlink && fi.Mode()&fs.ModeSymlink == 0 {
+		e := lostStatus(err)
+		e.Err = syscall.EINVAL
+		return e
+	}
+	return lostStatus(err)
+}
+
+// ErrStatusLost is wrapped by errors of Symlink, Readlink and RealPath when the libssh2 in use
+// misreads the server's status for these requests and the cause could not be found otherwise.
+// Debian's libssh2 1.10.0-3+deb12u1 does: its fix for CVE-2025-15661 in sftp_symlink reads the
+// request id where the status is. Every SSH_FXP_STATUS answer then looks like a failure with a
+// meaningless status, a successful SYMLINK included, except for request id 0 (the first request of
+// a channel), which looks like a success even when the server refused. Answers with a name
+// (READLINK and REALPATH that succeed) are read correctly. The package detects this once per
+// process (two READLINKs of a path that cannot exist must get the same status) and then checks
+// the outcome of these calls with other requests.
+var ErrStatusLost = errors.New("libssh2: this libssh2 misreads the server's status for SYMLINK, READLINK and REALPATH; the cause is unknown")
+
+var (
+	linkProbeMu   sync.Mutex
+	linkProbeDone bool
+	linkProbeBug  bool
+)
+
+// linkStatusLost reports whether the libssh2 in use misreads the status of READLINK, REALPATH and
+// SYMLINK answers (see ErrStatusLost), probing once per process with two READLINKs of a path that
+// cannot exist: a correct libssh2 reports the same status twice.
+func (sf *SFTP) linkStatusLost() (bool, error) {
+	linkProbeMu.Lock()
+	defer linkProbeMu.Unlock()
+	if linkProbeDone {
+		return linkProbeBug, nil
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	probe := "/go-libssh2-probe-" + hex.EncodeToString(b[:]) + "/no/such/file"
+	var statuses [2]Status
+	for i := range statuses {
+		buf := make([]byte, 256)
+		rc, err := sf.do(context.Background(), "readlink", probe, func() int { return cshim.SFTPSymlinkEx(sf.p, probe, buf, cshim.SFTPReadlink) })
+		if err == nil && rc >= 0 {
+			linkProbeDone, linkProbeBug = true, true // "success" for a path that cannot exist
+			return true, nil
+		}
+		var e *Error
+		if !errors.As(err, &e) || e.Code != errmap.SFTPProtocol {
+			return false, err // the probe did not get an answer; try again next time
+		}
+		statuses[i] = e.Status
+	}
+	linkProbeDone, linkProbeBug = true, statuses[0] != statuses[1]
+	return linkProbeBug, nil
+}
+
+// isStatusError reports whether err is the server's refusal (an SFTP status).
+func isStatusError(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == errmap.SFTPProtocol
+}
+
+// lostStatus returns a copy of err's *Error with the meaningless status removed and ErrStatusLost
+// wrapped.
+func lostStatus(err error) *Error {
+	var e *Error
+	errors.As(err, &e)
+	c := *e
+	c.Status = 0
+	c.Err = ErrStatusLost
+	return &c
+}
+
+// retag returns err with its operation set to op, for errors of requests made on op's behalf.
+func retag(err error, op string) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	c := *e
+	c.Op = op
+	return &c
 }

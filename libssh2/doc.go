@@ -1,40 +1,97 @@
-// Package libssh2 is a Go binding over the real libssh2 C library: SSH sessions and SFTP with
-// libssh2's exact behaviour, behind an API that reads like the os and io packages.
+// Package libssh2 is a Go binding over the real libssh2 C library, through cgo: SSH sessions and
+// SFTP with libssh2's exact behaviour, behind an API that reads like the os and io packages.
 //
-// # Sessions
+// Use it when a program needs libssh2 itself: code ported from C, servers that libssh2 is known to
+// work with, a crypto backend chosen at build time. For pure Go, golang.org/x/crypto/ssh and
+// github.com/pkg/sftp are the usual choice.
 //
-// Dial (or NewSession over a connection you made) runs the handshake, checks the server's host key
-// with Config.HostKeyCallback (required: KnownHosts, FixedHostKey, HostKeyFingerprint, or the loudly
-// named InsecureIgnoreHostKey), and authenticates with the Config's methods in order.
+// # Getting started
+//
+// Dial connects, runs the SSH handshake, checks the server's host key and authenticates; SFTP
+// starts the file transfer subsystem; SFTP.Create opens a remote file, io.Copy fills it, and Close
+// returns nil only once the server has acknowledged every byte (see Example):
+//
+//	hostKeys, err := libssh2.KnownHosts(filepath.Join(home, ".ssh", "known_hosts"))
+//	sess, err := libssh2.Dial(ctx, "tcp", "example.com:22", &libssh2.Config{
+//		User:            "alice",
+//		Auth:            []libssh2.AuthMethod{libssh2.Agent(), libssh2.PublicKeyFile(keyPath, "")},
+//		HostKeyCallback: hostKeys,
+//	})
+//	defer sess.Close()
+//	sftp, err := sess.SFTP()
+//	f, err := sftp.Create("/upload/data.bin")
+//	_, err = io.Copy(f, local)
+//	err = f.Close()
+//
+// Config.HostKeyCallback is required: KnownHosts (OpenSSH known_hosts files), FixedHostKey,
+// HostKeyFingerprint, or, for throw-away test servers only, InsecureIgnoreHostKey. Authentication
+// methods (Agent, PublicKeyFile, PrivateKey, Password, KeyboardInteractive) are tried in order.
+// libssh2 1.10 signs with RSA keys using ssh-rsa (SHA-1), which modern OpenSSH servers refuse by
+// default: prefer ed25519 or ECDSA keys.
 //
 // # Concurrency
 //
-// libssh2 allows one caller per session, so every call on a Session, its SFTP channels and their
-// Files takes the session's lock for the whole operation. All types are safe for concurrent use;
-// for parallel transfers, open several Sessions.
-//
-// # Waiting, deadlines and contexts
-//
-// libssh2 runs in non-blocking mode and every wait happens in Go, on the connection, in the direction
-// libssh2 names. So Session.SetDeadline, File.SetDeadline and the *Context methods bound every
-// operation, the handshake included, and no OS thread sits blocked in C. An expired deadline
-// unwraps to os.ErrDeadlineExceeded; a cancelled context to context.Canceled.
+// libssh2 allows one caller per session. So every call on a Session, its SFTP channels and their
+// Files takes the session's lock for the whole operation, waits included. All types are safe for
+// concurrent use, but calls on one Session run one at a time: for parallel transfers, open several
+// Sessions. Concurrent writes to one File land in an unspecified order, as with os.File. ReadFrom
+// and WriteTo release the session while they wait for the caller's reader or writer, so io.Copy
+// between two Files of one Session works, and a slow source or destination holds up nothing else.
 //
 // # Uploading
 //
-// libssh2_sftp_write writes ahead: it queues everything it is given and expects the next call to pass
-// the same bytes again from the first unacknowledged one. File hides that: Write and ReadFrom copy
-// into a bounded window (DefaultWriteWindow, or SFTP.SetWriteWindow) that the File owns, keep
-// libssh2's pipeline full, and never retain the caller's slice. Write returns n < len(p) only with an
-// error. Accepted bytes are durable once Sync or Close returns nil; a server error on them comes
-// back from the next Write, ReadFrom, Sync or Close with the Offset up to which the file is good, and
-// the File refuses further writes. A deadline or cancellation keeps the accepted bytes in the window:
-// later calls carry on. File.RawWrite is libssh2_sftp_write itself, for ported C code.
+// libssh2_sftp_write writes ahead: it queues everything it is given and expects the next call to
+// pass the same bytes again from the first unacknowledged one. File hides that: Write and ReadFrom
+// (which io.Copy uses) copy into a bounded window that the File owns (DefaultWriteWindow, or
+// SFTP.SetWriteWindow), keep libssh2's pipeline full, and never retain the caller's slice; memory
+// stays flat for any file size. Write returns n < len(p) only with an error. Accepted bytes are
+// durable once Sync or Close returns nil; a server error on them comes back from the next Write,
+// ReadFrom, Sync or Close with the Offset up to which the remote file is good, and the File refuses
+// further writes.
+//
+// # Downloading and managing files
+//
+// SFTP.Open opens a file for reading; Read, ReadAt, Seek and WriteTo (which io.Copy uses) keep
+// libssh2's read-ahead busy, in a bounded buffer the File owns (DefaultReadBuffer, or
+// SFTP.SetReadBuffer), with no allocation per Read (see ExampleSFTP_Open). Reading and writing one
+// File mix as with os.File: a Read, Seek or ReadAt first waits until every written byte is
+// acknowledged (libssh2_sftp_seek64 would drop them), and a Write continues where reading stopped.
+// SFTP.FS gives an io/fs view of a remote directory tree. SFTP mirrors the os package for the
+// rest: Stat, Lstat, ReadDir, Mkdir, MkdirAll, Remove, RemoveAll, Rename, Chmod, Chtimes, Truncate,
+// Symlink, Readlink, RealPath (see ExampleSFTP_MkdirAll).
 //
 // # Errors
 //
-// Every error is an *Error with the operation, path, libssh2 code, SFTP status and libssh2's message;
-// errors.Is works with fs.ErrNotExist, fs.ErrPermission, fs.ErrExist, fs.ErrClosed,
-// os.ErrDeadlineExceeded, ErrWouldBlock, ErrHostKeyUnknown, ErrHostKeyMismatch, and any Code or
-// Status value.
+// Every error is an *Error, shaped like fs.PathError: the operation, the remote path, libssh2's
+// code (Code, whose String method is the C macro's name), the SFTP status (Status) for SFTP
+// failures, and libssh2's message, copied when the call failed. errors.Is works with fs.ErrNotExist,
+// fs.ErrPermission, fs.ErrExist, fs.ErrClosed, os.ErrDeadlineExceeded, context.Canceled,
+// ErrWouldBlock, ErrHostKeyUnknown, ErrHostKeyMismatch, and any Code or Status value, as in
+// errors.Is(err, libssh2.ErrorAuthenticationFailed). A refused host key also carries a
+// *HostKeyError with the key and its SHA-256 fingerprint.
+//
+// # Deadlines and contexts
+//
+// libssh2 runs in non-blocking mode and every wait happens in Go, on the connection, in the
+// direction libssh2 names, so no OS thread sits blocked in C. Dial's context bounds the handshake
+// and the authentication; Session.SetDeadline, File.SetDeadline and the *Context methods
+// (SFTPContext, OpenFileContext, WriteContext, ReadFromContext, SyncContext, ReadContext,
+// ReadAtContext, WriteToContext, ReadDirContext) bound every later operation. An expired deadline
+// matches os.ErrDeadlineExceeded, a cancelled context context.Canceled. A write cut short keeps its
+// accepted bytes in the File's window and later calls carry on; a read cut short is completed by
+// the next call on the session and its bytes are kept for the next Read, so none is lost or
+// returned twice; an operation cut short in the middle of an exchange libssh2 cannot resume leaves
+// the Session refusing further use with ErrSessionBroken: close it and dial again.
+//
+// # Non-blocking use and the faithful API
+//
+// For code ported from C, File.RawWrite is libssh2_sftp_write with its exact rules: it returns the
+// number of bytes the server acknowledged, and the next call must pass the same bytes from there.
+// After Session.SetNonblocking(true), RawWrite returns ErrWouldBlock where libssh2 returns
+// LIBSSH2_ERROR_EAGAIN; Session.WaitSocket then waits, like the waitsocket function of libssh2's
+// examples, and the same call is repeated (see ExampleFile_RawWrite). File.RawRead is
+// libssh2_sftp_read in the same way. Until it completes, nothing
+// else may be sent on the session. The idiomatic methods always wait. The repository's
+// examples/sftp_write, sftp_write_nonblock and sftp_write_sliding are libssh2's three C upload
+// examples written this way.
 package libssh2

@@ -11,21 +11,34 @@ import (
 
 // File is an open file on an SFTP server. Its methods follow os.File's.
 //
+// A File has two pipelines over one libssh2 handle, which keeps a single offset and request queue
+// for both: the upload window (Write, ReadFrom: bytes in flight until the server acknowledges them)
+// and the download read-ahead (Read, WriteTo: read requests in flight and a read buffer). At most
+// one is active. Read, WriteTo, ReadAt and every Seek but Seek(0, io.SeekCurrent) first drain the
+// upload window; the first Write after reading drops the read-ahead and writes at the offset where
+// reading stopped. The File's offset (Seek(0, io.SeekCurrent)) is always where the next Read or
+// Write goes, counting bytes written but not yet acknowledged.
+//
 // A File is safe for concurrent use in the sense that its calls are serialized with all others on its
 // Session; as with os.File, concurrent writes to one File land in an unspecified order.
 type File struct {
-	sf       *SFTP
-	h        *cshim.Handle // nil once closed
-	name     string
-	flag     int
-	deadline time.Time // SetDeadline; zero: the session's deadline applies
-	wb       *writeBehind
-	pumpFn   func() int
-	rd       *readAhead // the download side, made by the first read or seek
-	readFn   func() int
+	sf   *SFTP
+	h    *cshim.Handle // nil once closed
+	name string
+	flag int
+	// rdeadline and wdeadline are set by SetReadDeadline and SetWriteDeadline (both by
+	// SetDeadline); zero: the session's deadline applies.
+	rdeadline, wdeadline time.Time
+	wb                   *writeBehind
+	pumpFn               func() int
+	rd                   *readAhead // the download side, made by the first read or seek
+	readFn               func() int
 	// rmu serializes Read, WriteTo and Seek, taken before the session lock: WriteTo hands out the
 	// read buffer while the session is unlocked (dst may be a File of the same session).
 	rmu sync.Mutex
+	// wmu serializes Write, WriteString and ReadFrom, taken before the session lock: ReadFrom
+	// hands the window's free space to its reader while the session is unlocked.
+	wmu sync.Mutex
 }
 
 // Name returns the name of the file as given to OpenFile.
@@ -51,22 +64,67 @@ func (f *File) lock(op string) error {
 	return nil
 }
 
-// opDeadline is the deadline of f's operations: its own, else its session's.
-func (f *File) opDeadline() time.Time {
-	if !f.deadline.IsZero() {
-		return f.deadline
+// readDeadline is the deadline of f's reads: its own, else its session's.
+func (f *File) readDeadline() time.Time {
+	if !f.rdeadline.IsZero() {
+		return f.rdeadline
 	}
 	return f.sf.s.opDeadline
 }
 
-// SetDeadline sets the deadline for f's operations, like os.File.SetDeadline: an operation that runs
-// past it fails with an error wrapping os.ErrDeadlineExceeded. A zero time means none (then the
-// session's deadline applies).
+// writeDeadline is the deadline of f's writes, and of Sync and Close, which wait for them.
+func (f *File) writeDeadline() time.Time {
+	if !f.wdeadline.IsZero() {
+		return f.wdeadline
+	}
+	return f.sf.s.opDeadline
+}
+
+// opDeadline is the deadline of f's other operations (Seek, Stat, Truncate, ...), which may wait
+// for reads and writes: the earlier of f's own, else its session's.
+func (f *File) opDeadline() time.Time {
+	r, w := f.rdeadline, f.wdeadline
+	switch {
+	case r.IsZero() && w.IsZero():
+		return f.sf.s.opDeadline
+	case r.IsZero() || (!w.IsZero() && w.Before(r)):
+		return w
+	}
+	return r
+}
+
+// SetDeadline sets the read and write deadlines of f, like os.File.SetDeadline: an operation that
+// runs past it fails with an error wrapping os.ErrDeadlineExceeded. A zero time means none (then
+// the session's deadline, Session.SetDeadline, applies). It is the same as calling both
+// SetReadDeadline and SetWriteDeadline.
 func (f *File) SetDeadline(t time.Time) error {
 	if err := f.lock("setdeadline"); err != nil {
 		return err
 	}
-	f.deadline = t
+	f.rdeadline, f.wdeadline = t, t
+	f.sf.s.mu.Unlock()
+	return nil
+}
+
+// SetReadDeadline sets the deadline of f's reads (Read, ReadAt, WriteTo, RawRead), like
+// os.File.SetReadDeadline. A zero time means none.
+func (f *File) SetReadDeadline(t time.Time) error {
+	if err := f.lock("setdeadline"); err != nil {
+		return err
+	}
+	f.rdeadline = t
+	f.sf.s.mu.Unlock()
+	return nil
+}
+
+// SetWriteDeadline sets the deadline of f's writes (Write, WriteString, ReadFrom, RawWrite) and of
+// Sync and Close, which wait until the writes are acknowledged, like os.File.SetWriteDeadline. A
+// zero time means none.
+func (f *File) SetWriteDeadline(t time.Time) error {
+	if err := f.lock("setdeadline"); err != nil {
+		return err
+	}
+	f.wdeadline = t
 	f.sf.s.mu.Unlock()
 	return nil
 }
@@ -90,6 +148,9 @@ func (f *File) SetDeadline(t time.Time) error {
 // with SetNonblocking(true) it returns ErrWouldBlock (as an *Error with Code ErrorEAGAIN) instead:
 // wait with Session.WaitSocket and call again with the same bytes. Until then nothing else may be
 // sent on the session.
+//
+// After reading, RawWrite first drops the read-ahead (libssh2 keeps one request queue per handle
+// for both directions) and writes at the File's offset, as Write does.
 func (f *File) RawWrite(p []byte) (int, error) {
 	if err := f.lock("write"); err != nil {
 		return 0, err
@@ -98,9 +159,16 @@ func (f *File) RawWrite(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	var rc int
 	if s.nonblock {
+		if err := f.leaveReading(nil, "write"); err != nil {
+			return 0, err
+		}
 		rc = cshim.SFTPWrite(f.h, p)
 	} else {
-		w := s.newWaiter(context.Background(), f.opDeadline())
+		w := s.newWaiter(context.Background(), f.writeDeadline())
+		if err := f.leaveReading(&w, "write"); err != nil {
+			w.done()
+			return 0, err
+		}
 		var err error
 		rc, err = s.call(&w, func() int { return cshim.SFTPWrite(f.h, p) })
 		w.done()
@@ -125,7 +193,7 @@ func (f *File) Close() error {
 	s := f.sf.s
 	defer s.mu.Unlock()
 	ctx := context.Background()
-	if d := f.opDeadline(); !d.IsZero() {
+	if d := f.writeDeadline(); !d.IsZero() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, d)
 		defer cancel()
@@ -147,10 +215,10 @@ func (f *File) closeLocked(ctx context.Context) error {
 		first = f.drain(&w)
 		w.done()
 	}
-	if f.rd != nil && f.rd.interrupted && s.broken == nil {
-		// libssh2 is inside a read of this handle: complete it, or nothing else may be sent.
+	if f.rd != nil && (f.rd.interrupted || f.rd.fstat) && s.broken == nil {
+		// libssh2 is inside a read or fstat of this handle: complete it, or nothing else may be sent.
 		w := s.newWaiter(ctx, time.Time{})
-		f.resumeRead(&w)
+		f.resumeOwn(&w)
 		w.done()
 	}
 	if s.resume == f {

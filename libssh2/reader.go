@@ -12,19 +12,46 @@ import (
 	"github.com/seed191f4051/go-libssh2/cshim"
 )
 
-// ReadBufferSize is the size of the buffer a File reads into: 8 requests of libssh2's 30000-byte
-// FXP_READ. libssh2_sftp_read keeps four times the buffer it is given requested ahead, so a
-// sequential reader keeps between 720 000 and 960 000 bytes in flight, the same as the upload window.
-const ReadBufferSize = 8 * packetSize
+// DefaultReadBuffer is the largest buffer a File reads into, unless SetReadBuffer says otherwise: 32
+// of libssh2's 30000-byte FXP_READ requests. libssh2_sftp_read keeps four times the buffer it is
+// given requested ahead, so a long sequential read keeps between 2.88 and 3.84 MB in flight: enough
+// for about 100 MB/s at 30 ms round trip. A File starts with a buffer of one request and doubles
+// it each time it has read as much in sequence, so a small file costs a few requests and a small
+// buffer, and a large download reaches the full read-ahead within its first megabyte.
+const DefaultReadBuffer = 32 * packetSize
+
+// maxReadBuffer is the largest useful read buffer: libssh2 caps its read-ahead at four times its
+// default channel window (LIBSSH2_CHANNEL_WINDOW_DEFAULT, 2 MiB), so a larger buffer requests no more.
+const maxReadBuffer = 2 << 20
+
+// SetReadBuffer sets the largest read buffer of each File that starts reading from now on (default
+// DefaultReadBuffer). It is rounded up to a multiple of libssh2's 30000-byte read request and must
+// be between 30000 bytes and 2 MiB. libssh2 keeps up to four times the buffer requested ahead of a
+// sequential reader, and holds the replies in C memory until they are read: a larger buffer keeps a
+// long, fast link busy at the cost of that memory.
+func (sf *SFTP) SetReadBuffer(bytes int) error {
+	if bytes < packetSize || bytes > maxReadBuffer {
+		return errInvalid("setreadbuffer", "", fmt.Errorf("read buffer of %d bytes: want 30000 to 2 MiB", bytes))
+	}
+	if err := sf.lock("setreadbuffer", ""); err != nil {
+		return err
+	}
+	sf.readBuf = (bytes + packetSize - 1) / packetSize * packetSize
+	sf.s.mu.Unlock()
+	return nil
+}
 
 // readAhead is the download side of a File. libssh2 keeps the read-ahead itself (the FXP_READ
 // requests in flight and the replies not yet taken, in C memory, at most four times the buffer it
 // is given); buf[r:w] holds the bytes libssh2 has returned and the caller has not taken yet, so
 // the File's position is libssh2's offset minus w-r. Every libssh2_sftp_read of sequential reading
-// is given the whole buffer, so the read-ahead stays the same whatever sizes the caller reads.
+// is given the whole buffer, so the read-ahead does not depend on the sizes the caller reads; the
+// buffer grows from one request to max as a sequential read goes on (slow start).
 type readAhead struct {
 	buf  []byte
 	r, w int
+	max  int    // the largest buffer
+	seq  int64  // bytes read in sequence since the last seek, for the buffer's growth
 	dst  []byte // what the running libssh2_sftp_read copies into
 	eof  bool   // libssh2 said end of file: it answers 0 until the next seek
 	// interrupted: a libssh2_sftp_read returned LIBSSH2_ERROR_EAGAIN and its wait failed. libssh2
@@ -36,19 +63,78 @@ type readAhead struct {
 	restore int64
 	scratch [64]byte // where a ReadAt's interrupted read completes
 	err     error    // a read that failed while completed for another operation; the next Read reports it
+	// fstat: Seek's libssh2_sftp_fstat_ex (for io.SeekEnd) returned EAGAIN and its wait failed.
+	// libssh2 keeps the fstat state and request id per SFTP channel, so the same call must be
+	// repeated (any handle's fstat would take this one's reply) before anything else is sent.
+	fstat bool
+	attrs cshim.Attributes // where the interrupted fstat completes
+	// active: libssh2_sftp_read ran since the last libssh2_sftp_seek64, so read requests may be in
+	// flight on the handle, where a write would trip over them.
+	active bool
 }
 
 // reader returns f's download side, made on first use. The caller holds the session lock.
 func (f *File) reader() *readAhead {
 	if f.rd == nil {
-		f.rd = &readAhead{buf: make([]byte, ReadBufferSize), restore: -1}
+		max := f.sf.readBuf
+		if max == 0 {
+			max = DefaultReadBuffer
+		}
+		f.rd = &readAhead{buf: make([]byte, packetSize), max: max, restore: -1}
 		f.readFn = f.readOnce // bound once: the hot path allocates nothing
 	}
 	return f.rd
 }
 
+// grow doubles the empty read buffer, up to max, once as many bytes as it holds were read in
+// sequence. The caller holds the session lock.
+func (rd *readAhead) grow() {
+	if rd.r == rd.w && len(rd.buf) < rd.max && rd.seq >= int64(len(rd.buf)) {
+		rd.buf = make([]byte, min(2*len(rd.buf), rd.max))
+		rd.r, rd.w = 0, 0
+	}
+}
+
 // readOnce is one libssh2_sftp_read into rd.dst.
-func (f *File) readOnce() int { return cshim.SFTPRead(f.h, f.rd.dst) }
+func (f *File) readOnce() int {
+	f.rd.active = true
+	return cshim.SFTPRead(f.h, f.rd.dst)
+}
+
+// seek64 is libssh2_sftp_seek64, which leaves no read request in flight.
+func (f *File) seek64(pos int64) {
+	cshim.SFTPSeek64(f.h, uint64(pos))
+	if f.rd != nil {
+		f.rd.active = false
+	}
+}
+
+// leaveReading makes the handle ready for writing at the File's offset: libssh2 keeps one offset
+// and one request queue per handle for both directions, so an interrupted read (or Seek's fstat)
+// is completed, the buffered bytes are dropped and libssh2_sftp_seek64 to the File's offset
+// discards the read requests in flight. With w nil (non-blocking faithful calls) an interrupted call
+// cannot be completed and is an error. The caller holds the session lock, with no write pending.
+func (f *File) leaveReading(w *waiter, op string) error {
+	rd := f.rd
+	if rd == nil {
+		return nil
+	}
+	if rd.interrupted || rd.fstat {
+		if w == nil {
+			return &Error{Op: op, Path: f.name, Offset: -1,
+				Err: errors.New("a read on this file is unfinished: repeat RawRead until it is done")}
+		}
+		if err := f.resumeOwn(w); err != nil {
+			return &Error{Op: op, Path: f.name, Offset: -1, Err: err}
+		}
+	}
+	if rd.active || rd.r < rd.w || rd.eof {
+		pos := f.position()
+		rd.r, rd.w, rd.eof, rd.seq = 0, 0, false, 0
+		f.seek64(pos)
+	}
+	return nil
+}
 
 // readCall runs libssh2_sftp_read into dst, waiting on the socket as needed. It returns the count
 // (0 at end of file). When the wait fails, libssh2 is left inside the read: f is marked to have it
@@ -72,16 +158,40 @@ func (f *File) readCall(w *waiter, dst []byte, restore int64) (int, error) {
 	if rc == 0 {
 		rd.eof = true
 	}
+	if restore < 0 {
+		rd.seq += int64(rc)
+	}
 	return rc, nil
 }
 
-// resume completes f's interrupted libssh2 call, a read or a write, before another call sends on
-// the session (DESIGN fact 3). The caller holds the session lock.
+// resume completes f's interrupted libssh2 call, a read, an fstat or a write, before another call
+// sends on the session (DESIGN fact 3). The caller holds the session lock.
 func (f *File) resume(w *waiter) error {
-	if f.rd != nil && f.rd.interrupted {
-		return f.resumeRead(w)
+	if rd := f.rd; rd != nil && (rd.interrupted || rd.fstat) {
+		return f.resumeOwn(w)
 	}
 	return f.resumeWrite(w)
+}
+
+// resumeOwn completes f's interrupted read or fstat, if any. The caller holds the session lock.
+func (f *File) resumeOwn(w *waiter) error {
+	rd := f.rd
+	if rd == nil || f.h == nil {
+		return nil
+	}
+	if rd.fstat {
+		s := f.sf.s
+		_, err := s.call(w, func() int { return cshim.SFTPFstatEx(f.h, &rd.attrs, false) })
+		if err != nil {
+			return err
+		}
+		rd.fstat = false // Seek already returned: the answer belongs to nobody now
+		if s.resume == f {
+			s.resume = nil
+		}
+		return nil
+	}
+	return f.resumeRead(w)
 }
 
 // resumeRead repeats f's interrupted libssh2_sftp_read until libssh2 is done with it. The bytes of
@@ -109,7 +219,7 @@ func (f *File) resumeRead(w *waiter) error {
 	}
 	if rd.restore >= 0 {
 		// ReadAt already returned: its bytes, and any failure, belong to nobody now.
-		cshim.SFTPSeek64(f.h, uint64(rd.restore))
+		f.seek64(rd.restore)
 		rd.restore = -1
 		rd.eof = false
 		return nil
@@ -117,6 +227,7 @@ func (f *File) resumeRead(w *waiter) error {
 	switch {
 	case rc > 0:
 		rd.r, rd.w = 0, rc
+		rd.seq += int64(rc)
 	case rc == 0:
 		rd.eof = true
 	default:
@@ -136,8 +247,8 @@ func (f *File) readyRead(w *waiter, op string) error {
 			return err
 		}
 	}
-	if f.rd.interrupted {
-		if err := f.resumeRead(w); err != nil {
+	if f.rd.interrupted || f.rd.fstat {
+		if err := f.resumeOwn(w); err != nil {
 			return &Error{Op: op, Path: f.name, Offset: -1, Err: err}
 		}
 	}
@@ -159,18 +270,23 @@ func (f *File) beginWrite(w *waiter) error {
 	if wb.pending() > 0 {
 		return nil // already writing: reads drain the window before they start
 	}
-	if rd := f.rd; rd != nil {
-		if rd.interrupted {
-			if err := f.resumeRead(w); err != nil {
-				return &Error{Op: "write", Path: f.name, Offset: -1, Err: err}
-			}
-		}
-		pos := f.position()
-		rd.r, rd.w, rd.eof = 0, 0, false
-		cshim.SFTPSeek64(f.h, uint64(pos))
+	if err := f.leaveReading(w, "write"); err != nil {
+		return err
 	}
 	wb.off = int64(cshim.SFTPTell64(f.h))
 	return nil
+}
+
+// dropReadAhead forgets what was read ahead, keeping the File's offset: after the file changed
+// under it (Truncate). The caller holds the session lock, with no read interrupted.
+func (f *File) dropReadAhead() {
+	rd := f.rd
+	if rd == nil {
+		return
+	}
+	pos := f.position()
+	rd.r, rd.w, rd.eof, rd.seq = 0, 0, false, 0
+	f.seek64(pos)
 }
 
 // position is the File's offset: where the next Read reads and the next Write writes. The caller
@@ -192,12 +308,14 @@ func (f *File) position() int64 {
 // Read reads up to len(p) bytes from the file, like os.File.Read: at end of file it returns 0 and
 // io.EOF itself (not wrapped). It implements io.Reader.
 //
-// Reads are pipelined: libssh2 keeps up to ReadBufferSize×4 bytes requested ahead of the File's
-// position, and the File buffers what libssh2 returns, so small reads cost no network round trip
-// and no C call until the buffer is empty; a Read with len(p) >= ReadBufferSize reads straight into
-// p. A Read first drains the File's writes (waits until the server has acknowledged every byte
-// written), so it sees them. Once end of file is reached libssh2 remembers it: a Read returns io.EOF
-// without asking the server again until Seek moves the File.
+// Reads are pipelined: libssh2 keeps up to four times the File's read buffer (SFTP.SetReadBuffer)
+// requested ahead of the File's position, and the File buffers what libssh2 returns, so small reads
+// cost no network round trip and no C call until the buffer is empty; a Read of at least the
+// buffer's size reads straight into p. A Read first drains the File's writes (waits until the
+// server has acknowledged every byte written), so it sees them. Once end of file is reached libssh2
+// remembers it: a Read returns io.EOF without asking the server again until a Seek (any but
+// Seek(0, io.SeekCurrent)) or a Write, so to read what another writer appended since, Seek to the
+// offset first.
 //
 // A Read that runs past the File's deadline or its context (ReadContext) returns an error wrapping
 // os.ErrDeadlineExceeded or the context's error, with no bytes. libssh2 is then left inside its
@@ -219,7 +337,7 @@ func (f *File) ReadContext(ctx context.Context, p []byte) (int, error) {
 	}
 	s := f.sf.s
 	defer s.mu.Unlock()
-	w := s.newWaiter(ctx, f.opDeadline())
+	w := s.newWaiter(ctx, f.readDeadline())
 	defer w.done()
 	if err := f.readyRead(&w, "read"); err != nil {
 		return 0, err
@@ -241,6 +359,7 @@ func (f *File) ReadContext(ctx context.Context, p []byte) (int, error) {
 	if rd.eof {
 		return 0, io.EOF
 	}
+	rd.grow()
 	if len(p) >= len(rd.buf) {
 		n, err := f.readCall(&w, p[:len(rd.buf)], -1)
 		if err != nil {
@@ -331,7 +450,7 @@ func (f *File) nextChunk(ctx context.Context, taken int) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &Error{Op: "read", Path: f.name, Offset: -1, Err: err}
 	}
-	w := s.newWaiter(ctx, f.opDeadline())
+	w := s.newWaiter(ctx, f.readDeadline())
 	defer w.done()
 	if err := f.readyRead(&w, "read"); err != nil {
 		return nil, err
@@ -348,6 +467,7 @@ func (f *File) nextChunk(ctx context.Context, taken int) ([]byte, error) {
 	if rd.eof {
 		return nil, io.EOF
 	}
+	rd.grow()
 	n, err := f.readCall(&w, rd.buf, -1)
 	if err != nil {
 		return nil, err
@@ -370,6 +490,9 @@ func (f *File) nextChunk(ctx context.Context, taken int) ([]byte, error) {
 // interrupted read. A target inside the bytes already buffered keeps the read-ahead; any other
 // drops the buffer and calls libssh2_sftp_seek64, which discards the read requests in flight (their
 // replies are ignored when they arrive), so the next Read starts a new read-ahead.
+//
+// A Seek that runs past the File's deadline fails without moving the File; what it interrupted
+// (the drain, or the fstat) is completed by the next operation on the session.
 func (f *File) Seek(offset int64, whence int) (int64, error) {
 	if f == nil {
 		return 0, errInvalid("seek", "", fs.ErrInvalid)
@@ -414,24 +537,24 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 func (f *File) seekTo(pos int64) {
 	rd := f.rd
 	cur := f.position()
-	if pos >= cur && pos-cur <= int64(rd.w-rd.r) {
+	if buffered := int64(rd.w - rd.r); pos >= cur && (pos-cur < buffered || pos-cur == buffered && !rd.eof) {
 		rd.r += int(pos - cur) // inside the buffer: keep the read-ahead
 		return
 	}
-	rd.r, rd.w, rd.eof = 0, 0, false
-	cshim.SFTPSeek64(f.h, uint64(pos))
+	rd.r, rd.w, rd.eof, rd.seq = 0, 0, false, 0
+	f.seek64(pos)
 }
 
-// size asks the server for the file's size (libssh2_sftp_fstat_ex). The caller holds the lock. An
-// interrupted fstat cannot be resumed safely (libssh2 keeps its state per channel, and another
-// handle's fstat would take this one's reply), so the session is then marked broken, as after an
-// interrupted Sync.
+// size asks the server for the file's size (libssh2_sftp_fstat_ex). The caller holds the lock.
+// When the wait fails, libssh2 is left inside the fstat: f is marked to have it repeated before
+// anything else goes out (see readAhead.fstat), and the File stays usable.
 func (f *File) size(w *waiter, op string) (int64, error) {
 	s := f.sf.s
-	var attrs cshim.Attributes
-	rc, err := s.call(w, func() int { return cshim.SFTPFstatEx(f.h, &attrs, false) })
+	attrs := &f.rd.attrs
+	rc, err := s.call(w, func() int { return cshim.SFTPFstatEx(f.h, attrs, false) })
 	if err != nil {
-		s.broken = ErrSessionBroken
+		f.rd.fstat = true
+		s.resume = f
 		return 0, s.waitError(op, f.name, err)
 	}
 	if rc < 0 {
@@ -477,7 +600,7 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 	}
 	s := f.sf.s
 	defer s.mu.Unlock()
-	w := s.newWaiter(ctx, f.opDeadline())
+	w := s.newWaiter(ctx, f.readDeadline())
 	defer w.done()
 	if err := f.readyRead(&w, "read"); err != nil {
 		return 0, err
@@ -487,12 +610,12 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 	}
 	rd := f.rd
 	back := int64(cshim.SFTPTell64(f.h)) // the end of the buffered bytes
-	cshim.SFTPSeek64(f.h, uint64(off))
+	f.seek64(off)
 	n := 0
 	var err error
 	for n < len(p) {
 		var k int
-		k, err = f.readCall(&w, p[n:n+readAtSize(len(p)-n)], back)
+		k, err = f.readCall(&w, p[n:n+f.readAtSize(len(p)-n)], back)
 		if err != nil {
 			break
 		}
@@ -503,7 +626,7 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 		n += k
 	}
 	if !rd.interrupted {
-		cshim.SFTPSeek64(f.h, uint64(back))
+		f.seek64(back)
 		rd.eof = false
 	}
 	return n, err
@@ -512,8 +635,99 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 // readAtSize is the buffer to give libssh2_sftp_read when rem bytes are still wanted. libssh2
 // requests four times its buffer ahead, so a quarter of rem requests about rem; the read buffer's
 // size bounds the read-ahead as for Read.
-func readAtSize(rem int) int {
-	return min((rem+3)/4, ReadBufferSize)
+func (f *File) readAtSize(rem int) int {
+	return min((rem+3)/4, f.rd.max)
+}
+
+// RawRead is libssh2_sftp_read with its semantics, for code ported from C. Most programs want Read
+// or WriteTo instead.
+//
+// libssh2 reads ahead: it keeps up to four times len(p) requested from the server (at most 8 MiB,
+// in requests of at most 30000 bytes) and returns what has arrived, up to len(p) bytes, as soon as
+// it has any; tiny buffers therefore make tiny requests. At end of file libssh2 returns 0, which
+// RawRead reports as 0 and io.EOF. Bytes that Read or WriteTo buffered and have not returned yet
+// come first, so RawRead and Read can be mixed.
+//
+// RawRead waits on the socket while libssh2 would block, bounded by the deadline, like Read; on a
+// session set with SetNonblocking(true) it returns ErrWouldBlock (an *Error with Code ErrorEAGAIN)
+// instead, with nothing read: wait with Session.WaitSocket and call RawRead again (libssh2 keeps
+// its read state per SFTP channel, so the next read on the channel must be this File's). An
+// idiomatic operation on the session meanwhile completes the read itself, and keeps the bytes for
+// the next RawRead or Read.
+func (f *File) RawRead(p []byte) (int, error) {
+	if f == nil {
+		return 0, errInvalid("read", "", fs.ErrInvalid)
+	}
+	f.rmu.Lock()
+	defer f.rmu.Unlock()
+	if err := f.lock("read"); err != nil {
+		return 0, err
+	}
+	s := f.sf.s
+	defer s.mu.Unlock()
+	rd := f.reader()
+	if rd.err != nil {
+		err := rd.err
+		rd.err = nil
+		return 0, err
+	}
+	if rd.r < rd.w {
+		n := copy(p, rd.buf[rd.r:rd.w])
+		rd.r += n
+		return n, nil
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if !s.nonblock {
+		w := s.newWaiter(context.Background(), f.readDeadline())
+		defer w.done()
+		if err := f.readyRead(&w, "read"); err != nil {
+			return 0, err
+		}
+		if rd.r < rd.w { // completing an interrupted read buffered bytes
+			n := copy(p, rd.buf[rd.r:rd.w])
+			rd.r += n
+			return n, nil
+		}
+		n, err := f.readCall(&w, p, -1)
+		if err == nil && n == 0 {
+			err = io.EOF
+		}
+		return n, err
+	}
+	if f.wb != nil && f.wb.pending() > 0 {
+		return 0, &Error{Op: "read", Path: f.name, Offset: -1,
+			Err: errors.New("writes are in flight: Sync first (libssh2 would take their replies for reads)")}
+	}
+	if rd.restore >= 0 || rd.fstat {
+		// ReadAt's or Seek's call is unfinished: RawRead cannot take it over.
+		return 0, &Error{Op: "read", Path: f.name, Code: Code(cshim.ErrorEAGAIN), Offset: -1,
+			Err: errors.New("an interrupted ReadAt or Seek must be completed first (use a blocking call)")}
+	}
+	rd.dst = p
+	rc := f.readFn()
+	rd.dst = nil
+	switch {
+	case rc == cshim.ErrorEAGAIN:
+		// Like an interrupted Read: the next read on the channel must be this one.
+		rd.interrupted, rd.restore = true, -1
+		s.resume = f
+		return 0, f.sf.sftpError("read", f.name, rc, nil)
+	case rd.interrupted:
+		rd.interrupted = false
+		if s.resume == f {
+			s.resume = nil
+		}
+	}
+	if rc < 0 {
+		return 0, f.sf.sftpError("read", f.name, rc, nil)
+	}
+	if rc == 0 {
+		rd.eof = true
+		return 0, io.EOF
+	}
+	return rc, nil
 }
 
 // Open opens the named file for reading, like os.Open (libssh2_sftp_open_ex with LIBSSH2_FXF_READ).

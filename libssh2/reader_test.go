@@ -11,11 +11,14 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/seed191f4051/go-libssh2/cshim"
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
@@ -137,7 +140,7 @@ func TestReadBufferSizes(t *testing.T) {
 		{7, 1<<20 + 3},
 		{33 << 10, 3<<20 + 13},
 		{1 << 20, 3<<20 + 13},
-		{libssh2.ReadBufferSize, 2*libssh2.ReadBufferSize + 1},
+		{libssh2.DefaultReadBuffer, 2*libssh2.DefaultReadBuffer + 1},
 	} {
 		t.Run(fmt.Sprint(c.buf), func(t *testing.T) {
 			data := rdData(c.size, byte(c.buf))
@@ -462,26 +465,26 @@ func TestReadAllocs(t *testing.T) {
 	_, sf := openSFTP(t, srv)
 	name := srv.Path("readallocs.bin")
 	defer os.Remove(name)
-	rdUpload(t, sf, name, rdData(40<<20, 10))
+	rdUpload(t, sf, name, rdData(64<<20, 10))
 	f, err := sf.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	for _, size := range []int{32 << 10, libssh2.ReadBufferSize} {
-		p := make([]byte, size)
-		for i := 0; i < 20; i++ {
-			if _, err := f.Read(p); err != nil {
-				t.Fatal(err)
-			}
+	// From the File's buffer, and straight into p (at least the buffer's size).
+	for _, c := range []struct{ size, runs int }{{32 << 10, 100}, {256 << 10, 50}, {1 << 20, 20}} {
+		p := make([]byte, c.size)
+		// Steady state: the buffer has grown to its largest (after a few MB in sequence).
+		if _, err := io.ReadFull(f, make([]byte, 4<<20)); err != nil {
+			t.Fatal(err)
 		}
-		allocs := testing.AllocsPerRun(100, func() {
+		allocs := testing.AllocsPerRun(c.runs, func() {
 			if _, err := f.Read(p); err != nil {
 				t.Fatal(err)
 			}
 		})
 		if allocs != 0 {
-			t.Errorf("Read of %d bytes allocates %.2f times per call in steady state, want 0", size, allocs)
+			t.Errorf("Read of %d bytes allocates %.2f times per call in steady state, want 0", c.size, allocs)
 		}
 	}
 }
@@ -759,4 +762,603 @@ func TestWriteToShortWriter(t *testing.T) {
 	}
 	got.Write(rest)
 	rdSame(t, "bytes after a failed WriteTo", got.Bytes(), data)
+}
+
+// TestReadAfterGrowth: libssh2 remembers end of file, so Read keeps returning io.EOF after the file
+// grows; a Seek to the offset makes the next Read ask the server again and see the new bytes.
+func TestReadAfterGrowth(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	name := srv.Path("growth.txt")
+	defer os.Remove(name)
+	rdUpload(t, sf, name, []byte("abc"))
+	f, err := sf.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := io.ReadAll(f)
+	if err != nil || string(got) != "abc" {
+		t.Fatalf("ReadAll = %q, %v", got, err)
+	}
+	w, err := sf.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Seek(3, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("defg")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.Read(make([]byte, 10)); n != 0 || err != io.EOF {
+		t.Errorf("Read after the file grew, without a Seek = %d, %v; want 0, io.EOF (libssh2 remembers end of file)", n, err)
+	}
+	if _, err := f.Seek(3, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	got, err = io.ReadAll(f)
+	if diff := cmp.Diff("defg", string(got)); diff != "" || err != nil {
+		t.Errorf("ReadAll after Seek: %v (-want +got):\n%s", err, diff)
+	}
+}
+
+// TestSetReadBuffer: the read buffer can be set within its bounds, and reading is exact with each.
+func TestSetReadBuffer(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	for _, bad := range []int{0, 29999, 2<<20 + 1} {
+		if err := sf.SetReadBuffer(bad); err == nil {
+			t.Errorf("SetReadBuffer(%d) succeeded", bad)
+		}
+	}
+	data := rdData(5<<20+17, 18)
+	name := srv.Path("readbuffer.bin")
+	defer os.Remove(name)
+	rdUpload(t, sf, name, data)
+	for _, size := range []int{30000, 100000, 2 << 20} {
+		if err := sf.SetReadBuffer(size); err != nil {
+			t.Fatalf("SetReadBuffer(%d): %v", size, err)
+		}
+		f, err := sf.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := make([]byte, 33<<10)
+		if _, err := io.ReadFull(f, head); err != nil {
+			t.Fatal(err)
+		}
+		var rest bytes.Buffer
+		if _, err := io.Copy(&rest, f); err != nil {
+			t.Fatal(err)
+		}
+		rdSame(t, fmt.Sprintf("read with a %d-byte buffer", size), append(head, rest.Bytes()...), data)
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDownloadMemoryBounded: the C memory libssh2 holds while downloading stays near the read-ahead
+// (four times the read buffer), whatever the file's size.
+func TestDownloadMemoryBounded(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	data := rdData(32<<20, 19)
+	name := srv.Path("memory.bin")
+	defer os.Remove(name)
+	rdUpload(t, sf, name, data)
+	for _, size := range []int{libssh2.DefaultReadBuffer, 2 << 20} {
+		if err := sf.SetReadBuffer(size); err != nil {
+			t.Fatal(err)
+		}
+		f, err := sf.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := cshim.LiveBytes()
+		cshim.ResetPeakBytes()
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			t.Fatal(err)
+		}
+		peak := cshim.PeakBytes() - before
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != sha(data) {
+			t.Fatalf("downloaded SHA-256 %s, want %s", got, sha(data))
+		}
+		// Four buffers of replies in flight, plus libssh2's transport buffers and bookkeeping.
+		bound := int64(4*size + 1<<20)
+		t.Logf("read buffer %d: C memory peaked %d bytes above the start (bound %d)", size, peak, bound)
+		if peak > bound {
+			t.Errorf("read buffer %d: libssh2 held %d bytes of C memory at the peak of a 32 MiB download, want at most %d", size, peak, bound)
+		}
+	}
+	// A small file starts small: one request's buffer, four requests ahead.
+	small := srv.Path("memory-small.bin")
+	defer os.Remove(small)
+	rdUpload(t, sf, small, data[:20000])
+	f, err := sf.Open(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := cshim.LiveBytes()
+	cshim.ResetPeakBytes()
+	got, err := io.ReadAll(f)
+	peak := cshim.PeakBytes() - before
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdSame(t, "small file", got, data[:20000])
+	t.Logf("small file: C memory peaked %d bytes above the start", peak)
+	if peak > 200_000 {
+		t.Errorf("reading a 20000-byte file took %d bytes of C memory at the peak, want under 200000", peak)
+	}
+}
+
+// TestReadWriteSeekModel is a property test of an O_RDWR File against a model of os.File's
+// semantics: random Writes, Reads, Seeks in every whence and ReadAts, with the offsets and bytes
+// checked after each, and the server's file compared at the end. Seeds are logged.
+func TestReadWriteSeekModel(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	seeds := 4
+	if testing.Short() {
+		seeds = 1
+	}
+	for i := 0; i < seeds; i++ {
+		seed := uint64(time.Now().UnixNano()) + uint64(i)
+		t.Logf("seed %d", seed)
+		rng := rand.New(rand.NewPCG(seed, 99))
+		name := srv.Path(fmt.Sprintf("model-%d.bin", i))
+		f, err := sf.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var model []byte
+		pos := int64(0)
+		size := func() int { // mostly small, sometimes several windows
+			if rng.IntN(5) == 0 {
+				return rng.IntN(3 << 20)
+			}
+			return rng.IntN(70000)
+		}
+		for op := 0; op < 120; op++ {
+			what := ""
+			switch k := rng.IntN(10); {
+			case k < 3:
+				p := rdData(size(), byte(op))
+				what = fmt.Sprintf("Write(%d) at %d", len(p), pos)
+				if n, err := f.Write(p); err != nil || n != len(p) {
+					t.Fatalf("seed %d op %d: %s = %d, %v", seed, op, what, n, err)
+				}
+				if end := pos + int64(len(p)); len(p) > 0 && end > int64(len(model)) { // no bytes, no hole
+					model = append(model, make([]byte, end-int64(len(model)))...)
+				}
+				if len(p) > 0 {
+					copy(model[pos:], p)
+				}
+				pos += int64(len(p))
+			case k < 6:
+				p := make([]byte, size()+1)
+				what = fmt.Sprintf("ReadFull(%d) at %d", len(p), pos)
+				n, err := io.ReadFull(f, p)
+				want := model[min(pos, int64(len(model))):min(pos+int64(len(p)), int64(len(model)))]
+				if (len(want) == len(p) && err != nil) || (len(want) == 0 && err != io.EOF) ||
+					(len(want) > 0 && len(want) < len(p) && err != io.ErrUnexpectedEOF) {
+					t.Fatalf("seed %d op %d: %s = %d, %v with %d bytes left", seed, op, what, n, err, len(want))
+				}
+				rdSame(t, fmt.Sprintf("seed %d op %d: %s", seed, op, what), p[:n], want)
+				pos += int64(n)
+			case k < 8:
+				whence := rng.IntN(3)
+				target := rng.Int64N(int64(len(model)) + 50000)
+				off := target
+				switch whence {
+				case io.SeekCurrent:
+					off = target - pos
+				case io.SeekEnd:
+					off = target - int64(len(model))
+				}
+				what = fmt.Sprintf("Seek(%d, %d) from %d", off, whence, pos)
+				if got, err := f.Seek(off, whence); err != nil || got != target {
+					t.Fatalf("seed %d op %d: %s = %d, %v; want %d", seed, op, what, got, err, target)
+				}
+				pos = target
+			default:
+				off := rng.Int64N(int64(len(model)) + 100)
+				p := make([]byte, size()+1)
+				what = fmt.Sprintf("ReadAt(%d, %d)", len(p), off)
+				n, err := f.ReadAt(p, off)
+				want := model[min(off, int64(len(model))):min(off+int64(len(p)), int64(len(model)))]
+				if (len(want) == len(p)) != (err == nil) || (err != nil && err != io.EOF) {
+					t.Fatalf("seed %d op %d: %s = %d, %v with %d bytes there", seed, op, what, n, err, len(want))
+				}
+				rdSame(t, fmt.Sprintf("seed %d op %d: %s", seed, op, what), p[:n], want)
+			}
+			if cur, err := f.Seek(0, io.SeekCurrent); err != nil || cur != pos {
+				t.Fatalf("seed %d op %d: after %s the offset is %d, %v; want %d", seed, op, what, cur, err, pos)
+			}
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		checkRemote(t, name, model)
+		os.Remove(name)
+	}
+}
+
+// TestInterruptedModel is TestReadWriteSeekModel over a link that stalls at random, with a short
+// deadline on the stalled operations: every operation either completes or fails with
+// os.ErrDeadlineExceeded, having done exactly what its counts say (the model follows them), and the
+// next operations carry on with no byte lost, duplicated or misplaced.
+func TestInterruptedModel(t *testing.T) {
+	proxy, _, sf := rdProxySession(t)
+	seed := uint64(time.Now().UnixNano())
+	if env := os.Getenv("RD_SEED"); env != "" {
+		fmt.Sscan(env, &seed)
+	}
+	t.Logf("seed %d", seed)
+	var history []string
+	defer func() {
+		if t.Failed() {
+			t.Logf("operations:\n%s", strings.Join(history, "\n"))
+		}
+	}()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	name := srv.Path("interrupted-model.bin")
+	defer os.Remove(name)
+	f, err := sf.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var model []byte
+	pos := int64(0)
+	size := func() int {
+		if rng.IntN(3) == 0 {
+			return rng.IntN(4 << 20)
+		}
+		return rng.IntN(100000)
+	}
+	stalls, failures := 0, 0
+	for op := 0; op < 60; op++ {
+		stalled := rng.IntN(3) == 0
+		if stalled {
+			stalls++
+			proxy.setPaused(true)
+			f.SetDeadline(time.Now().Add(100 * time.Millisecond))
+		}
+		var what string
+		var opErr error
+		switch k := rng.IntN(10); {
+		case k < 3:
+			p := rdData(size(), byte(op))
+			what = fmt.Sprintf("Write(%d) at %d", len(p), pos)
+			n, err := f.Write(p)
+			opErr = err
+			if n > 0 { // no bytes, no hole
+				if end := pos + int64(n); end > int64(len(model)) {
+					model = append(model, make([]byte, end-int64(len(model)))...)
+				}
+				copy(model[pos:], p[:n])
+			}
+			pos += int64(n)
+		case k < 6:
+			p := make([]byte, size()+1)
+			what = fmt.Sprintf("ReadFull(%d) at %d", len(p), pos)
+			n, err := io.ReadFull(f, p)
+			want := model[min(pos, int64(len(model))):min(pos+int64(n), int64(len(model)))]
+			rdSame(t, fmt.Sprintf("op %d: %s", op, what), p[:n], want)
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				if pos+int64(n) < int64(len(model)) {
+					t.Fatalf("op %d: %s = %d, %v before the end (%d)", op, what, n, err, len(model))
+				}
+				err = nil
+			}
+			opErr = err
+			pos += int64(n)
+		case k < 8:
+			whence := rng.IntN(3)
+			target := rng.Int64N(int64(len(model)) + 50000)
+			off := target
+			switch whence {
+			case io.SeekCurrent:
+				off = target - pos
+			case io.SeekEnd:
+				off = target - int64(len(model))
+			}
+			what = fmt.Sprintf("Seek(%d, %d) from %d", off, whence, pos)
+			got, err := f.Seek(off, whence)
+			opErr = err
+			if err == nil {
+				if got != target {
+					t.Fatalf("op %d: %s = %d; want %d", op, what, got, target)
+				}
+				pos = target
+			}
+		default:
+			off := rng.Int64N(int64(len(model)) + 100)
+			p := make([]byte, size()+1)
+			what = fmt.Sprintf("ReadAt(%d, %d)", len(p), off)
+			n, err := f.ReadAt(p, off)
+			want := model[min(off, int64(len(model))):min(off+int64(n), int64(len(model)))]
+			rdSame(t, fmt.Sprintf("op %d: %s", op, what), p[:n], want)
+			if err == io.EOF {
+				if off+int64(n) < int64(len(model)) {
+					t.Fatalf("op %d: %s = %d, io.EOF before the end (%d)", op, what, n, len(model))
+				}
+				err = nil
+			}
+			opErr = err
+		}
+		if stalled {
+			proxy.setPaused(false)
+			f.SetDeadline(time.Time{})
+		}
+		history = append(history, fmt.Sprintf("op %d stalled=%v %s: %v (offset now %d, size %d)", op, stalled, what, opErr, pos, len(model)))
+		if opErr != nil {
+			failures++
+			var e *libssh2.Error
+			if !stalled || !errors.Is(opErr, os.ErrDeadlineExceeded) || !errors.As(opErr, &e) {
+				t.Fatalf("op %d (stalled %v): %s: %v", op, stalled, what, opErr)
+			}
+		}
+		if cur, err := f.Seek(0, io.SeekCurrent); err != nil || cur != pos {
+			t.Fatalf("op %d: after %s (error %v) the offset is %d, %v; want %d", op, what, opErr, cur, err, pos)
+		}
+	}
+	t.Logf("%d operations stalled, %d of them failed by the deadline", stalls, failures)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkRemote(t, name, model)
+}
+
+// TestSeekEndDeadline: a Seek relative to the end whose fstat is cut short by the deadline fails
+// without moving the File; the session's next operation completes the fstat, and everything goes on.
+func TestSeekEndDeadline(t *testing.T) {
+	_, sf0 := openSFTP(t, srv)
+	name, other := srv.Path("seekend-deadline.bin"), srv.Path("seekend-other.bin")
+	defer os.Remove(name)
+	defer os.Remove(other)
+	data := rdData(100000, 20)
+	rdUpload(t, sf0, name, data)
+	rdUpload(t, sf0, other, []byte("other"))
+
+	proxy, _, sf := rdProxySession(t)
+	f, err := sf.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(500, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	proxy.setPaused(true)
+	f.SetDeadline(time.Now().Add(200 * time.Millisecond))
+	_, err = f.Seek(-10, io.SeekEnd)
+	var e *libssh2.Error
+	if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &e) {
+		t.Fatalf("Seek(-10, io.SeekEnd) with the link stalled = %v, want an *Error wrapping os.ErrDeadlineExceeded", err)
+	}
+	proxy.setPaused(false)
+	f.SetDeadline(time.Time{})
+	g, err := sf.Open(other)
+	if err != nil {
+		t.Fatalf("Open after the interrupted fstat: %v", err)
+	}
+	if got, err := io.ReadAll(g); err != nil || string(got) != "other" {
+		t.Fatalf("reading another file after the interrupted fstat = %q, %v", got, err)
+	}
+	g.Close()
+	if cur, err := f.Seek(0, io.SeekCurrent); err != nil || cur != 500 {
+		t.Errorf("offset after the failed Seek = %d, %v; want 500", cur, err)
+	}
+	if end, err := f.Seek(-10, io.SeekEnd); err != nil || end != int64(len(data))-10 {
+		t.Fatalf("Seek(-10, io.SeekEnd) = %d, %v; want %d", end, err, len(data)-10)
+	}
+	got, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdSame(t, "the last 10 bytes", got, data[len(data)-10:])
+}
+
+// TestWriteToWithParallelReadAt: ReadAt calls in other goroutines, running while WriteTo hands its
+// buffer to a slow destination with the session unlocked, neither disturb the sequential download
+// nor get wrong bytes.
+func TestWriteToWithParallelReadAt(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	data := rdData(8<<20+3, 21)
+	name := srv.Path("writeto-readat.bin")
+	defer os.Remove(name)
+	rdUpload(t, sf, name, data)
+	f, err := sf.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var during atomic.Int64 // ReadAt calls that completed while WriteTo ran
+	for g := uint64(0); g < 3; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, g))
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				off := rng.Int64N(int64(len(data)))
+				p := make([]byte, rng.IntN(100000)+1)
+				n, err := f.ReadAt(p, off)
+				want := data[off:min(off+int64(len(p)), int64(len(data)))]
+				if err != nil && !(err == io.EOF && len(want) < len(p)) {
+					t.Errorf("goroutine %d: ReadAt(%d, %d) = %d, %v", g, len(p), off, n, err)
+					return
+				}
+				rdSame(t, fmt.Sprintf("goroutine %d: ReadAt(%d, %d)", g, len(p), off), p[:n], want)
+				during.Add(1)
+			}
+		}()
+	}
+	var got bytes.Buffer
+	n, err := f.WriteTo(writerFunc(func(p []byte) (int, error) {
+		time.Sleep(time.Millisecond) // a slow destination: ReadAt runs meanwhile
+		return got.Write(p)
+	}))
+	ran := during.Load()
+	close(stop)
+	wg.Wait()
+	t.Logf("%d ReadAt calls completed while WriteTo ran", ran)
+	if ran == 0 {
+		t.Error("no ReadAt completed while WriteTo ran: the test proved nothing")
+	}
+	if err != nil || n != int64(len(data)) {
+		t.Fatalf("WriteTo = %d, %v", n, err)
+	}
+	rdSame(t, "WriteTo with ReadAt in parallel", got.Bytes(), data)
+}
+
+// TestReadAfterTruncate: Truncate drops what was read ahead, so Read sees the file as it is now and
+// the offset stays where it was, as with os.File.
+func TestReadAfterTruncate(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	data := rdData(1<<20, 22)
+	name := srv.Path("truncate-read.bin")
+	defer os.Remove(name)
+	rdUpload(t, sf, name, data)
+	f, err := sf.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p := make([]byte, 1000)
+	if _, err := io.ReadFull(f, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(3000); err != nil {
+		t.Fatal(err)
+	}
+	if cur, err := f.Seek(0, io.SeekCurrent); err != nil || cur != 1000 {
+		t.Errorf("offset after Truncate = %d, %v; want 1000", cur, err)
+	}
+	rest, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdSame(t, "read after Truncate(3000)", rest, data[1000:3000])
+	if err := f.Truncate(500); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.Read(p); n != 0 || err != io.EOF {
+		t.Errorf("Read at 3000 after Truncate(500) = %d, %v; want 0, io.EOF", n, err)
+	}
+}
+
+// TestRawReadNonblocking reads a file the way libssh2's example/sftp_nonblock.c does: RawRead until
+// it would block, WaitSocket, again. An idiomatic call on the session after the first ErrWouldBlock
+// completes the unfinished read itself and keeps its bytes for the next RawRead.
+func TestRawReadNonblocking(t *testing.T) {
+	sess, sf := openSFTP(t, srv)
+	data := rdData(4<<20+3, 23)
+	name, other := srv.Path("raw-nonblock.bin"), srv.Path("raw-other.txt")
+	defer os.Remove(name)
+	defer os.Remove(other)
+	rdUpload(t, sf, name, data)
+	rdUpload(t, sf, other, []byte("other"))
+	f, err := sf.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sess.SetNonblocking(true)
+	var got []byte
+	p := make([]byte, 100000)
+	wouldBlock, interleaved := 0, false
+	for {
+		n, err := f.RawRead(p)
+		got = append(got, p[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if errors.Is(err, libssh2.ErrWouldBlock) {
+			wouldBlock++
+			if !interleaved {
+				// Another File's Open and Read complete f's read first (waiting, as idiomatic calls do).
+				interleaved = true
+				g, err := sf.Open(other)
+				if err != nil {
+					t.Fatalf("Open in the middle of a non-blocking read: %v", err)
+				}
+				if b, err := io.ReadAll(g); err != nil || string(b) != "other" {
+					t.Fatalf("reading another file in the middle = %q, %v", b, err)
+				}
+				g.Close()
+				continue
+			}
+			if err := sess.WaitSocket(context.Background()); err != nil {
+				t.Fatalf("WaitSocket: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("RawRead at %d: %v", len(got), err)
+		}
+	}
+	sess.SetNonblocking(false)
+	if wouldBlock == 0 || !interleaved {
+		t.Errorf("%d ErrWouldBlock, interleaved %v: the non-blocking path was not exercised", wouldBlock, interleaved)
+	}
+	t.Logf("%d ErrWouldBlock", wouldBlock)
+	rdSame(t, "bytes read with RawRead", got, data)
+}
+
+// TestRawReadWriteMixed: blocking RawRead mixes with Read, and RawWrite after reading writes at the
+// File's offset (the read-ahead in flight does not confuse libssh2's write).
+func TestRawReadWriteMixed(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	data := rdData(1<<20, 24)
+	name := srv.Path("raw-mixed.bin")
+	defer os.Remove(name)
+	rdUpload(t, sf, name, data)
+	f, err := sf.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := make([]byte, 777)
+	if _, err := io.ReadFull(f, a); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 5000)
+	n, err := f.RawRead(b) // from the File's buffer
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdSame(t, "Read then RawRead", append(a, b[:n]...), data[:777+n])
+	pos := 777 + n
+	patch := bytes.Repeat([]byte("raw"), 30000)
+	for off := 0; off < len(patch); {
+		k, err := f.RawWrite(patch[off:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		off += k
+	}
+	if cur, err := f.Seek(0, io.SeekCurrent); err != nil || cur != int64(pos+len(patch)) {
+		t.Errorf("offset after RawWrite = %d, %v; want %d", cur, err, pos+len(patch))
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Clone(data)
+	copy(want[pos:], patch)
+	checkRemote(t, name, want)
 }

@@ -21,6 +21,9 @@ type SFTP struct {
 	p      *cshim.SFTP // nil once closed
 	files  map[*File]struct{}
 	window int // the write window of files opened from now on
+
+	// readBuf is the read buffer of files that start reading from now on; 0: DefaultReadBuffer.
+	readBuf int
 }
 
 // SetWriteWindow sets the most bytes each File opened from now on keeps in flight while uploading

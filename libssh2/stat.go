@@ -252,7 +252,8 @@ func (f *File) fileDo(op string, call func() int) error {
 }
 
 // Stat returns the open file's attributes (libssh2_sftp_fstat_ex), once every byte written so far
-// is acknowledged by the server. The FileInfo's Sys method returns a *FileStat.
+// is acknowledged by the server, so that the size includes them; a write that failed meanwhile is
+// reported instead. The FileInfo's Sys method returns a *FileStat.
 func (f *File) Stat() (fs.FileInfo, error) {
 	var a cshim.Attributes
 	if err := f.fileDo("stat", func() int { return cshim.SFTPFstatEx(f.h, &a, false) }); err != nil {
@@ -268,7 +269,13 @@ func (f *File) Truncate(size int64) error {
 		return errInvalid("truncate", f.Name(), fs.ErrInvalid)
 	}
 	a := cshim.Attributes{Flags: cshim.SFTPAttrSize, Size: uint64(size)}
-	return f.fileDo("truncate", func() int { return cshim.SFTPFstatEx(f.h, &a, true) })
+	return f.fileDo("truncate", func() int {
+		rc := cshim.SFTPFstatEx(f.h, &a, true)
+		if rc == 0 {
+			f.dropReadAhead() // reader.go: read-ahead bytes may be past the new end
+		}
+		return rc
+	})
 }
 
 // Chmod changes the mode of the open file (FSETSTAT through libssh2_sftp_fstat_ex).

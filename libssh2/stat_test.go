@@ -284,3 +284,42 @@ func TestStatErrors(t *testing.T) {
 		t.Errorf("StatVFS %+v does not match statfs %+v", fsv, local)
 	}
 }
+
+// TestFileStatWhileReading: Stat and Chmod between Reads, with libssh2's read-ahead in flight, see
+// the file and leave the reading intact.
+func TestFileStatWhileReading(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	dir := testDir(t)
+	name := filepath.Join(dir, "read.bin")
+	data := make([]byte, 3<<20+11)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := sf.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []byte
+	buf := make([]byte, 70_001)
+	for {
+		n, err := f.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			break
+		}
+		fi, serr := f.Stat()
+		if serr != nil || fi.Size() != int64(len(data)) {
+			t.Fatalf("Stat after %d bytes read = %v, %v", len(got), fi, serr)
+		}
+		if err := sf.Chmod(name, 0o600); err != nil {
+			t.Fatalf("Chmod while reading: %v", err)
+		}
+	}
+	if sha(got) != sha(data) {
+		t.Errorf("read %d bytes with SHA-256 %s, want %d bytes %s", len(got), sha(got), len(data), sha(data))
+	}
+}

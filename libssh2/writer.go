@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"runtime"
 	"time"
 
@@ -305,9 +306,26 @@ func (f *File) write(ctx context.Context, p []byte, str string) (int, error) {
 	return n, nil
 }
 
-// startWrite locks f for a write, and readies its window and the operation's waiter; when it
-// succeeds the caller must call endWrite.
+// startWrite takes f's write lock (one writer at a time, so that the window's free space handed to
+// ReadFrom's reader stays its own) and enters the write; when it succeeds the caller must call
+// endWrite.
 func (f *File) startWrite(ctx context.Context) (*writeBehind, waiter, error) {
+	if f == nil {
+		return nil, waiter{}, errInvalid("write", "", fs.ErrInvalid)
+	}
+	f.wmu.Lock()
+	wb, w, err := f.enterWrite(ctx)
+	if err != nil {
+		f.wmu.Unlock()
+	}
+	return wb, w, err
+}
+
+// enterWrite locks the session for a write, and readies f's window and the operation's waiter; when
+// it succeeds the caller must call leaveWrite. It checks again everything that another operation
+// may have changed while the session was unlocked: f closed, a failure on accepted bytes, another
+// File's interrupted write, f's reading.
+func (f *File) enterWrite(ctx context.Context) (*writeBehind, waiter, error) {
 	if err := f.lock("write"); err != nil {
 		return nil, waiter{}, err
 	}
@@ -317,7 +335,7 @@ func (f *File) startWrite(ctx context.Context) (*writeBehind, waiter, error) {
 		s.mu.Unlock()
 		return nil, waiter{}, wb.err
 	}
-	w := s.newWaiter(ctx, f.opDeadline())
+	w := s.newWaiter(ctx, f.writeDeadline())
 	err := f.settleOthers(&w)
 	if err == nil {
 		err = f.beginWrite(&w) // reader.go: writing continues where reading stopped
@@ -330,10 +348,16 @@ func (f *File) startWrite(ctx context.Context) (*writeBehind, waiter, error) {
 	return wb, w, nil
 }
 
-// endWrite ends what startWrite began.
-func (f *File) endWrite(w *waiter) {
+// leaveWrite ends what enterWrite began.
+func (f *File) leaveWrite(w *waiter) {
 	w.done()
 	f.sf.s.mu.Unlock()
+}
+
+// endWrite ends what startWrite began.
+func (f *File) endWrite(w *waiter) {
+	f.leaveWrite(w)
+	f.wmu.Unlock()
 }
 
 // settleOthers completes another File's interrupted write before f sends anything (DESIGN fact 3).
@@ -349,42 +373,61 @@ func (f *File) settleOthers(w *waiter) error {
 // window, so that io.Copy(f, r) copies each byte once on the Go side. It returns the number of bytes
 // read from r and accepted; like Write, bytes are durable only once Sync or Close returns nil. It
 // implements io.ReaderFrom.
+//
+// The session is not locked while r.Read runs, so r may be a File of the same session, and a slow r
+// holds up no other operation. An error of r is returned as it is, with the bytes r returned before
+// it accepted.
 func (f *File) ReadFrom(r io.Reader) (int64, error) {
 	return f.ReadFromContext(context.Background(), r)
 }
 
-// ReadFromContext is ReadFrom bounded by ctx as well.
+// ReadFromContext is ReadFrom bounded by ctx as well; ctx is also checked before each read of r.
 func (f *File) ReadFromContext(ctx context.Context, r io.Reader) (int64, error) {
 	wb, w, err := f.startWrite(ctx)
 	if err != nil {
 		return 0, err
 	}
-	defer f.endWrite(&w)
+	defer f.wmu.Unlock()
 	var total int64
 	for {
 		if wb.window-wb.pending() < packetSize {
 			if err := f.pump(&w, true, packetSize); err != nil {
+				f.leaveWrite(&w)
 				return total, err
 			}
 		}
+		// The free space after the tail is f's alone while f.wmu is held: other operations
+		// acknowledge, drain or drop the window's bytes, but only a writer moves the tail.
 		room := wb.room(wb.window)
+		f.leaveWrite(&w)
+		if err := ctx.Err(); err != nil {
+			return total, &Error{Op: "write", Path: f.name, Offset: -1, Err: err}
+		}
 		k, rerr := r.Read(room)
 		if k < 0 || k > len(room) {
 			return total, &Error{Op: "write", Path: f.name, Offset: -1, Err: errors.New("reader returned an invalid count")}
 		}
-		wb.tail += k
-		total += int64(k)
-		if wb.pending()-wb.queued >= packetSize {
-			if err := f.pump(&w, false, 0); err != nil {
-				return total, err
+		if k > 0 || rerr == nil {
+			if wb, w, err = f.enterWrite(ctx); err != nil {
+				return total, err // f was closed or its window failed meanwhile: the k bytes are not accepted
 			}
+			wb.tail += k
+			total += int64(k)
+			if wb.pending()-wb.queued >= packetSize {
+				if err := f.pump(&w, false, 0); err != nil {
+					f.leaveWrite(&w)
+					return total, err
+				}
+			}
+			if rerr == nil {
+				continue
+			}
+			f.leaveWrite(&w)
 		}
 		if rerr == io.EOF {
 			return total, nil
 		}
-		if rerr != nil {
-			return total, rerr
-		}
+		return total, rerr
 	}
 }
 
@@ -419,7 +462,7 @@ func (f *File) SyncContext(ctx context.Context) error {
 	}
 	s := f.sf.s
 	defer s.mu.Unlock()
-	w := s.newWaiter(ctx, f.opDeadline())
+	w := s.newWaiter(ctx, f.writeDeadline())
 	defer w.done()
 	if err := f.drain(&w); err != nil {
 		return err

@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
@@ -207,4 +209,103 @@ func TestWriteCancelledContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRemote(t, srv.Path("cancel.bin"), data)
+}
+
+// TestReadFromSameSession: ReadFrom does not hold the session while its reader runs, so the reader
+// may be another File of the same session (io.Copy with the source's WriteTo hidden).
+func TestReadFromSameSession(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	data := make([]byte, 3<<20+11)
+	rand.NewChaCha8([32]byte{5, 6}).Read(data)
+	srcName, dstName := srv.Path("rf-same-src.bin"), srv.Path("rf-same-dst.bin")
+	if err := os.WriteFile(srcName, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := sf.Open(srcName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := sf.Create(dstName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := dst.ReadFrom(struct{ io.Reader }{src})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("ReadFrom another File of the same session: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("ReadFrom from another File of the same session did not return in 60 s (deadlock)")
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkRemote(t, dstName, data)
+}
+
+// blockingReader returns chunks handed to it over a channel, and io.EOF when the channel closes.
+type blockingReader struct{ ch chan []byte }
+
+func (b blockingReader) Read(p []byte) (int, error) {
+	c, ok := <-b.ch
+	if !ok {
+		return 0, io.EOF
+	}
+	return copy(p, c), nil
+}
+
+// TestReadFromSlowReader: while ReadFrom waits for its reader, other operations on the session run,
+// including a Close of the same File, after which ReadFrom fails with fs.ErrClosed and drops nothing
+// it reported accepted.
+func TestReadFromSlowReader(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	name := srv.Path("rf-slow.bin")
+	f, err := sf.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := blockingReader{make(chan []byte)}
+	type result struct {
+		n   int64
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := f.ReadFrom(r)
+		done <- result{n, err}
+	}()
+	first := bytes.Repeat([]byte("0123456789"), 7000)
+	r.ch <- first
+	// ReadFrom now waits in r.Read with the session unlocked: other calls go through.
+	if _, err := sf.Stat(name); err != nil {
+		t.Fatalf("Stat while ReadFrom waits for its reader: %v", err)
+	}
+	other, err := sf.Create(srv.Path("rf-slow-other.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("Close while ReadFrom waits for its reader: %v", err)
+	}
+	r.ch <- []byte("late")
+	res := <-done
+	if !errors.Is(res.err, fs.ErrClosed) {
+		t.Errorf("ReadFrom after a concurrent Close = %v, want fs.ErrClosed", res.err)
+	}
+	if res.n != int64(len(first)) {
+		t.Errorf("ReadFrom accepted %d bytes, want %d", res.n, len(first))
+	}
+	checkRemote(t, name, first)
 }

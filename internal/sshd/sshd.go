@@ -347,8 +347,22 @@ func randUint16() uint16 {
 	return uint16(b[0])<<8 | uint16(b[1])
 }
 
-// ensureAccount creates the dedicated password test account if needed and gives it a fresh password.
+// ensureAccount creates the dedicated password test account if needed and sets its password.
+//
+// Test binaries run in parallel (go test ./... runs packages at once) and share the account, so a
+// password changed by one would fail the logins of another. So the first to come generates a random
+// password and keeps it in a file only root can read, and every server sets that same one; a lock
+// file serializes them.
 func ensureAccount(s *Server) error {
+	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "go-libssh2-test-account.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("locking the test account: %v", err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
 	if _, err := user.Lookup(passwordAccount); err != nil {
 		out, err := exec.Command("useradd", "-m", "-s", "/bin/sh", passwordAccount).CombinedOutput()
 		if err != nil {
@@ -356,16 +370,24 @@ func ensureAccount(s *Server) error {
 		}
 		s.Notes = append(s.Notes, "created the test account "+passwordAccount+" for password authentication")
 	}
-	var b [18]byte
-	rand.Read(b[:])
-	pw := base64.RawURLEncoding.EncodeToString(b[:])
+	pwFile := filepath.Join(os.TempDir(), "go-libssh2-test-account.pw")
+	b, err := os.ReadFile(pwFile)
+	pw := strings.TrimSpace(string(b))
+	if err != nil || pw == "" {
+		var r [18]byte
+		rand.Read(r[:])
+		pw = base64.RawURLEncoding.EncodeToString(r[:])
+		if err := os.WriteFile(pwFile, []byte(pw+"\n"), 0o600); err != nil {
+			return err
+		}
+		s.Notes = append(s.Notes, "made a random password for the test account "+passwordAccount+", kept in "+pwFile)
+	}
 	cmd := exec.Command("chpasswd")
 	cmd.Stdin = strings.NewReader(passwordAccount + ":" + pw + "\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("chpasswd: %v: %s", err, out)
 	}
 	s.PasswordUser, s.Password = passwordAccount, pw
-	s.Notes = append(s.Notes, "set a fresh random password on the test account "+passwordAccount)
 	return nil
 }
 

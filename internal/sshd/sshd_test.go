@@ -3,6 +3,7 @@ package sshd
 import (
 	"net"
 	"os"
+	"sync"
 	"syscall"
 	"testing"
 )
@@ -41,5 +42,33 @@ func TestStartClose(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestPasswordAccountShared starts password servers at once, as parallel test binaries do: they
+// must all set the same password on the shared test account, or one would break the others'
+// logins.
+func TestPasswordAccountShared(t *testing.T) {
+	servers := make([]*Server, 3)
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			servers[i], errs[i] = Start(Options{Password: true})
+		}()
+	}
+	wg.Wait()
+	for i, s := range servers {
+		if errs[i] != nil {
+			t.Fatalf("server %d: %v", i, errs[i])
+		}
+		defer s.Close()
+	}
+	for _, s := range servers[1:] {
+		if s.Password == "" || s.Password != servers[0].Password || s.PasswordUser != servers[0].PasswordUser {
+			t.Errorf("servers started together set different passwords on the test account")
+		}
 	}
 }

@@ -1,0 +1,222 @@
+// Command sftpput uploads files to an SSH server over SFTP, through libssh2, as comfortably as scp:
+//
+//	sftpput [-P port] [-i key] [-r] [-a] [-c cipher] [-o accept-new] [-q] LOCAL... [user@]host:REMOTE
+//
+// The server's host key must be in ~/.ssh/known_hosts; an unknown host is refused with the key's
+// SHA-256 fingerprint, unless -o accept-new, which adds it; a key marked @revoked is refused. It
+// authenticates with the ssh-agent ($SSH_AUTH_SOCK), then with the -i key or the default keys
+// (~/.ssh/id_ed25519, id_ecdsa, id_rsa; the passphrase of an encrypted one is asked on the terminal
+// if the others fail), then with a password read from the terminal. -r uploads directories, creating them on the server;
+// -a resumes interrupted uploads after checking that what is on the server is a prefix of the local
+// file. On a terminal it shows a progress line (file, bytes, rate, ETA). Ctrl-C stops after the bytes
+// already in flight have landed, so that -a can resume; a second Ctrl-C stops at once.
+//
+// Exit status: 0 when every file is uploaded, 1 on failure, 2 for a usage error, 130 when
+// interrupted.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/seed191f4051/go-libssh2/examples/internal/term"
+	"github.com/seed191f4051/go-libssh2/examples/internal/upload"
+	"github.com/seed191f4051/go-libssh2/libssh2"
+)
+
+const usage = "usage: sftpput [-P port] [-i key] [-r] [-a] [-c cipher] [-o accept-new] [-q] LOCAL... [user@]host:REMOTE"
+
+const help = usage + `
+
+Uploads LOCAL files to REMOTE on the SSH server host over SFTP. REMOTE is a directory (the
+files keep their names) when it exists as one, ends with a slash, or several LOCALs are given.
+
+  -P port        the server's port (default 22)
+  -i key         private key file (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa)
+  -r             upload directories, creating them on the server
+  -a             resume interrupted uploads, after checking that the remote file is a
+                 prefix of the local one
+  -c cipher      ciphers to allow, comma-separated, in order of preference (aes128-ctr, ...)
+  -o accept-new  trust and remember an unknown host key (StrictHostKeyChecking=accept-new)
+  -q             print nothing but errors
+
+Host keys are checked against ~/.ssh/known_hosts. Authentication: the ssh-agent
+($SSH_AUTH_SOCK), then the keys (passphrases asked on the terminal), then a password
+asked on the terminal. Ctrl-C stops after the bytes in flight have landed; -a resumes.
+Exit status: 0 done, 1 failed, 2 usage error, 130 interrupted.`
+
+// options are the command line's.
+type options struct {
+	port      int
+	identity  string
+	recursive bool
+	resume    bool
+	ciphers   string
+	acceptNew bool
+	quiet     bool
+	locals    []string
+	user      string
+	host      string
+	remote    string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills at once
+	}()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole command; it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr *os.File) int {
+	o, err := parseArgs(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stdout, help)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "sftpput:", err)
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	// Check the local side before connecting: a typo should not cost a login.
+	for _, l := range o.locals {
+		st, err := os.Stat(l)
+		if err != nil {
+			fmt.Fprintf(stderr, "sftpput: %s: %s\n", l, describeLocal(err))
+			return 1
+		}
+		if st.IsDir() && !o.recursive {
+			fmt.Fprintf(stderr, "sftpput: %s: is a directory (use -r to upload directories)\n", l)
+			return 1
+		}
+		if !st.IsDir() && !st.Mode().IsRegular() {
+			fmt.Fprintf(stderr, "sftpput: %s: not a regular file\n", l)
+			return 1
+		}
+	}
+	c := &client{o: o, stderr: stderr}
+	if !o.quiet {
+		c.summary = stdout
+		if term.IsTerminal(stdout) {
+			c.progress, c.width = stdout, term.Width(stdout)
+		}
+	}
+	err = c.connect(ctx)
+	if err == nil {
+		defer c.close()
+		err = c.uploadAll(ctx)
+	}
+	var ie *upload.InterruptedError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ie):
+		fmt.Fprintln(stderr, "sftpput:", err)
+		return 130
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "sftpput: interrupted")
+		return 130
+	default:
+		fmt.Fprintln(stderr, "sftpput:", describe(err))
+		return 1
+	}
+}
+
+func parseArgs(args []string) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("sftpput", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // run prints one line and the usage
+	fs.IntVar(&o.port, "P", 22, "the server's `port`")
+	fs.StringVar(&o.identity, "i", "", "private `key` file to authenticate with (default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)")
+	fs.BoolVar(&o.recursive, "r", false, "upload directories, creating them on the server")
+	fs.BoolVar(&o.resume, "a", false, "resume interrupted uploads (the remote file must be a prefix of the local one)")
+	fs.StringVar(&o.ciphers, "c", "", "`cipher`s to use, comma-separated in order of preference (libssh2 names, such as aes128-ctr)")
+	var opt string
+	fs.StringVar(&opt, "o", "", "`accept-new` (or StrictHostKeyChecking=accept-new): trust and remember an unknown host key")
+	fs.BoolVar(&o.quiet, "q", false, "print nothing but errors")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	switch strings.ToLower(opt) {
+	case "":
+	case "accept-new", "stricthostkeychecking=accept-new":
+		o.acceptNew = true
+	default:
+		return nil, fmt.Errorf("-o %s: only accept-new is supported", opt)
+	}
+	if o.port <= 0 || o.port > 65535 {
+		return nil, fmt.Errorf("-P %d: not a port", o.port)
+	}
+	rest := fs.Args()
+	if len(rest) < 2 {
+		return nil, errors.New("need at least one LOCAL file and a [user@]host:REMOTE destination")
+	}
+	o.locals = rest[:len(rest)-1]
+	var err error
+	o.user, o.host, o.remote, err = parseDest(rest[len(rest)-1])
+	return o, err
+}
+
+// parseDest splits "[user@]host:REMOTE"; host may be a bracketed IPv6 address.
+func parseDest(d string) (user, host, remote string, err error) {
+	if i := strings.LastIndex(d, "@"); i >= 0 && (strings.IndexByte(d, ':') < 0 || i < strings.IndexByte(d, ':')) {
+		user, d = d[:i], d[i+1:]
+	}
+	if strings.HasPrefix(d, "[") {
+		end := strings.Index(d, "]:")
+		if end < 0 {
+			return "", "", "", fmt.Errorf("%q: want [user@]host:REMOTE", d)
+		}
+		host, remote = d[1:end], d[end+2:]
+	} else {
+		i := strings.IndexByte(d, ':')
+		if i < 0 {
+			return "", "", "", fmt.Errorf("%q: the last argument must be [user@]host:REMOTE (a colon is missing)", d)
+		}
+		host, remote = d[:i], d[i+1:]
+	}
+	if host == "" {
+		return "", "", "", fmt.Errorf("%q: no host", d)
+	}
+	return user, host, remote, nil
+}
+
+// describeLocal says what is wrong with a local path, without repeating it.
+func describeLocal(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// describe says what went wrong in one line: plainly for the common remote failures, else with
+// everything the error carries.
+func describe(err error) string {
+	var le *libssh2.Error
+	if errors.As(err, &le) && le.Path != "" {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return le.Path + ": no such file or directory on the server"
+		case errors.Is(err, fs.ErrPermission):
+			return le.Path + ": permission denied on the server"
+		}
+	}
+	return oneLine(err)
+}
+
+// oneLine keeps an error on one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

@@ -1,0 +1,124 @@
+// Package tcpproxy forwards TCP connections on 127.0.0.1 to a server, for tests that need a link
+// they can stall (a peer that stops answering) or slow down (replies that arrive late).
+package tcpproxy
+
+import (
+	"net"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Proxy forwards every connection made to Addr to its target. It is safe for concurrent use.
+type Proxy struct {
+	Addr   string // "127.0.0.1:port" to dial instead of the target
+	ln     net.Listener
+	target string
+	delay  time.Duration // added before each chunk forwarded from the target to the client
+
+	mu     sync.Mutex
+	cond   *sync.Cond
+	paused bool
+	conns  []net.Conn
+	wg     sync.WaitGroup
+}
+
+// Option tunes a Proxy.
+type Option func(*Proxy)
+
+// ReplyDelay delays every chunk the target sends back to the client by d, so that answers to a
+// request never arrive within d of it.
+func ReplyDelay(d time.Duration) Option { return func(p *Proxy) { p.delay = d } }
+
+// Start listens on 127.0.0.1 and forwards to target until Close.
+func Start(target string, opts ...Option) (*Proxy, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &Proxy{Addr: ln.Addr().String(), ln: ln, target: target}
+	for _, o := range opts {
+		o(p)
+	}
+	p.cond = sync.NewCond(&p.mu)
+	p.wg.Add(1)
+	go p.serve()
+	return p, nil
+}
+
+// StartT is Start for a test: it fails the test when the proxy cannot start, and closes the proxy
+// when the test ends.
+func StartT(tb testing.TB, target string, opts ...Option) *Proxy {
+	tb.Helper()
+	p, err := Start(target, opts...)
+	if err != nil {
+		tb.Fatalf("tcpproxy: %v", err)
+	}
+	tb.Cleanup(p.Close)
+	return p
+}
+
+func (p *Proxy) serve() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, c, s)
+		p.mu.Unlock()
+		p.wg.Add(2)
+		go p.pipe(s, c, 0)
+		go p.pipe(c, s, p.delay)
+	}
+}
+
+func (p *Proxy) pipe(dst, src net.Conn, delay time.Duration) {
+	defer p.wg.Done()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		p.mu.Lock()
+		for p.paused {
+			p.cond.Wait()
+		}
+		p.mu.Unlock()
+		if n > 0 {
+			time.Sleep(delay)
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			dst.(*net.TCPConn).CloseWrite()
+			return
+		}
+	}
+}
+
+// SetPaused stops forwarding in both directions (a stalled peer: nothing is lost, it waits), or
+// starts again.
+func (p *Proxy) SetPaused(paused bool) {
+	p.mu.Lock()
+	p.paused = paused
+	p.cond.Broadcast()
+	p.mu.Unlock()
+}
+
+// Close stops listening, closes every forwarded connection and waits for the forwarding to end.
+func (p *Proxy) Close() {
+	p.ln.Close()
+	p.SetPaused(false)
+	p.mu.Lock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}

@@ -9,7 +9,7 @@ help:
 	@echo "make build        build everything"
 	@echo "make lint         gofmt, go vet, and the cgo boundary check"
 	@echo "make docker-test  build the Docker image and run the tests in it"
-	@echo "make bench        upload benchmarks against a local sshd (BENCH_ARGS=\"-size 67108864 -rounds 3\")"
+	@echo "make bench        upload and download benchmarks against C libssh2, OpenSSH and pkg/sftp (BENCH_ARGS=\"-size 67108864 -rounds 3\")"
 	@echo "make bench-latency  the same at ~50 ms round trip through ../shared/tools/netdelay (root)"
 	@echo "make deps         install libssh2-1-dev, openssh-server, pkg-config when missing"
 

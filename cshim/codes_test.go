@@ -43,8 +43,21 @@ func TestCodesMatchHeader(t *testing.T) {
 	}
 }
 
+// TestVersion proves that the library loaded at run time is the one whose header the package was
+// built against, so a test run against an older libssh2 really tests it. A mismatch means the
+// loader found another libssh2 (LD_LIBRARY_PATH), or Go's build cache reused a build against another
+// header: it does not key on pkg-config's output, so point CGO_CFLAGS at the header too (make compat
+// does).
 func TestVersion(t *testing.T) {
-	if v := Version(); v == "" {
-		t.Error("libssh2_version(0) returned nothing")
+	v := Version()
+	if v == "" {
+		t.Fatal("libssh2_version(0) returned nothing")
+	}
+	var major, minor, patch int
+	if _, err := fmt.Sscanf(v, "%d.%d.%d", &major, &minor, &patch); err != nil {
+		t.Fatalf("libssh2_version(0) = %q: %v", v, err)
+	}
+	if got := major<<16 | minor<<8 | patch; got != VersionNum {
+		t.Errorf("libssh2 %s (%#06x) loaded, but built against the header of %#06x", v, got, VersionNum)
 	}
 }

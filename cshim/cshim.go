@@ -160,7 +160,8 @@ func SessionHostkey(s *Session) (key []byte, keyType int) {
 	return C.GoBytes(unsafe.Pointer(p), C.int(n)), int(t)
 }
 
-// HostkeyHash wraps libssh2_hostkey_hash, copying the hash (32 bytes for SHA-256).
+// HostkeyHash wraps libssh2_hostkey_hash, copying the hash (32 bytes for SHA-256). It returns nil
+// when libssh2 has no such hash, as for HostkeyHashSHA256 (-1) before libssh2 1.9.0.
 func HostkeyHash(s *Session, hashType int) []byte {
 	p := C.libssh2_hostkey_hash(s.c(), C.int(hashType))
 	if p == nil {

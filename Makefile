@@ -12,6 +12,8 @@ help:
 	@echo "make bench        upload and download benchmarks against C libssh2, OpenSSH and pkg/sftp (BENCH_ARGS=\"-size 67108864 -rounds 3\")"
 	@echo "make bench-latency  the same at ~50 ms round trip through ../shared/tools/netdelay (root)"
 	@echo "make deps         install libssh2-1-dev, openssh-server, pkg-config when missing"
+	@echo "make compat LIBSSH2_PREFIX=DIR [COMPAT_TEST=1]"
+	@echo "                  build and vet (and test) against the libssh2 installed under DIR"
 
 deps:
 	@bash scripts/deps.sh
@@ -48,3 +50,25 @@ bench-latency: deps
 		exit 1; \
 	fi
 	cd bench && $(GO) run ./cmd/bench -latency -netdelay "$(abspath $(NETDELAY))" $(BENCH_ARGS)
+
+# make compat LIBSSH2_PREFIX=DIR builds and vets against the libssh2 installed under DIR (its
+# lib/pkgconfig/libssh2.pc, include/ and lib/); COMPAT_TEST=1 also runs the tests with that library
+# loaded. It neither downloads nor builds libssh2. CGO_CFLAGS and CGO_LDFLAGS name the prefix too:
+# Go's build cache does not key on pkg-config's output, so without them it would reuse a build
+# against another libssh2's header. The rpath makes the binaries load that library.
+LIBSSH2_LIBDIR ?= $(LIBSSH2_PREFIX)/lib
+COMPAT_ENV = PKG_CONFIG_PATH="$(LIBSSH2_LIBDIR)/pkgconfig" LD_LIBRARY_PATH="$(LIBSSH2_LIBDIR)" \
+	CGO_CFLAGS="-g -O2 -I$(LIBSSH2_PREFIX)/include" \
+	CGO_LDFLAGS="-g -O2 -L$(LIBSSH2_LIBDIR) -Wl,-rpath,$(LIBSSH2_LIBDIR)"
+
+.PHONY: compat
+compat:
+	@if [ -z "$(LIBSSH2_PREFIX)" ]; then echo "make compat needs LIBSSH2_PREFIX=DIR, the prefix of an installed libssh2"; exit 2; fi
+	@if [ ! -f "$(LIBSSH2_LIBDIR)/pkgconfig/libssh2.pc" ] || [ ! -f "$(LIBSSH2_PREFIX)/include/libssh2.h" ]; then \
+		echo "make compat: no libssh2 under $(LIBSSH2_PREFIX) (want include/libssh2.h and $(LIBSSH2_LIBDIR)/pkgconfig/libssh2.pc; set LIBSSH2_LIBDIR for lib64)"; exit 2; fi
+	@echo "compat: libssh2 $$(PKG_CONFIG_PATH="$(LIBSSH2_LIBDIR)/pkgconfig" pkg-config --modversion libssh2) under $(LIBSSH2_PREFIX)"
+	$(COMPAT_ENV) $(GO) build ./...
+	$(COMPAT_ENV) $(GO) vet ./...
+ifneq ($(COMPAT_TEST),)
+	$(COMPAT_ENV) $(GO) test $(TESTFLAGS) ./...
+endif

@@ -3,7 +3,18 @@ package cshim
 /*
 #include "shim.h"
 
-// The codes newer than libssh2 1.10 are absent from its header; -1000 marks "not in this header".
+// The codes newer than the header built against are absent from it (CHANNEL_WINDOW_FULL and
+// KEYFILE_AUTH_FAILED came with 1.9.0, RANDGEN with 1.10.0, the rest with 1.11.0); -1000 marks
+// "not in this header".
+#ifndef LIBSSH2_ERROR_CHANNEL_WINDOW_FULL
+#define LIBSSH2_ERROR_CHANNEL_WINDOW_FULL -1000
+#endif
+#ifndef LIBSSH2_ERROR_KEYFILE_AUTH_FAILED
+#define LIBSSH2_ERROR_KEYFILE_AUTH_FAILED -1000
+#endif
+#ifndef LIBSSH2_ERROR_RANDGEN
+#define LIBSSH2_ERROR_RANDGEN -1000
+#endif
 #ifndef LIBSSH2_ERROR_MISSING_USERAUTH_BANNER
 #define LIBSSH2_ERROR_MISSING_USERAUTH_BANNER -1000
 #endif

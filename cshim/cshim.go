@@ -27,9 +27,16 @@ type (
 	Agent      C.LIBSSH2_AGENT
 )
 
-// Constants of the installed libssh2 header, for the public package's policy code.
+// Constants of the installed libssh2 header, for the public package's policy code. The
+// HostkeyHashSHA256, HostkeyTypeECDSA*, HostkeyTypeED25519, KnownhostKeyECDSA* and
+// KnownhostKeyED25519 values are -1 when the header lacks them (libssh2 before 1.9.0, which has no
+// ECDSA or ED25519 host keys and no SHA-256 host key hash); HaveECDSAED25519 says which.
 const (
 	VersionNum = int(C.LIBSSH2_VERSION_NUM) // LIBSSH2_VERSION_NUM of the header built against
+
+	// HaveECDSAED25519 says whether the header built against knows ECDSA and ED25519 host keys
+	// (libssh2 1.9.0 and later).
+	HaveECDSAED25519 = C.SHIM_HAVE_ECDSA_ED25519 != 0
 
 	ErrorEAGAIN             = int(C.LIBSSH2_ERROR_EAGAIN)
 	ErrorAlloc              = int(C.LIBSSH2_ERROR_ALLOC)
@@ -37,21 +44,21 @@ const (
 	ErrorSFTPProtocol       = int(C.LIBSSH2_ERROR_SFTP_PROTOCOL)
 	SessionBlockInbound     = int(C.LIBSSH2_SESSION_BLOCK_INBOUND)
 	SessionBlockOutbound    = int(C.LIBSSH2_SESSION_BLOCK_OUTBOUND)
-	HostkeyHashSHA256       = int(C.LIBSSH2_HOSTKEY_HASH_SHA256)
+	HostkeyHashSHA256       = int(C.SHIM_HOSTKEY_HASH_SHA256)
 	HostkeyTypeRSA          = int(C.LIBSSH2_HOSTKEY_TYPE_RSA)
 	HostkeyTypeDSS          = int(C.LIBSSH2_HOSTKEY_TYPE_DSS)
-	HostkeyTypeECDSA256     = int(C.LIBSSH2_HOSTKEY_TYPE_ECDSA_256)
-	HostkeyTypeECDSA384     = int(C.LIBSSH2_HOSTKEY_TYPE_ECDSA_384)
-	HostkeyTypeECDSA521     = int(C.LIBSSH2_HOSTKEY_TYPE_ECDSA_521)
-	HostkeyTypeED25519      = int(C.LIBSSH2_HOSTKEY_TYPE_ED25519)
+	HostkeyTypeECDSA256     = int(C.SHIM_HOSTKEY_TYPE_ECDSA_256)
+	HostkeyTypeECDSA384     = int(C.SHIM_HOSTKEY_TYPE_ECDSA_384)
+	HostkeyTypeECDSA521     = int(C.SHIM_HOSTKEY_TYPE_ECDSA_521)
+	HostkeyTypeED25519      = int(C.SHIM_HOSTKEY_TYPE_ED25519)
 	KnownhostTypePlain      = int(C.LIBSSH2_KNOWNHOST_TYPE_PLAIN)
 	KnownhostKeyencRaw      = int(C.LIBSSH2_KNOWNHOST_KEYENC_RAW)
 	KnownhostKeySSHRSA      = int(C.LIBSSH2_KNOWNHOST_KEY_SSHRSA)
 	KnownhostKeySSHDSS      = int(C.LIBSSH2_KNOWNHOST_KEY_SSHDSS)
-	KnownhostKeyECDSA256    = int(C.LIBSSH2_KNOWNHOST_KEY_ECDSA_256)
-	KnownhostKeyECDSA384    = int(C.LIBSSH2_KNOWNHOST_KEY_ECDSA_384)
-	KnownhostKeyECDSA521    = int(C.LIBSSH2_KNOWNHOST_KEY_ECDSA_521)
-	KnownhostKeyED25519     = int(C.LIBSSH2_KNOWNHOST_KEY_ED25519)
+	KnownhostKeyECDSA256    = int(C.SHIM_KNOWNHOST_KEY_ECDSA_256)
+	KnownhostKeyECDSA384    = int(C.SHIM_KNOWNHOST_KEY_ECDSA_384)
+	KnownhostKeyECDSA521    = int(C.SHIM_KNOWNHOST_KEY_ECDSA_521)
+	KnownhostKeyED25519     = int(C.SHIM_KNOWNHOST_KEY_ED25519)
 	KnownhostKeyUnknown     = int(C.LIBSSH2_KNOWNHOST_KEY_UNKNOWN)
 	KnownhostCheckMatch     = int(C.LIBSSH2_KNOWNHOST_CHECK_MATCH)
 	KnownhostCheckMismatch  = int(C.LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
@@ -153,7 +160,8 @@ func SessionHostkey(s *Session) (key []byte, keyType int) {
 	return C.GoBytes(unsafe.Pointer(p), C.int(n)), int(t)
 }
 
-// HostkeyHash wraps libssh2_hostkey_hash, copying the hash (32 bytes for SHA-256).
+// HostkeyHash wraps libssh2_hostkey_hash, copying the hash (32 bytes for SHA-256). It returns nil
+// when libssh2 has no such hash, as for HostkeyHashSHA256 (-1) before libssh2 1.9.0.
 func HostkeyHash(s *Session, hashType int) []byte {
 	p := C.libssh2_hostkey_hash(s.c(), C.int(hashType))
 	if p == nil {

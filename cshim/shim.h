@@ -6,6 +6,33 @@
 #include <libssh2.h>
 #include <libssh2_sftp.h>
 
+/* ECDSA and ED25519 host keys, and SHA-256 host key hashes, came with libssh2 1.9.0 (1.8's header
+   lacks their constants). Against an older header these are -1, a value libssh2 never returns and
+   the Go side reads as "not supported by this libssh2", so it needs no build tags. */
+#if LIBSSH2_VERSION_NUM >= 0x010900
+#define SHIM_HAVE_ECDSA_ED25519 1
+#define SHIM_HOSTKEY_HASH_SHA256 LIBSSH2_HOSTKEY_HASH_SHA256
+#define SHIM_HOSTKEY_TYPE_ECDSA_256 LIBSSH2_HOSTKEY_TYPE_ECDSA_256
+#define SHIM_HOSTKEY_TYPE_ECDSA_384 LIBSSH2_HOSTKEY_TYPE_ECDSA_384
+#define SHIM_HOSTKEY_TYPE_ECDSA_521 LIBSSH2_HOSTKEY_TYPE_ECDSA_521
+#define SHIM_HOSTKEY_TYPE_ED25519 LIBSSH2_HOSTKEY_TYPE_ED25519
+#define SHIM_KNOWNHOST_KEY_ECDSA_256 LIBSSH2_KNOWNHOST_KEY_ECDSA_256
+#define SHIM_KNOWNHOST_KEY_ECDSA_384 LIBSSH2_KNOWNHOST_KEY_ECDSA_384
+#define SHIM_KNOWNHOST_KEY_ECDSA_521 LIBSSH2_KNOWNHOST_KEY_ECDSA_521
+#define SHIM_KNOWNHOST_KEY_ED25519 LIBSSH2_KNOWNHOST_KEY_ED25519
+#else
+#define SHIM_HAVE_ECDSA_ED25519 0
+#define SHIM_HOSTKEY_HASH_SHA256 (-1)
+#define SHIM_HOSTKEY_TYPE_ECDSA_256 (-1)
+#define SHIM_HOSTKEY_TYPE_ECDSA_384 (-1)
+#define SHIM_HOSTKEY_TYPE_ECDSA_521 (-1)
+#define SHIM_HOSTKEY_TYPE_ED25519 (-1)
+#define SHIM_KNOWNHOST_KEY_ECDSA_256 (-1)
+#define SHIM_KNOWNHOST_KEY_ECDSA_384 (-1)
+#define SHIM_KNOWNHOST_KEY_ECDSA_521 (-1)
+#define SHIM_KNOWNHOST_KEY_ED25519 (-1)
+#endif
+
 /* Counting allocator: every session is made with it, so tests can prove that all C memory libssh2
    allocates through the session is freed again. */
 void *shim_alloc(size_t n);

@@ -369,8 +369,8 @@ func TestRename(t *testing.T) {
 	}
 
 	err = sf.PosixRename(c, filepath.Join(dir, "d"))
-	if libssh2.Version() < "1.11" {
-		// libssh2 1.10 has no libssh2_sftp_posix_rename_ex.
+	if libssh2Before(t, 1, 11) {
+		// libssh2 before 1.11 has no libssh2_sftp_posix_rename_ex.
 		if !errors.Is(err, libssh2.ErrNotSupported) {
 			t.Errorf("PosixRename with libssh2 %s = %v, want ErrNotSupported", libssh2.Version(), err)
 		}

@@ -2,106 +2,17 @@ package libssh2_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"math/rand/v2"
-	"net"
 	"os"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/internal/sshd"
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
-
-// stallProxy forwards TCP between its clients and a server, and can stop forwarding (a stalled peer)
-// and start again.
-type stallProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	cond   *sync.Cond
-	paused bool
-	wg     sync.WaitGroup
-	conns  []net.Conn
-}
-
-func newStallProxy(t *testing.T, target string) *stallProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &stallProxy{ln: ln, target: target}
-	p.cond = sync.NewCond(&p.mu)
-	p.wg.Add(1)
-	go p.serve()
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *stallProxy) serve() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		s, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, s)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go p.pipe(s, c)
-		go p.pipe(c, s)
-	}
-}
-
-func (p *stallProxy) pipe(dst, src net.Conn) {
-	defer p.wg.Done()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		p.mu.Lock()
-		for p.paused {
-			p.cond.Wait()
-		}
-		p.mu.Unlock()
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			dst.(*net.TCPConn).CloseWrite()
-			return
-		}
-	}
-}
-
-func (p *stallProxy) setPaused(paused bool) {
-	p.mu.Lock()
-	p.paused = paused
-	p.cond.Broadcast()
-	p.mu.Unlock()
-}
-
-func (p *stallProxy) close() {
-	p.ln.Close()
-	p.setPaused(false)
-	p.mu.Lock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
 
 // checkNoLeaks makes the test fail unless, once everything it opened is closed (its cleanups run
 // before this one's), the goroutines and the live C allocations of libssh2 are back where they were.
@@ -123,21 +34,7 @@ func checkNoLeaks(t *testing.T) {
 // kept; when the link comes back, the upload completes without a byte lost or written twice.
 func TestStalledPeer(t *testing.T) {
 	checkNoLeaks(t)
-	proxy := newStallProxy(t, srv.Addr)
-	cfg := config(t, srv)
-	// The known_hosts entry is for the server's address; the proxy's differs, so pin the key.
-	cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	sess, err := libssh2.Dial(ctx, "tcp", proxy.ln.Addr().String(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sess.Close() })
-	sf, err := sess.SFTP()
-	if err != nil {
-		t.Fatal(err)
-	}
+	proxy, _, sf := proxySession(t)
 	name := srv.Path("stalled.bin")
 	f, err := sf.Create(name)
 	if err != nil {
@@ -148,7 +45,7 @@ func TestStalledPeer(t *testing.T) {
 	if _, err := f.Write(data[:4<<20]); err != nil {
 		t.Fatal(err)
 	}
-	proxy.setPaused(true)
+	proxy.SetPaused(true)
 	f.SetDeadline(time.Now().Add(time.Second))
 	start := time.Now()
 	n, err := f.Write(data[4<<20:])
@@ -163,7 +60,7 @@ func TestStalledPeer(t *testing.T) {
 		t.Fatalf("Write accepted all %d bytes although the peer stalled", n)
 	}
 	accepted := 4<<20 + n
-	proxy.setPaused(false)
+	proxy.SetPaused(false)
 	f.SetDeadline(time.Time{})
 	if _, err := f.Write(data[accepted:]); err != nil {
 		t.Fatalf("Write after the link came back: %v", err)
@@ -287,20 +184,7 @@ func TestFileSizeLimit(t *testing.T) {
 // reads; SetReadDeadline bounds reads and not writes, as with os.File.
 func TestReadWriteDeadlines(t *testing.T) {
 	checkNoLeaks(t)
-	proxy := newStallProxy(t, srv.Addr)
-	cfg := config(t, srv)
-	cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey() // the proxy's address is not in known_hosts
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	sess, err := libssh2.Dial(ctx, "tcp", proxy.ln.Addr().String(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sess.Close() })
-	sf, err := sess.SFTP()
-	if err != nil {
-		t.Fatal(err)
-	}
+	proxy, _, sf := proxySession(t)
 	name := srv.Path("deadlines.bin")
 	data := make([]byte, 8<<20)
 	rand.NewChaCha8([32]byte{8}).Read(data)
@@ -318,7 +202,7 @@ func TestReadWriteDeadlines(t *testing.T) {
 	}
 	// A write deadline bounds writes on a stalled link.
 	f.SetReadDeadline(time.Time{})
-	proxy.setPaused(true)
+	proxy.SetPaused(true)
 	f.SetWriteDeadline(time.Now().Add(500 * time.Millisecond))
 	start := time.Now()
 	_, err = f.Write(data)
@@ -328,7 +212,7 @@ func TestReadWriteDeadlines(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Write returned %v after a 500 ms write deadline", d)
 	}
-	proxy.setPaused(false)
+	proxy.SetPaused(false)
 	f.SetWriteDeadline(time.Time{})
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
@@ -348,7 +232,7 @@ func TestReadWriteDeadlines(t *testing.T) {
 	if !bytes.Equal(buf, data[:len(buf)]) {
 		t.Fatal("Read returned other bytes than written")
 	}
-	proxy.setPaused(true)
+	proxy.SetPaused(true)
 	r.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 	start = time.Now()
 	var rerr error
@@ -358,5 +242,5 @@ func TestReadWriteDeadlines(t *testing.T) {
 	if !errors.Is(rerr, os.ErrDeadlineExceeded) {
 		t.Fatalf("Read past the read deadline on a stalled link = %v, want os.ErrDeadlineExceeded", rerr)
 	}
-	proxy.setPaused(false)
+	proxy.SetPaused(false)
 }

@@ -138,6 +138,9 @@ func KnownHosts(files ...string) (HostKeyCallback, error) {
 		if !ok {
 			return keyError(hostname, key, fmt.Errorf("%w: key type %s is not supported by libssh2's known_hosts check", ErrHostKeyUnknown, key.Type()))
 		}
+		if mask < 0 { // cshim's sentinel: a libssh2 before 1.9.0, without ECDSA and ED25519 keys
+			return keyError(hostname, key, fmt.Errorf("%w: key type %s: %w", ErrHostKeyUnknown, key.Type(), ErrNotSupported))
+		}
 		var rc int
 		err := withKnownHosts(files, func(kh *cshim.KnownHosts) {
 			rc = cshim.KnownhostCheckp(kh, host, port, key.Marshal(),
@@ -192,7 +195,8 @@ func withKnownHosts(files []string, fn func(*cshim.KnownHosts)) error {
 	return nil
 }
 
-// knownhostKeyType maps an SSH key type to libssh2's LIBSSH2_KNOWNHOST_KEY_* bits.
+// knownhostKeyType maps an SSH key type to libssh2's LIBSSH2_KNOWNHOST_KEY_* bits; they are -1 for
+// ECDSA and ED25519 keys when the header built against predates them (libssh2 before 1.9.0).
 func knownhostKeyType(t string) (int, bool) {
 	switch t {
 	case "ssh-rsa":

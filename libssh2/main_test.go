@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/internal/sshd"
+	"github.com/seed191f4051/go-libssh2/internal/tcpproxy"
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
@@ -53,14 +54,29 @@ func config(t testing.TB, s *sshd.Server) *libssh2.Config {
 // dial opens a session to s with cfg, closed when the test ends.
 func dial(t testing.TB, s *sshd.Server, cfg *libssh2.Config) *libssh2.Session {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	sess, err := libssh2.Dial(ctx, "tcp", s.Addr, cfg)
+	sess, err := dialErr(s.Addr, cfg)
 	if err != nil {
 		t.Fatalf("Dial %s: %v\nsshd log:\n%s", s.Addr, err, s.Log())
 	}
 	t.Cleanup(func() { sess.Close() })
 	return sess
+}
+
+// dialAddr opens a session to addr (a proxy in front of srv) with cfg, closed when the test ends.
+func dialAddr(t testing.TB, addr string, cfg *libssh2.Config) *libssh2.Session {
+	t.Helper()
+	sess, err := dialErr(addr, cfg)
+	if err != nil {
+		t.Fatalf("Dial %s: %v\nsshd log:\n%s", addr, err, srv.Log())
+	}
+	t.Cleanup(func() { sess.Close() })
+	return sess
+}
+
+func dialErr(addr string, cfg *libssh2.Config) (*libssh2.Session, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return libssh2.Dial(ctx, "tcp", addr, cfg)
 }
 
 // openSFTP dials s with its ordinary key and starts SFTP.
@@ -72,4 +88,19 @@ func openSFTP(t testing.TB, s *sshd.Server) (*libssh2.Session, *libssh2.SFTP) {
 		t.Fatalf("SFTP: %v", err)
 	}
 	return sess, sf
+}
+
+// proxySession dials srv through a tcpproxy (which can stall or delay the link), closed when the
+// test ends, and opens SFTP.
+func proxySession(t *testing.T, opts ...tcpproxy.Option) (*tcpproxy.Proxy, *libssh2.Session, *libssh2.SFTP) {
+	t.Helper()
+	proxy := tcpproxy.StartT(t, srv.Addr, opts...)
+	cfg := config(t, srv)
+	cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey() // the proxy's address is not in known_hosts
+	sess := dialAddr(t, proxy.Addr, cfg)
+	sf, err := sess.SFTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return proxy, sess, sf
 }

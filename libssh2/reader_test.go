@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/seed191f4051/go-libssh2/cshim"
+	"github.com/seed191f4051/go-libssh2/internal/tcpproxy"
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
@@ -573,26 +574,6 @@ func TestTwoReadersOneSession(t *testing.T) {
 	rdSame(t, "file b", gb, db)
 }
 
-// rdProxySession dials srv through a stallProxy and opens SFTP.
-func rdProxySession(t *testing.T) (*stallProxy, *libssh2.Session, *libssh2.SFTP) {
-	t.Helper()
-	proxy := newStallProxy(t, srv.Addr)
-	cfg := config(t, srv)
-	cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey() // the proxy's address is not in known_hosts
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	sess, err := libssh2.Dial(ctx, "tcp", proxy.ln.Addr().String(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sess.Close() })
-	sf, err := sess.SFTP()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return proxy, sess, sf
-}
-
 // TestReadDeadline: with the link stalled, Read fails by the File's deadline, with libssh2 inside its
 // read. Once the link is back, another operation on the session completes that read, and reading
 // goes on with exactly the right bytes: none lost, none twice. The same for ReadAt, whose
@@ -607,7 +588,7 @@ func TestReadDeadline(t *testing.T) {
 	rdUpload(t, sf0, name, data)
 	rdUpload(t, sf0, other, otherData)
 
-	proxy, _, sf := rdProxySession(t)
+	proxy, _, sf := proxySession(t)
 	f, err := sf.Open(name)
 	if err != nil {
 		t.Fatal(err)
@@ -617,7 +598,7 @@ func TestReadDeadline(t *testing.T) {
 	if _, err := io.ReadFull(f, got); err != nil {
 		t.Fatal(err)
 	}
-	proxy.setPaused(true)
+	proxy.SetPaused(true)
 	f.SetDeadline(time.Now().Add(500 * time.Millisecond))
 	p := make([]byte, 33<<10)
 	var rerr error
@@ -635,7 +616,7 @@ func TestReadDeadline(t *testing.T) {
 		t.Fatalf("Read with the link stalled = %v, want an *Error wrapping os.ErrDeadlineExceeded", rerr)
 	}
 	t.Logf("stalled after %d bytes: %v", len(got), rerr)
-	proxy.setPaused(false)
+	proxy.SetPaused(false)
 	f.SetDeadline(time.Time{})
 	// Another File's open and reads complete f's interrupted read first.
 	g, err := sf.Open(other)
@@ -656,7 +637,7 @@ func TestReadDeadline(t *testing.T) {
 	}
 	got = append(got, more...)
 	// Now ReadAt, interrupted the same way: the sequential offset must not move.
-	proxy.setPaused(true)
+	proxy.SetPaused(true)
 	f.SetDeadline(time.Now().Add(300 * time.Millisecond))
 	at := make([]byte, 3<<20)
 	n, err := f.ReadAt(at, 10<<20)
@@ -664,7 +645,7 @@ func TestReadDeadline(t *testing.T) {
 		t.Fatalf("ReadAt with the link stalled = %d, %v; want an *Error wrapping os.ErrDeadlineExceeded", n, err)
 	}
 	rdSame(t, "what ReadAt returned before the stall", at[:n], data[10<<20:10<<20+n])
-	proxy.setPaused(false)
+	proxy.SetPaused(false)
 	f.SetDeadline(time.Time{})
 	if cur, err := f.Seek(0, io.SeekCurrent); err != nil || cur != int64(len(got)) {
 		t.Errorf("offset after the interrupted ReadAt = %d, %v; want %d", cur, err, len(got))
@@ -691,7 +672,7 @@ func TestWriteToCancel(t *testing.T) {
 	data := rdData(24<<20, 16)
 	rdUpload(t, sf0, name, data)
 
-	proxy, _, sf := rdProxySession(t)
+	proxy, _, sf := proxySession(t)
 	f, err := sf.Open(name)
 	if err != nil {
 		t.Fatal(err)
@@ -704,7 +685,7 @@ func TestWriteToCancel(t *testing.T) {
 	dst := writerFunc(func(p []byte) (int, error) {
 		if got.Len() >= 2<<20 {
 			once.Do(func() {
-				proxy.setPaused(true)
+				proxy.SetPaused(true)
 				time.AfterFunc(300*time.Millisecond, cancel)
 			})
 		}
@@ -719,7 +700,7 @@ func TestWriteToCancel(t *testing.T) {
 		t.Fatalf("WriteToContext returned %d, dst has %d of %d", n, got.Len(), len(data))
 	}
 	t.Logf("cancelled after %d bytes: %v", n, err)
-	proxy.setPaused(false)
+	proxy.SetPaused(false)
 	m, err := f.WriteTo(&got)
 	if err != nil {
 		t.Fatalf("WriteTo after the link came back: %v", err)
@@ -995,7 +976,7 @@ func TestReadWriteSeekModel(t *testing.T) {
 // os.ErrDeadlineExceeded, having done exactly what its counts say (the model follows them), and the
 // next operations carry on with no byte lost, duplicated or misplaced.
 func TestInterruptedModel(t *testing.T) {
-	proxy, _, sf := rdProxySession(t)
+	proxy, _, sf := proxySession(t)
 	seed := uint64(time.Now().UnixNano())
 	if env := os.Getenv("RD_SEED"); env != "" {
 		fmt.Sscan(env, &seed)
@@ -1027,7 +1008,7 @@ func TestInterruptedModel(t *testing.T) {
 		stalled := rng.IntN(3) == 0
 		if stalled {
 			stalls++
-			proxy.setPaused(true)
+			proxy.SetPaused(true)
 			f.SetDeadline(time.Now().Add(100 * time.Millisecond))
 		}
 		var what string
@@ -1094,7 +1075,7 @@ func TestInterruptedModel(t *testing.T) {
 			opErr = err
 		}
 		if stalled {
-			proxy.setPaused(false)
+			proxy.SetPaused(false)
 			f.SetDeadline(time.Time{})
 		}
 		history = append(history, fmt.Sprintf("op %d stalled=%v %s: %v (offset now %d, size %d)", op, stalled, what, opErr, pos, len(model)))
@@ -1127,7 +1108,7 @@ func TestSeekEndDeadline(t *testing.T) {
 	rdUpload(t, sf0, name, data)
 	rdUpload(t, sf0, other, []byte("other"))
 
-	proxy, _, sf := rdProxySession(t)
+	proxy, _, sf := proxySession(t)
 	f, err := sf.Open(name)
 	if err != nil {
 		t.Fatal(err)
@@ -1136,14 +1117,14 @@ func TestSeekEndDeadline(t *testing.T) {
 	if _, err := f.Seek(500, io.SeekStart); err != nil {
 		t.Fatal(err)
 	}
-	proxy.setPaused(true)
+	proxy.SetPaused(true)
 	f.SetDeadline(time.Now().Add(200 * time.Millisecond))
 	_, err = f.Seek(-10, io.SeekEnd)
 	var e *libssh2.Error
 	if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &e) {
 		t.Fatalf("Seek(-10, io.SeekEnd) with the link stalled = %v, want an *Error wrapping os.ErrDeadlineExceeded", err)
 	}
-	proxy.setPaused(false)
+	proxy.SetPaused(false)
 	f.SetDeadline(time.Time{})
 	g, err := sf.Open(other)
 	if err != nil {
@@ -1267,7 +1248,9 @@ func TestReadAfterTruncate(t *testing.T) {
 // it would block, WaitSocket, again. An idiomatic call on the session after the first ErrWouldBlock
 // completes the unfinished read itself and keeps its bytes for the next RawRead.
 func TestRawReadNonblocking(t *testing.T) {
-	sess, sf := openSFTP(t, srv)
+	// Replies arrive 5 ms late, so libssh2 finds none waiting right after it asks: ErrWouldBlock
+	// is certain, not a matter of timing.
+	_, sess, sf := proxySession(t, tcpproxy.ReplyDelay(5*time.Millisecond))
 	data := rdData(4<<20+3, 23)
 	name, other := srv.Path("raw-nonblock.bin"), srv.Path("raw-other.txt")
 	defer os.Remove(name)

@@ -250,9 +250,14 @@ func TestReadFromSameSession(t *testing.T) {
 }
 
 // blockingReader returns chunks handed to it over a channel, and io.EOF when the channel closes.
-type blockingReader struct{ ch chan []byte }
+// Each time Read starts waiting, it says so on waiting.
+type blockingReader struct {
+	ch      chan []byte
+	waiting chan struct{}
+}
 
 func (b blockingReader) Read(p []byte) (int, error) {
+	b.waiting <- struct{}{}
 	c, ok := <-b.ch
 	if !ok {
 		return 0, io.EOF
@@ -270,7 +275,7 @@ func TestReadFromSlowReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := blockingReader{make(chan []byte)}
+	r := blockingReader{ch: make(chan []byte), waiting: make(chan struct{}, 1)}
 	type result struct {
 		n   int64
 		err error
@@ -281,8 +286,11 @@ func TestReadFromSlowReader(t *testing.T) {
 		done <- result{n, err}
 	}()
 	first := bytes.Repeat([]byte("0123456789"), 7000)
+	<-r.waiting
 	r.ch <- first
-	// ReadFrom now waits in r.Read with the session unlocked: other calls go through.
+	// Once ReadFrom reads again, it has taken first in and waits with the session unlocked: other
+	// calls go through.
+	<-r.waiting
 	if _, err := sf.Stat(name); err != nil {
 		t.Fatalf("Stat while ReadFrom waits for its reader: %v", err)
 	}

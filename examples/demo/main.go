@@ -101,7 +101,7 @@ func run(ctx context.Context, size int64, out, progress io.Writer, width int) er
 	remote := srv.Path("demo.bin")
 	say("")
 	say("4. Uploading it over SFTP to %s, with the code the sftpput command uses:", remote)
-	say("   io.Copy into the remote file, which keeps about 1 MB in flight so the link never idles,")
+	say("   io.Copy into the remote file, which keeps 0.5 to 4 MB in flight so the link never idles,")
 	say("   then Close, which returns only once the server has confirmed every byte.")
 	res, err := upload.File(ctx, sf, local, remote, upload.Options{Name: "   demo.bin", Progress: progress, Width: width, Summary: out})
 	if err != nil {

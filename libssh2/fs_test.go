@@ -38,7 +38,6 @@ var fsTree = struct {
 	links: map[string]string{
 		"link-to-top": "top.txt",
 		"a/link-up":   "../d/f1",
-		"link-to-dir": "a/b",
 	},
 }
 

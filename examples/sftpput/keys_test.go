@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/seed191f4051/go-libssh2/examples/internal/exampletest"
+	"github.com/seed191f4051/go-libssh2/internal/sshd"
 )
 
 func TestKeyEncrypted(t *testing.T) {
@@ -35,7 +36,7 @@ func TestEncryptedKeyAsksPassphrase(t *testing.T) {
 	home := exampletest.Home(t, srv, true, false)
 	local := exampletest.RandomFile(t, t.TempDir(), "enc.bin", 300000, 19)
 	prompt := "Enter passphrase for key '" + srv.EncryptedKeyPath + "': "
-	r := runPTY(t, home, func(tty io.Writer, out *syncBuffer) {
+	r := runPTY(t, home, func(tty io.Writer, out *sshd.SyncBuffer) {
 		waitFor(t, out, prompt)
 		io.WriteString(tty, srv.Passphrase+"\n")
 	}, append(port(srv), "-i", srv.EncryptedKeyPath, local, dest(srv, "enc.bin"))...)
@@ -81,7 +82,7 @@ func TestCtrlCAtPasswordPrompt(t *testing.T) {
 	home := exampletest.Home(t, srv, true, false) // no key: it asks for a password
 	local := exampletest.RandomFile(t, t.TempDir(), "c.bin", 10, 21)
 	var echoAfter bool
-	r := runPTY(t, home, func(tty io.Writer, out *syncBuffer) {
+	r := runPTY(t, home, func(tty io.Writer, out *sshd.SyncBuffer) {
 		waitFor(t, out, "'s password: ")
 		io.WriteString(tty, "\x03") // the terminal turns it into SIGINT for sftpput
 		waitFor(t, out, "sftpput: interrupted")

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -128,27 +127,9 @@ func runPiped(t *testing.T, home string, args ...string) result {
 	return wait(t, cmd, o, e)
 }
 
-// syncBuffer collects a terminal's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // runPTY runs sftpput as a person does, on a (pseudo-)terminal that is its controlling terminal
 // and its stdin, stdout and stderr. dialog, when set, talks to it through the terminal while it runs.
-func runPTY(t *testing.T, home string, dialog func(tty io.Writer, out *syncBuffer), args ...string) result {
+func runPTY(t *testing.T, home string, dialog func(tty io.Writer, out *sshd.SyncBuffer), args ...string) result {
 	t.Helper()
 	ptm, pts, err := term.OpenPTY()
 	if err != nil {
@@ -164,7 +145,7 @@ func runPTY(t *testing.T, home string, dialog func(tty io.Writer, out *syncBuffe
 		t.Fatal(err)
 	}
 	pts.Close()
-	out := &syncBuffer{}
+	out := &sshd.SyncBuffer{}
 	copied := make(chan struct{})
 	go func() {
 		io.Copy(out, ptm) // ends with EIO once the child has exited and the terminal is gone
@@ -193,7 +174,7 @@ func runPTY(t *testing.T, home string, dialog func(tty io.Writer, out *syncBuffe
 }
 
 // waitFor waits until out holds s.
-func waitFor(t *testing.T, out *syncBuffer, s string) {
+func waitFor(t *testing.T, out *sshd.SyncBuffer, s string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(out.String(), s) {
@@ -469,7 +450,7 @@ func TestPasswordFromTerminal(t *testing.T) {
 	local := exampletest.RandomFile(t, t.TempDir(), "pw.bin", 2<<20, 6)
 	d := fmt.Sprintf("%s@%s:%s", ps.PasswordUser, ps.Host, ps.Path("pw.bin"))
 	prompt := ps.PasswordUser + "@" + ps.Host + "'s password: "
-	r := runPTY(t, home, func(tty io.Writer, out *syncBuffer) {
+	r := runPTY(t, home, func(tty io.Writer, out *sshd.SyncBuffer) {
 		waitFor(t, out, prompt)
 		io.WriteString(tty, "wrong password\n")
 		waitFor(t, out, "Permission denied, please try again.")

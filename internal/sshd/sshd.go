@@ -56,24 +56,26 @@ type Server struct {
 	Notes            []string // what the harness did that a test log should say
 
 	cmd     *exec.Cmd
-	log     *syncBuffer
+	log     *SyncBuffer
 	exited  chan struct{}
 	closeMu sync.Mutex
 	closed  bool
 }
 
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer that is safe for concurrent use: the server's log is one, and tests
+// collect a program's output in one while it runs.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -162,7 +164,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	os.Chmod(dir, 0o755)
-	s := &Server{Dir: dir, User: u.Username, HostKeys: map[string][]byte{}, log: &syncBuffer{}}
+	s := &Server{Dir: dir, User: u.Username, HostKeys: map[string][]byte{}, log: &SyncBuffer{}}
 	fail := func(err error) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
@@ -291,7 +293,7 @@ ClientAliveInterval 0
 		}
 		argv := append(append([]string{}, opts.Command...), sshdPath, "-D", "-e", "-f", cfgPath)
 		cmd := exec.Command(argv[0], argv[1:]...)
-		s.log = &syncBuffer{}
+		s.log = &SyncBuffer{}
 		cmd.Stdout, cmd.Stderr = s.log, s.log
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {

@@ -28,7 +28,7 @@ func Password(secret string) AuthMethod { return passwordAuth{secret} }
 func (passwordAuth) method() string { return "password" }
 
 func (a passwordAuth) auth(s *Session, w *waiter, user string) (int, error) {
-	return s.call(w, func() int { return cshim.UserauthPassword(s.s, user, a.secret) })
+	return s.call(w, nil, func() int { return cshim.UserauthPassword(s.s, user, a.secret) })
 }
 
 type keyFileAuth struct{ private, public, passphrase string }
@@ -44,7 +44,7 @@ func (a keyFileAuth) auth(s *Session, w *waiter, user string) (int, error) {
 	if _, err := os.Stat(a.private); err != nil {
 		return 0, err // a clear "no such file" instead of libssh2's generic file error
 	}
-	return s.call(w, func() int {
+	return s.call(w, nil, func() int {
 		return cshim.UserauthPublickeyFromfile(s.s, user, a.public, a.private, a.passphrase)
 	})
 }
@@ -64,7 +64,7 @@ func PrivateKey(privateKey []byte, passphrase string) AuthMethod {
 func (keyMemAuth) method() string { return "publickey" }
 
 func (a keyMemAuth) auth(s *Session, w *waiter, user string) (int, error) {
-	return s.call(w, func() int {
+	return s.call(w, nil, func() int {
 		return cshim.UserauthPublickeyFrommemory(s.s, user, nil, a.private, a.passphrase)
 	})
 }
@@ -95,7 +95,7 @@ func (agentAuth) auth(s *Session, w *waiter, user string) (int, error) {
 	}
 	rc := int(errmap.AuthenticationFailed)
 	for n := 0; ; n++ {
-		r, err := s.call(w, func() int { return cshim.AgentUserauth(a, user, n) })
+		r, err := s.call(w, nil, func() int { return cshim.AgentUserauth(a, user, n) })
 		if err != nil {
 			return r, err
 		}
@@ -148,21 +148,21 @@ func (a kbdAuth) auth(s *Session, w *waiter, user string) (int, error) {
 		}
 		return ans
 	}
-	rc, err := s.call(w, func() int { return cshim.UserauthKeyboardInteractive(s.s, user, fn) })
+	rc, err := s.call(w, nil, func() int { return cshim.UserauthKeyboardInteractive(s.s, user, fn) })
 	if err == nil && rc < 0 && cbErr != nil {
 		err = cbErr
 	}
 	return rc, err
 }
 
-// authenticate tries the configured methods in order. The caller holds s.mu.
+// authenticate tries the configured methods in order. The caller holds the session lock.
 func (s *Session) authenticate(w *waiter) error {
 	user := s.cfg.User
 	if user == "" {
 		return errInvalid("auth", "", errors.New("Config.User is empty"))
 	}
 	var offered string
-	rc, err := s.call(w, func() int {
+	rc, err := s.call(w, nil, func() int {
 		m, ok := cshim.UserauthList(s.s, user)
 		if ok {
 			offered = m
@@ -178,7 +178,7 @@ func (s *Session) authenticate(w *waiter) error {
 	})
 	if err != nil {
 		s.broken = ErrSessionBroken
-		return s.waitError("auth", "", err)
+		return newError("auth", "", 0, err)
 	}
 	if rc == 1 {
 		return nil
@@ -198,7 +198,7 @@ func (s *Session) authenticate(w *waiter) error {
 		}
 		if w.ctx.Err() != nil || (err != nil && errors.Is(err, os.ErrDeadlineExceeded)) {
 			s.broken = ErrSessionBroken
-			return s.waitError("auth", "", err)
+			return newError("auth", "", 0, err)
 		}
 		if rc < 0 {
 			last = s.errorf("auth", "", rc, err)

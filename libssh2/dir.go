@@ -39,7 +39,7 @@ func (sf *SFTP) MkdirAll(name string, perm fs.FileMode) error {
 		if fi.IsDir() {
 			return nil
 		}
-		return &Error{Op: "mkdir", Path: name, Offset: -1, Err: syscall.ENOTDIR}
+		return newError("mkdir", name, 0, syscall.ENOTDIR)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return err
@@ -162,64 +162,67 @@ func (sf *SFTP) ReadDirContext(ctx context.Context, name string) ([]fs.DirEntry,
 // readDir lists a directory once with a name buffer of bufSize bytes. A name longer than the buffer
 // fails it with LIBSSH2_ERROR_BUFFER_TOO_SMALL.
 func (sf *SFTP) readDir(ctx context.Context, name string, bufSize int) (entries []fs.DirEntry, err error) {
-	const op = "readdir"
-	if err := sf.lock(op, name); err != nil {
-		return nil, err
-	}
+	const opname = "readdir"
 	s := sf.s
-	defer s.mu.Unlock()
-	w := s.newWaiter(ctx, s.opDeadline)
-	defer w.done()
-	if err := s.settle(&w, op, name); err != nil {
+	var o op
+	if err := s.begin(&o, ctx, opname, name, sf, nil, dlSession); err != nil {
 		return nil, err
 	}
+	defer s.end(&o)
 	var h *cshim.Handle
-	rc, werr := s.call(&w, func() int {
+	rc, err := o.call(func() int {
 		h = cshim.SFTPOpenEx(sf.p, name, 0, 0, cshim.SFTPOpenDir)
 		if h != nil {
 			return 0
 		}
 		return s.lastErrno()
+	}, func(int) {
+		if h != nil {
+			s.closeHandleLater(sf, h) // the caller has gone: nobody will read the directory
+		}
 	})
-	if werr != nil {
-		s.broken = ErrSessionBroken
-		return nil, s.waitError(op, name, werr)
+	if err != nil {
+		return nil, err
 	}
 	if rc < 0 {
-		return nil, sf.sftpError(op, name, rc, nil)
+		return nil, o.sftpFail(rc)
 	}
+	// docs/DESIGN.md, I7: the handle is closed on every path. When the listing was interrupted,
+	// the close waits behind the interrupted readdir, for the next operation to finish.
+	closed := false
 	defer func() {
-		// DESIGN I7: the handle is closed on every path, politely within closeTimeout even when
-		// ctx is done. After a failed wait the session is broken, and closeCall frees the handle
-		// without talking to the server.
-		cctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-		defer cancel()
-		rc, cerr := s.closeCall(cctx, func() int { return cshim.SFTPCloseHandle(h) })
+		if closed {
+			return
+		}
+		if len(s.pend) > 0 {
+			s.closeHandleLater(sf, h)
+			return
+		}
+		crc, cerr := o.call(func() int { return cshim.SFTPCloseHandle(h) }, nil)
 		if err != nil {
 			return
 		}
 		if cerr != nil {
-			entries, err = nil, s.waitError(op, name, cerr)
-		} else if rc < 0 {
-			entries, err = nil, sf.sftpError(op, name, rc, nil)
+			entries, err = nil, cerr
+		} else if crc < 0 {
+			entries, err = nil, o.sftpFail(crc)
 		}
 	}()
 	buf := make([]byte, bufSize)
 	var a cshim.Attributes
 	for {
-		rc, werr := s.call(&w, func() int { return cshim.SFTPReaddirEx(h, buf, &a) })
+		rc, werr := o.call(func() int { return cshim.SFTPReaddirEx(h, buf, &a) }, nil)
 		if werr != nil {
-			s.broken = ErrSessionBroken
-			return nil, s.waitError(op, name, werr)
+			return nil, werr
 		}
 		if rc < 0 {
-			return nil, sf.sftpError(op, name, rc, nil)
+			return nil, o.sftpFail(rc)
 		}
 		if rc == 0 {
 			return entries, nil
 		}
 		if rc >= len(buf) {
-			return nil, &Error{Op: op, Path: name, Code: errmap.BufferTooSmall, Offset: -1, Err: errors.New("libssh2 returned a name longer than its buffer")}
+			return nil, o.fail(int(errmap.BufferTooSmall), errors.New("libssh2 returned a name longer than its buffer"))
 		}
 		n := string(buf[:rc])
 		if n == "." || n == ".." {
@@ -286,11 +289,7 @@ func (sf *SFTP) PosixRename(oldpath, newpath string) error {
 		return err
 	}
 	if !cshim.HavePosixRename {
-		if err := sf.lock(op, oldpath); err != nil {
-			return err
-		}
-		sf.s.mu.Unlock()
-		return &Error{Op: op, Path: oldpath, Code: errmap.MethodNotSupported, Offset: -1, Err: ErrNotSupported}
+		return sf.notSupported(op, oldpath)
 	}
 	rc, err := sf.do(context.Background(), op, oldpath, func() int {
 		return cshim.SFTPPosixRenameEx(sf.p, oldpath, newpath)
@@ -301,7 +300,9 @@ func (sf *SFTP) PosixRename(oldpath, newpath string) error {
 	if rc > 0 {
 		// libssh2 returns the server's status, a positive number, when it lacks the extension
 		// (DESIGN fact 5).
-		return &Error{Op: op, Path: oldpath, Code: errmap.SFTPProtocol, Status: Status(rc), Offset: -1, Err: ErrNotSupported}
+		e := newError(op, oldpath, errmap.SFTPProtocol, ErrNotSupported)
+		e.Status = Status(rc)
+		return e
 	}
 	return nil
 }
@@ -327,7 +328,7 @@ func (sf *SFTP) Symlink(oldname, newname string) error {
 	}
 	if buggy {
 		if _, err := sf.Lstat(newname); err == nil {
-			return &Error{Op: op, Path: newname, Offset: -1, Err: fs.ErrExist}
+			return newError(op, newname, 0, fs.ErrExist)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return retag(err, op)
 		}
@@ -347,7 +348,7 @@ func (sf *SFTP) Symlink(oldname, newname string) error {
 		return retag(perr, op)
 	}
 	if err == nil {
-		err = &Error{Op: op, Path: newname, Code: errmap.SFTPProtocol, Offset: -1}
+		err = newError(op, newname, errmap.SFTPProtocol, nil)
 	}
 	return lostStatus(err)
 }
@@ -387,7 +388,7 @@ func (sf *SFTP) linkQuery(op, name string, linkType int) (string, error) {
 		if err == nil && rc == 0 {
 			// No POSIX server answers with an empty name; a libssh2 that misreads statuses
 			// answers so for a failed first request of a channel.
-			err = &Error{Op: op, Path: name, Code: errmap.SFTPProtocol, Offset: -1, Err: errors.New("empty answer")}
+			err = newError(op, name, errmap.SFTPProtocol, errors.New("empty answer"))
 		}
 		if err != nil {
 			return "", sf.linkQueryError(op, name, linkType, err)
@@ -397,7 +398,7 @@ func (sf *SFTP) linkQuery(op, name string, linkType int) (string, error) {
 		}
 		return string(buf[:rc]), nil
 	}
-	return "", &Error{Op: op, Path: name, Code: errmap.BufferTooSmall, Offset: -1, Err: errors.New("answer longer than any SFTP packet")}
+	return "", newError(op, name, errmap.BufferTooSmall, errors.New("answer longer than any SFTP packet"))
 }
 
 // linkQueryError makes the error of a failed READLINK or REALPATH trustworthy with a libssh2 that
@@ -496,4 +497,15 @@ func retag(err error, op string) error {
 	c := *e
 	c.Op = op
 	return &c
+}
+
+// notSupported is the error of a call the libssh2 in use lacks, once sf is found open.
+func (sf *SFTP) notSupported(name, path string) error {
+	var o op
+	o.quiet = true
+	if err := sf.s.begin(&o, context.Background(), name, path, sf, nil, dlSession); err != nil {
+		return err // closed first
+	}
+	sf.s.end(&o)
+	return newError(name, path, errmap.MethodNotSupported, ErrNotSupported)
 }

@@ -106,20 +106,23 @@ var (
 	ErrHostKeyMismatch = errors.New("libssh2: host key mismatch (possible man-in-the-middle attack)")
 	// ErrNoHostKeyCallback: a Config without a HostKeyCallback.
 	ErrNoHostKeyCallback = errors.New("libssh2: Config.HostKeyCallback is nil: set one, or InsecureIgnoreHostKey() to skip the check")
-	// ErrSessionBroken: an earlier operation on the session was interrupted (by its context or a
-	// deadline) in the middle of a libssh2 exchange that cannot be resumed, so the session refuses
-	// further use. Close it and open a new one.
+	// ErrSessionBroken: the session's connection failed (a socket error, a protocol error, the
+	// socket shut down by Close), so the session refuses further use. Close it and open a new one.
+	// An operation cut short by its deadline, its context or Close does not break the session.
 	ErrSessionBroken = errors.New("libssh2: session unusable after an interrupted operation")
 	// ErrNotSupported: the libssh2 this package was built against lacks the function.
 	ErrNotSupported = errors.New("libssh2: not supported by this libssh2")
 )
 
-// errClosed is the error for use of a closed object.
-func errClosed(op, path string) error {
-	return &Error{Op: op, Path: path, Offset: -1, Err: fs.ErrClosed}
+// newError is the one constructor of *Error: code 0 means no libssh2 code, err may be nil. Offset
+// starts at -1 (does not apply); the errors of a File's writes set it from the File (op.fail), so
+// that no error about accepted bytes can forget where the remote file is good.
+func newError(op, path string, code Code, err error) *Error {
+	return &Error{Op: op, Path: path, Code: code, Offset: -1, Err: err}
 }
 
+// errClosed is the error for use of a closed object.
+func errClosed(op, path string) error { return newError(op, path, 0, fs.ErrClosed) }
+
 // errInvalid is the error for a nil receiver or an invalid argument.
-func errInvalid(op, path string, why error) error {
-	return &Error{Op: op, Path: path, Offset: -1, Err: why}
-}
+func errInvalid(op, path string, why error) error { return newError(op, path, 0, why) }

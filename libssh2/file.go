@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
@@ -26,13 +27,20 @@ type File struct {
 	h    *cshim.Handle // nil once closed
 	name string
 	flag int
+	// closing: Close has begun; the File's waiting operation is woken and no other one starts.
+	closing atomic.Bool
 	// rdeadline and wdeadline are set by SetReadDeadline and SetWriteDeadline (both by
-	// SetDeadline); zero: the session's deadline applies.
+	// SetDeadline); zero: the session's deadline applies. Guarded by the session's dmu.
 	rdeadline, wdeadline time.Time
 	wb                   *writeBehind
 	pumpFn               func() int
-	rd                   *readAhead // the download side, made by the first read or seek
-	readFn               func() int
+	// pw is the File's write as a pending call (pending.go), made once so that the hot path
+	// allocates nothing.
+	pw       pending
+	rawAcked int      // bytes a RawWrite finished by another operation got acknowledged (raw.go)
+	rawPend  *pending // f's RawWrite, pending
+	rd       *readAhead // the download side, made by the first read or seek
+	readFn   func() int
 	// rmu serializes Read, WriteTo and Seek, taken before the session lock: WriteTo hands out the
 	// read buffer while the session is unlocked (dst may be a File of the same session).
 	rmu sync.Mutex
@@ -49,193 +57,144 @@ func (f *File) Name() string {
 	return f.name
 }
 
-// lock takes the session lock for an operation on f.
-func (f *File) lock(op string) error {
+// begin enters the operation frame (op.go) for an operation on f.
+func (f *File) begin(o *op, ctx context.Context, name string, kind dlKind) error {
 	if f == nil {
-		return errInvalid(op, "", fs.ErrInvalid)
+		return errInvalid(name, "", fs.ErrInvalid)
 	}
-	if err := f.sf.s.lock(op, f.name); err != nil {
-		return err
-	}
-	if f.h == nil {
-		f.sf.s.mu.Unlock()
-		return errClosed(op, f.name)
-	}
-	return nil
+	return f.sf.s.begin(o, ctx, name, f.name, nil, f, kind)
 }
 
-// readDeadline is the deadline of f's reads: its own, else its session's.
-func (f *File) readDeadline() time.Time {
-	if !f.rdeadline.IsZero() {
-		return f.rdeadline
+// goodOffset is the offset up to which the remote file is known to hold exactly the bytes written,
+// for the errors of writes; -1 when f has written nothing. The caller holds the session lock.
+func (f *File) goodOffset() int64 {
+	if f.wb == nil {
+		return -1
 	}
-	return f.sf.s.opDeadline
-}
-
-// writeDeadline is the deadline of f's writes, and of Sync and Close, which wait for them.
-func (f *File) writeDeadline() time.Time {
-	if !f.wdeadline.IsZero() {
-		return f.wdeadline
-	}
-	return f.sf.s.opDeadline
-}
-
-// opDeadline is the deadline of f's other operations (Seek, Stat, Truncate, ...), which may wait
-// for reads and writes: the earlier of f's own, else its session's.
-func (f *File) opDeadline() time.Time {
-	r, w := f.rdeadline, f.wdeadline
-	switch {
-	case r.IsZero() && w.IsZero():
-		return f.sf.s.opDeadline
-	case r.IsZero() || (!w.IsZero() && w.Before(r)):
-		return w
-	}
-	return r
+	return f.wb.off
 }
 
 // SetDeadline sets the read and write deadlines of f, like os.File.SetDeadline: an operation that
-// runs past it fails with an error wrapping os.ErrDeadlineExceeded. A zero time means none (then
-// the session's deadline, Session.SetDeadline, applies). It is the same as calling both
-// SetReadDeadline and SetWriteDeadline.
+// runs past it fails with an error wrapping os.ErrDeadlineExceeded, and an operation already
+// waiting is held to the new deadline. A zero time means none (then the session's deadline,
+// Session.SetDeadline, applies). It is the same as calling both SetReadDeadline and
+// SetWriteDeadline.
 func (f *File) SetDeadline(t time.Time) error {
-	if err := f.lock("setdeadline"); err != nil {
-		return err
-	}
-	f.rdeadline, f.wdeadline = t, t
-	f.sf.s.mu.Unlock()
-	return nil
+	return f.setDeadline(func() { f.rdeadline, f.wdeadline = t, t })
 }
 
 // SetReadDeadline sets the deadline of f's reads (Read, ReadAt, WriteTo, RawRead), like
 // os.File.SetReadDeadline. A zero time means none.
 func (f *File) SetReadDeadline(t time.Time) error {
-	if err := f.lock("setdeadline"); err != nil {
-		return err
-	}
-	f.rdeadline = t
-	f.sf.s.mu.Unlock()
-	return nil
+	return f.setDeadline(func() { f.rdeadline = t })
 }
 
 // SetWriteDeadline sets the deadline of f's writes (Write, WriteString, ReadFrom, RawWrite) and of
 // Sync and Close, which wait until the writes are acknowledged, like os.File.SetWriteDeadline. A
 // zero time means none.
 func (f *File) SetWriteDeadline(t time.Time) error {
-	if err := f.lock("setdeadline"); err != nil {
-		return err
+	return f.setDeadline(func() { f.wdeadline = t })
+}
+
+// setDeadline changes f's deadlines with set and applies them to f's waiting operation. It does not
+// take the session lock, so that it reaches an operation that holds it.
+func (f *File) setDeadline(set func()) error {
+	if f == nil {
+		return errInvalid("setdeadline", "", fs.ErrInvalid)
 	}
-	f.wdeadline = t
-	f.sf.s.mu.Unlock()
+	if f.closing.Load() {
+		return errClosed("setdeadline", f.name)
+	}
+	s := f.sf.s
+	s.dmu.Lock()
+	set()
+	s.dmu.Unlock()
+	s.deadlineChanged(f)
 	return nil
 }
 
-// RawWrite is libssh2_sftp_write with its exact semantics, for code ported from C. Most programs
-// want Write or ReadFrom instead.
+// Close drains the File's writes (every byte written is acknowledged by the server, or the error
+// says up to where the file is good), then closes the handle (libssh2_sftp_close_handle) and reports
+// the server's answer. Closing a closed File returns an error wrapping fs.ErrClosed.
 //
-// libssh2 writes ahead: it cuts all of p that it has not seen yet into SFTP write packets of at most
-// 30000 bytes, copies and queues them, sends what the socket takes, and returns the number of bytes
-// the server has acknowledged since the last call, which may be less than len(p), and may be 0. The
-// next call must pass the same bytes again, starting right after the acknowledged ones: libssh2 skips
-// the bytes it already queued without reading them, so different bytes there are silently ignored and
-// the file is corrupted. Everything passed is queued at once, so pass a bounded window, not a whole
-// file. Before closing, repeat the call until every byte is acknowledged: closing discards what is
-// still in flight and loses the server's answers to it.
-//
-// On a server error (err with Code ErrorSFTPProtocol and the SFTP status), libssh2 drops everything
-// in flight and the file is known good up to the bytes acknowledged before; resume from there.
-//
-// RawWrite waits on the socket while libssh2 would block, bounded by the deadline. On a session set
-// with SetNonblocking(true) it returns ErrWouldBlock (as an *Error with Code ErrorEAGAIN) instead:
-// wait with Session.WaitSocket and call again with the same bytes. Until then nothing else may be
-// sent on the session.
-//
-// After reading, RawWrite first drops the read-ahead (libssh2 keeps one request queue per handle
-// for both directions) and writes at the File's offset, as Write does.
-func (f *File) RawWrite(p []byte) (int, error) {
-	if err := f.lock("write"); err != nil {
-		return 0, err
-	}
-	s := f.sf.s
-	defer s.mu.Unlock()
-	var rc int
-	if s.nonblock {
-		if err := f.leaveReading(nil, "write"); err != nil {
-			return 0, err
-		}
-		rc = cshim.SFTPWrite(f.h, p)
-	} else {
-		w := s.newWaiter(context.Background(), f.writeDeadline())
-		if err := f.leaveReading(&w, "write"); err != nil {
-			w.done()
-			return 0, err
-		}
-		var err error
-		rc, err = s.call(&w, func() int { return cshim.SFTPWrite(f.h, p) })
-		w.done()
-		if err != nil {
-			// libssh2 is inside the call: the caller must repeat it with the same bytes, as after
-			// LIBSSH2_ERROR_EAGAIN.
-			return 0, &Error{Op: "write", Path: f.name, Code: Code(cshim.ErrorEAGAIN), Offset: -1, Err: err}
-		}
-	}
-	if rc < 0 {
-		return 0, f.sf.sftpError("write", f.name, rc, nil)
-	}
-	return rc, nil
-}
-
-// Close closes the file (libssh2_sftp_close_handle) and reports the server's answer. Closing a closed
-// File returns an error wrapping fs.ErrClosed.
+// Close may be called from another goroutine while an operation on f waits: that operation returns
+// at once with an error wrapping fs.ErrClosed. Close is bounded by the write deadline, else by
+// closeTimeout (5 s) without any answer from the server; when the handle cannot be closed in time,
+// its close is left to the next operation on the session, and the File is closed all the same.
 func (f *File) Close() error {
-	if err := f.lock("close"); err != nil {
-		return err
+	if f == nil {
+		return errInvalid("close", "", fs.ErrInvalid)
+	}
+	if !f.closing.CompareAndSwap(false, true) {
+		return errClosed("close", f.name)
 	}
 	s := f.sf.s
-	defer s.mu.Unlock()
-	ctx := context.Background()
-	if d := f.writeDeadline(); !d.IsZero() {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, d)
-		defer cancel()
+	s.dmu.Lock()
+	if s.act.running && s.act.f == f {
+		s.act.kicked = true
+		s.applyDeadline()
 	}
-	return f.closeLocked(ctx)
+	s.dmu.Unlock()
+	ctx := context.Background()
+	lockBy := time.Now().Add(closeTimeout)
+	if d := s.deadlineFor(f, dlWrite, ctx); !d.IsZero() && d.Before(lockBy) {
+		lockBy = d
+	}
+	var o op
+	o.quiet = true // closeLocked finishes the pending calls itself
+	o.s, o.sf, o.f, o.name, o.path = s, f.sf, f, "close", f.name
+	if err := s.acquire(ctx, lockBy); err != nil {
+		return o.fail(0, err)
+	}
+	defer s.release()
+	if f.h == nil || s.s == nil {
+		return errClosed("close", f.name)
+	}
+	o.w = waiter{s: s, ctx: ctx, f: f, closer: true, idle: closeTimeout}
+	s.arm(&o, dlWrite, ctx)
+	defer s.disarm(&o)
+	return f.closeLocked(&o)
 }
 
-// closeLocked closes the handle; the caller holds the session lock.
-func (f *File) closeLocked(ctx context.Context) error {
+// closeLocked drains f's writes and closes the handle for o. The caller holds the session lock.
+func (f *File) closeLocked(o *op) error {
 	if f.h == nil {
 		return nil
 	}
 	s := f.sf.s
 	var first error
-	if f.wb != nil && s.broken == nil {
+	o.w.progress()
+	if f.wb != nil && s.broken == nil && f.sf.broken == nil {
 		// Drain first: closing the handle discards what is in flight and the server's answers to it
-		// (DESIGN fact 2).
-		w := s.newWaiter(ctx, time.Time{})
-		first = f.drain(&w)
-		w.done()
+		// (docs/DESIGN.md, fact 2). A drain that keeps getting acknowledgements goes on.
+		first = f.drain(o)
+		o.w.progress()
 	}
-	if f.rd != nil && (f.rd.interrupted || f.rd.fstat) && s.broken == nil {
-		// libssh2 is inside a read or fstat of this handle: complete it, or nothing else may be sent.
-		w := s.newWaiter(ctx, time.Time{})
-		f.resumeOwn(&w)
-		w.done()
-	}
-	if s.resume == f {
-		// The drain was cut short with libssh2 inside a write: nothing else may be sent politely.
-		s.kill()
-	}
-	rc, err := s.closeCall(ctx, func() int { return cshim.SFTPCloseHandle(f.h) })
+	h := f.h
 	f.h = nil
 	f.wb = nil
 	delete(f.sf.files, f)
+	if s.broken == nil && f.sf.broken == nil {
+		if err := s.finishPending(o); err != nil {
+			// The link does not answer in time: the close waits behind the pending calls, for the
+			// next operation (or Session.Close) to finish.
+			s.closeHandleLater(f.sf, h)
+			if first == nil {
+				first = err
+			}
+			return first
+		}
+	}
+	rc, err := s.closeCall(o, f.sf.ch, func() int { return cshim.SFTPCloseHandle(h) })
 	switch {
 	case first != nil:
 		return first
+	case err == errChannelEOF:
+		return o.fail(int(ErrorChannelClosed), err)
 	case err != nil:
-		return s.waitError("close", f.name, err)
+		return o.fail(0, err)
 	case rc < 0:
-		return f.sf.sftpError("close", f.name, rc, nil)
+		return o.sftpFail(rc)
 	}
 	return nil
 }

@@ -170,21 +170,21 @@ func withKnownHosts(files []string, fn func(*cshim.KnownHosts)) error {
 	}
 	s := cshim.SessionInit()
 	if s == nil {
-		return &Error{Op: "knownhosts", Code: Code(cshim.ErrorAlloc), Offset: -1}
+		return newError("knownhosts", "", Code(cshim.ErrorAlloc), nil)
 	}
 	defer cshim.SessionFree(s)
 	kh := cshim.KnownhostInit(s)
 	if kh == nil {
-		return &Error{Op: "knownhosts", Code: Code(cshim.ErrorAlloc), Offset: -1}
+		return newError("knownhosts", "", Code(cshim.ErrorAlloc), nil)
 	}
 	defer cshim.KnownhostFree(kh)
 	for _, f := range files {
 		if _, err := os.Stat(f); err != nil {
-			return &Error{Op: "knownhosts", Path: f, Offset: -1, Err: err}
+			return newError("knownhosts", f, 0, err)
 		}
 		if rc := cshim.KnownhostReadfile(kh, f, cshim.KnownhostFileOpenSSH); rc < 0 {
 			code, msg := cshim.SessionLastError(s)
-			e := &Error{Op: "knownhosts", Path: f, Code: Code(rc), Offset: -1}
+			e := newError("knownhosts", f, Code(rc), nil)
 			if code == rc {
 				e.Msg = msg
 			}
@@ -215,14 +215,14 @@ func knownhostKeyType(t string) (int, bool) {
 	return 0, false
 }
 
-// checkHostKey runs the configured check on the key the server presented. The caller holds s.mu.
+// checkHostKey runs the configured check on the key the server presented. The caller holds the session lock.
 func (s *Session) checkHostKey() error {
 	blob, _ := cshim.SessionHostkey(s.s)
 	if blob == nil {
 		return s.errorf("hostkey", "", int(cshim.ErrorProto), errors.New("the server presented no host key"))
 	}
 	if err := s.cfg.HostKeyCallback(s.addr, s.conn.RemoteAddr(), publicKey(blob)); err != nil {
-		return &Error{Op: "hostkey", Offset: -1, Err: err}
+		return newError("hostkey", "", 0, err)
 	}
 	return nil
 }

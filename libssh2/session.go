@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
-	"os"
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,23 +46,32 @@ func LiveCAllocations() int64 { return cshim.LiveAllocs() }
 // serialized by one lock held across the whole operation (libssh2 allows one caller per session).
 // Operations on different Sessions run in parallel.
 type Session struct {
-	mu         sync.Mutex
-	s          *cshim.Session // nil once closed
-	conn       net.Conn
-	raw        syscall.RawConn
-	ownConn    bool      // Dial made the connection, so Close closes it
-	broken     error     // set when an operation was interrupted beyond repair
-	nonblock   bool      // faithful calls return ErrWouldBlock instead of waiting
-	deadline   time.Time // the deadline now set on conn (to skip redundant SetDeadline calls)
-	opDeadline time.Time // SetDeadline: the default deadline of operations
-	sftps      map[*SFTP]struct{}
-	cfg        Config
-	addr       string
-	// resume, when set, must run before any other call sends on the session: a File's write was
-	// interrupted with a packet half sent (DESIGN fact 3).
-	resume *File
+	// sem is the session lock (docs/DESIGN.md, I1): one operation at a time, held across its waits.
+	// A channel rather than a mutex, so that waiting for it honours contexts, deadlines and Close.
+	sem      chan struct{}
+	closed   chan struct{} // closed by Close: operations waiting for the lock give up
+	closing  atomic.Bool   // Close has begun: no operation starts, and the running one is woken
+	s        *cshim.Session // nil once closed
+	conn     net.Conn
+	raw      syscall.RawConn
+	ownConn  bool  // Dial made the connection, so Close closes it
+	broken   error // set when the connection failed: the session refuses further use
+	nonblock atomic.Bool // faithful calls return ErrWouldBlock instead of waiting
+	sftps    map[*SFTP]struct{}
+	cfg      Config
+	addr     string
+	// pend holds the interrupted libssh2 calls that must be finished before anything else is sent
+	// (pending.go).
+	pend   []*pending
 	dead   bool   // the socket is shut down (kill): calls fail instead of waiting
 	caller caller // the state of call, kept here so the hot path allocates nothing
+
+	// dmu guards the deadlines, which other goroutines change while an operation waits (op.go).
+	dmu          sync.Mutex
+	opDeadline   time.Time // SetDeadline: the default deadline of operations
+	act          active    // the running operation
+	connDeadline time.Time // the deadline now set on conn
+	pollDeadline atomic.Int64
 }
 
 // Dial connects to addr ("host:port") over network ("tcp") and starts an SSH session on the
@@ -117,12 +127,13 @@ func newSession(ctx context.Context, conn net.Conn, addr string, config *Config)
 	if cs == nil {
 		return nil, &Error{Op: "handshake", Code: errmap.Alloc, Msg: "libssh2_session_init_ex returned NULL", Offset: -1}
 	}
-	s := &Session{s: cs, conn: conn, raw: raw, cfg: cfg, addr: addr, sftps: map[*SFTP]struct{}{}}
+	s := &Session{s: cs, conn: conn, raw: raw, cfg: cfg, addr: addr, sftps: map[*SFTP]struct{}{},
+		sem: make(chan struct{}, 1), closed: make(chan struct{})}
 	cshim.SessionSetBlocking(cs, false)
 	if err := s.start(ctx); err != nil {
-		s.mu.Lock()
+		s.lock()
 		s.free()
-		s.mu.Unlock()
+		s.release()
 		// Leave the connection as it was found: no deadline.
 		conn.SetDeadline(time.Time{})
 		return nil, err
@@ -133,192 +144,42 @@ func newSession(ctx context.Context, conn net.Conn, addr string, config *Config)
 
 // start runs the handshake, the host key check and the authentication.
 func (s *Session) start(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.release()
 	for _, p := range s.cfg.methodPrefs() {
 		if rc := cshim.SessionMethodPref(s.s, p.method, p.prefs); rc < 0 {
 			return s.errorf("handshake", "", rc, fmt.Errorf("method preference %q", p.prefs))
 		}
 	}
-	w := s.newWaiter(ctx, time.Time{})
-	defer w.done()
+	o := op{s: s, name: "handshake", w: waiter{s: s, ctx: ctx}}
+	s.arm(&o, dlSession, ctx)
+	defer s.disarm(&o)
+	w := &o.w
 	var fd int
 	if err := s.raw.Control(func(f uintptr) { fd = int(f) }); err != nil {
-		return &Error{Op: "handshake", Offset: -1, Err: err}
+		return newError("handshake", "", 0, err)
 	}
-	if rc, err := s.call(&w, func() int { return cshim.SessionHandshake(s.s, fd) }); err != nil {
-		s.broken = ErrSessionBroken
-		return s.waitError("handshake", "", err)
+	if rc, err := s.call(w, nil, func() int { return cshim.SessionHandshake(s.s, fd) }); err != nil {
+		s.breakWith(err)
+		return newError("handshake", "", 0, err)
 	} else if rc < 0 {
 		return s.errorf("handshake", "", rc, nil)
 	}
 	if err := s.checkHostKey(); err != nil {
 		return err
 	}
-	return s.authenticate(&w)
-}
-
-// waiter bounds one operation's waits by its context and deadline.
-type waiter struct {
-	s    *Session
-	ctx  context.Context
-	stop func() bool
-}
-
-var aLongTimeAgo = time.Unix(1, 0)
-
-// newWaiter prepares the connection's deadline for one operation: the earlier of deadline and ctx's.
-// The caller holds s.mu and calls done at the end of the operation.
-func (s *Session) newWaiter(ctx context.Context, deadline time.Time) waiter {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
-		deadline = d
-	}
-	if !deadline.Equal(s.deadline) {
-		s.conn.SetDeadline(deadline)
-		s.deadline = deadline
-	}
-	w := waiter{s: s, ctx: ctx}
-	if ctx.Done() != nil {
-		w.stop = context.AfterFunc(ctx, func() { s.conn.SetDeadline(aLongTimeAgo) })
-	}
-	return w
-}
-
-func (w *waiter) done() {
-	if w.stop != nil && !w.stop() {
-		// The context fired and moved the deadline: forget what we set.
-		w.s.deadline = aLongTimeAgo
-	}
-}
-
-// err turns a failed wait into the error to report: the context's error when it is done.
-func (w *waiter) err(err error) error {
-	if d, ok := w.ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(d) {
-		return context.DeadlineExceeded // the context's deadline, which may fire just after the socket's
-	}
-	if cerr := w.ctx.Err(); cerr != nil {
-		if errors.Is(cerr, context.DeadlineExceeded) {
-			return context.DeadlineExceeded
-		}
-		return cerr
-	}
-	return err
-}
-
-// call runs f, a libssh2 call, until it returns something other than LIBSSH2_ERROR_EAGAIN, waiting
-// on the socket in the direction libssh2 names (DESIGN I2). f runs inside RawConn.Read or Write so
-// that no readiness event can be missed between libssh2's EAGAIN and the wait. The caller holds s.mu.
-// A non-nil error means the wait failed (deadline, cancelled context, closed connection) while the
-// call was unfinished: libssh2 expects the same call again.
-func (s *Session) call(w *waiter, f func() int) (int, error) {
-	if s.dead {
-		// The socket is shut down: libssh2 fails at once instead of waiting. Only cleanup gets here.
-		rc := cshim.ErrorEAGAIN
-		for i := 0; i < 100 && rc == cshim.ErrorEAGAIN; i++ {
-			rc = f()
-		}
-		if rc == cshim.ErrorEAGAIN {
-			return rc, ErrSessionBroken
-		}
-		return rc, nil
-	}
-	c := &s.caller
-	if c.read == nil {
-		c.read, c.write = c.step(false), c.step(true)
-	}
-	c.f, c.s = f, s
-	defer func() { c.f = nil }()
-	writing := false
-	for {
-		c.switchTo = false
-		var err error
-		if writing {
-			err = s.raw.Write(c.write)
-		} else {
-			err = s.raw.Read(c.read)
-		}
-		if err != nil {
-			return c.rc, w.err(err)
-		}
-		if !c.switchTo {
-			return c.rc, nil
-		}
-		writing = !writing
-	}
-}
-
-// caller holds the state of Session.call, kept in the Session so that the hot path allocates nothing.
-type caller struct {
-	s           *Session
-	f           func() int
-	rc          int
-	switchTo    bool // libssh2 blocks in the other direction
-	read, write func(uintptr) bool
-}
-
-// step returns the RawConn callback for waiting in one direction: it runs the call, and asks to wait
-// (returns false) while libssh2 blocks in that direction; when libssh2 blocks only in the other one,
-// it returns with switchTo set. When libssh2 blocks both ways it waits for writing, which libssh2
-// needs before any other progress (DESIGN fact 3).
-func (c *caller) step(writing bool) func(uintptr) bool {
-	return func(uintptr) bool {
-		c.rc = c.f()
-		if c.rc != cshim.ErrorEAGAIN {
-			return true
-		}
-		wantWrite := cshim.SessionBlockDirections(c.s.s)&cshim.SessionBlockOutbound != 0
-		if wantWrite == writing {
-			return false
-		}
-		c.switchTo = true
-		return true
-	}
-}
-
-// waitError makes the error for an operation whose wait failed.
-func (s *Session) waitError(op, path string, err error) error {
-	return &Error{Op: op, Path: path, Offset: -1, Err: err}
+	return s.authenticate(w)
 }
 
 // errorf makes the error for a libssh2 call that returned rc < 0, copying libssh2's message now,
-// under the lock of the failing call (DESIGN I5).
+// under the lock of the failing call (docs/DESIGN.md, I5).
 func (s *Session) errorf(op, path string, rc int, cause error) *Error {
 	code, msg := cshim.SessionLastError(s.s)
-	e := &Error{Op: op, Path: path, Code: Code(rc), Offset: -1, Err: cause}
+	e := newError(op, path, Code(rc), cause)
 	if code == rc {
 		e.Msg = msg
 	}
 	return e
-}
-
-// lock takes the session lock for an operation and checks that the session can still be used.
-func (s *Session) lock(op, path string) error {
-	s.mu.Lock()
-	if s.s == nil {
-		s.mu.Unlock()
-		return errClosed(op, path)
-	}
-	if s.broken != nil {
-		s.mu.Unlock()
-		return &Error{Op: op, Path: path, Offset: -1, Err: s.broken}
-	}
-	return nil
-}
-
-// settle finishes an interrupted write whose packet is half sent, or an interrupted read, before
-// another call may send.
-func (s *Session) settle(w *waiter, op, path string) error {
-	if s.resume == nil {
-		return nil
-	}
-	if err := s.resume.resume(w); err != nil {
-		return &Error{Op: op, Path: path, Offset: -1, Err: err}
-	}
-	s.resume = nil
-	return nil
 }
 
 // SetNonblocking sets whether the faithful calls (such as File.RawWrite) return ErrWouldBlock when
@@ -326,52 +187,18 @@ func (s *Session) settle(w *waiter, op, path string) error {
 // waiting on the socket. Use WaitSocket to wait, then repeat the call with the same arguments. The
 // idiomatic methods (Write, ReadFrom, Close, ...) always wait.
 func (s *Session) SetNonblocking(nonblocking bool) {
-	s.mu.Lock()
-	s.nonblock = nonblocking
-	s.mu.Unlock()
-}
-
-// WaitSocket waits until the socket is ready in the direction that libssh2 last said it blocked on
-// (libssh2_session_block_directions), like the waitsocket() of libssh2's examples. It returns at once
-// when libssh2 is not blocked.
-func (s *Session) WaitSocket(ctx context.Context) error {
-	if err := s.lock("wait", ""); err != nil {
-		return err
-	}
-	dirs := cshim.SessionBlockDirections(s.s)
-	w := s.newWaiter(ctx, time.Time{})
-	s.mu.Unlock()
-	defer func() { s.mu.Lock(); w.done(); s.mu.Unlock() }()
-	if dirs == 0 {
-		return nil
-	}
-	first := true
-	ready := func(uintptr) bool {
-		if first {
-			first = false
-			return false
-		}
-		return true
-	}
-	var err error
-	if dirs&cshim.SessionBlockOutbound != 0 {
-		err = s.raw.Write(ready)
-	} else {
-		err = s.raw.Read(ready)
-	}
-	if err != nil {
-		return &Error{Op: "wait", Offset: -1, Err: w.err(err)}
-	}
-	return nil
+	s.nonblock.Store(nonblocking)
 }
 
 // Methods reports the algorithms negotiated for the session: key exchange, host key, and for each
 // direction the cipher and MAC (libssh2_session_methods).
 func (s *Session) Methods() (Methods, error) {
-	if err := s.lock("methods", ""); err != nil {
+	var o op
+	o.quiet = true
+	if err := s.begin(&o, context.Background(), "methods", "", nil, nil, dlSession); err != nil {
 		return Methods{}, err
 	}
-	defer s.mu.Unlock()
+	defer s.end(&o)
 	return Methods{
 		Kex:                  cshim.SessionMethods(s.s, cshim.MethodKex),
 		HostKey:              cshim.SessionMethods(s.s, cshim.MethodHostkey),
@@ -389,46 +216,71 @@ type Methods struct {
 	MACClientToServer, MACServerToClient       string
 }
 
-// closeTimeout bounds the polite part of Session.Close (closing channels, the disconnect message), so
-// that a stalled server cannot hang it; the C resources are freed in any case.
+// closeTimeout bounds the polite part of Session.Close and File.Close (draining writes, closing
+// handles and channels, the disconnect message), so that a stalled server cannot hang them; for a
+// drain it is the longest time without any acknowledgement. The C resources are freed in any case.
 const closeTimeout = 5 * time.Second
 
-// Close closes the session's SFTP channels and their files (in that order), sends the SSH disconnect
-// message and frees the session (libssh2_session_disconnect_ex, libssh2_session_free). A connection
-// made by Dial is closed too. The first error met is returned; everything is released in any case.
-// Closing a closed Session returns an error wrapping fs.ErrClosed.
+// closeLockWait is how long Session.Close waits for the running operation to give the session back
+// after waking it, before it shuts the socket down so that a C call that never says EAGAIN returns.
+const closeLockWait = time.Second
+
+// Close closes the session's SFTP channels and their files (in that order: files, then channels,
+// then the session), sends the SSH disconnect message and frees the session
+// (libssh2_session_disconnect_ex, libssh2_session_free). A connection made by Dial is closed too.
+// The first error met is returned; everything is released in any case.
+//
+// Close may be called from another goroutine while an operation waits: that operation returns at
+// once with an error wrapping fs.ErrClosed, and operations waiting for the session give up. Close
+// returns within about closeLockWait + closeTimeout (6 s) however the server behaves. Closing a
+// closed Session returns an error wrapping fs.ErrClosed.
 func (s *Session) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if s == nil {
+		return errInvalid("close", "", fs.ErrInvalid)
+	}
+	if !s.closing.CompareAndSwap(false, true) {
+		return errClosed("close", "")
+	}
+	close(s.closed)
+	s.wake()
+	select {
+	case s.sem <- struct{}{}:
+	case <-time.After(closeLockWait):
+		// A C call is not coming back (libssh2 loops inside C without saying EAGAIN): make it.
+		s.shutdownSocket()
+		s.lock()
+	}
+	defer s.release()
 	if s.s == nil {
 		return errClosed("close", "")
 	}
-	var first error
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
+	o := op{s: s, name: "close", w: waiter{s: s, ctx: ctx, closer: true}}
+	s.arm(&o, dlSession, ctx)
+	defer s.disarm(&o)
+	var first error
 	for sf := range s.sftps {
-		if err := sf.closeLocked(ctx); err != nil && first == nil {
+		if err := sf.closeLocked(&o); err != nil && first == nil {
 			first = err
 		}
 	}
-	if s.broken == nil {
-		w := s.newWaiter(ctx, time.Time{})
-		err := s.settle(&w, "close", "")
+	if s.broken == nil && !s.dead {
+		err := s.finishPending(&o)
 		if err == nil {
-			_, err = s.call(&w, func() int {
+			_, err = s.call(&o.w, nil, func() int {
 				return cshim.SessionDisconnect(s.s, cshim.DisconnectByApplication, "closed by application")
 			})
 		}
 		if err != nil {
 			s.kill()
 		}
-		w.done()
 	}
 	s.free()
 	runtime.SetFinalizer(s, nil)
 	if s.ownConn {
 		if err := s.conn.Close(); err != nil && first == nil {
-			first = &Error{Op: "close", Offset: -1, Err: err}
+			first = newError("close", "", 0, err)
 		}
 	} else {
 		s.conn.SetDeadline(time.Time{})
@@ -439,7 +291,7 @@ func (s *Session) Close() error {
 // free releases the libssh2 session. After a disconnect libssh2 sends nothing more; if the
 // disconnect could not be sent, the socket is shut down first so that libssh2_session_free cannot
 // wait on it, and the descriptor stays open until free returns so its number cannot be reused under
-// libssh2. The caller holds s.mu.
+// libssh2. The caller holds the session lock.
 func (s *Session) free() {
 	if s.s == nil {
 		return
@@ -453,17 +305,19 @@ func (s *Session) free() {
 	}
 	s.s = nil
 	s.sftps = nil
+	s.pend = nil
 }
 
 // finalize is a safety net for a Session that was never closed: it frees the C memory without any
 // network I/O. A finalizer rather than runtime.AddCleanup, because freeing needs the Session's fields.
 func (s *Session) finalize() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.release()
 	if s.s != nil {
 		s.kill()
+		o := op{s: s, name: "close", w: waiter{s: s, ctx: context.Background(), closer: true}}
 		for sf := range s.sftps {
-			sf.closeLocked(context.Background())
+			sf.closeLocked(&o)
 		}
 		s.free()
 	}
@@ -472,15 +326,19 @@ func (s *Session) finalize() {
 // kill shuts the socket down so that every later libssh2 call on the session fails at once instead of
 // waiting: the way to release C resources when the peer cannot be talked to. The descriptor stays
 // open (its number cannot be reused under libssh2) until the connection is closed. The session is
-// unusable afterwards. The caller holds s.mu.
+// unusable afterwards. The caller holds the session lock.
 func (s *Session) kill() {
 	if s.dead {
 		return
 	}
 	s.dead = true
-	if s.broken == nil {
-		s.broken = ErrSessionBroken
-	}
+	s.breakWith(errors.New("the connection was shut down"))
+	s.shutdownSocket()
+}
+
+// shutdownSocket shuts the connection's socket down in both directions, so that a libssh2 call
+// blocked or looping on it returns. Safe from any goroutine.
+func (s *Session) shutdownSocket() {
 	s.raw.Control(func(fd uintptr) { syscall.Shutdown(int(fd), syscall.SHUT_RDWR) })
 }
 
@@ -497,26 +355,28 @@ func hostPort(addr string) (string, int) {
 	return host, port
 }
 
-// closeCall runs a libssh2 call that releases C resources. It talks to the server politely while the
-// session is healthy and ctx allows; otherwise, or when that wait fails, it shuts the socket down
-// (kill) and runs the call again, so that libssh2 frees what it holds without waiting. The error
-// reports a failed polite attempt; the resources are released in every case. The caller holds s.mu.
-func (s *Session) closeCall(ctx context.Context, f func() int) (int, error) {
+// closeCall runs a libssh2 call that releases C resources for o (Close). It talks to the server
+// politely, after the pending calls, while the session is healthy and o's bound allows; otherwise,
+// or when that wait fails, it shuts the socket down (kill) and runs the call again, so that libssh2
+// frees what it holds without waiting. The error reports a failed polite attempt; the resources are
+// released in every case. The caller holds the session lock.
+func (s *Session) closeCall(o *op, ch *cshim.Channel, f func() int) (int, error) {
 	var werr error
-	if s.broken == nil {
-		w := s.newWaiter(ctx, time.Time{})
-		werr = s.settle(&w, "close", "")
+	if s.broken == nil && !s.dead {
+		werr = s.finishPending(o)
 		if werr == nil {
 			var rc int
-			rc, werr = s.call(&w, f)
+			rc, werr = s.call(&o.w, ch, f)
 			if werr == nil {
-				w.done()
 				return rc, nil
 			}
+			if werr == errChannelEOF {
+				// The channel is gone, the session is not: libssh2 gave up on the call.
+				return rc, werr
+			}
 		}
-		w.done()
 	}
 	s.kill()
-	rc, _ := s.call(nil, f)
+	rc, _ := s.call(&o.w, nil, f)
 	return rc, werr
 }

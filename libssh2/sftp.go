@@ -18,7 +18,9 @@ import (
 // An SFTP is safe for concurrent use; its calls are serialized with all others on its Session.
 type SFTP struct {
 	s      *Session
-	p      *cshim.SFTP // nil once closed
+	p      *cshim.SFTP    // nil once closed
+	ch     *cshim.Channel // the SSH channel it runs on, whose end ends every wait on it
+	broken error          // the server ended the channel: every operation fails with this
 	files  map[*File]struct{}
 	window int // the write window of files opened from now on
 
@@ -35,12 +37,41 @@ func (sf *SFTP) SetWriteWindow(bytes int) error {
 	if bytes < packetSize || bytes > 64<<20 {
 		return errInvalid("setwritewindow", "", fmt.Errorf("window of %d bytes: want 30000 to 64 MiB", bytes))
 	}
-	if err := sf.lock("setwritewindow", ""); err != nil {
+	return sf.set("setwritewindow", func() { sf.window = (bytes + packetSize - 1) / packetSize * packetSize })
+}
+
+// SetReadBuffer sets the largest read buffer of each File that starts reading from now on (default
+// DefaultReadBuffer). It is rounded up to a multiple of libssh2's 30000-byte read request and must
+// be between 30000 bytes and 2 MiB. libssh2 keeps up to four times the buffer requested ahead of a
+// sequential reader, and holds the replies in C memory until they are read: a larger buffer keeps a
+// long, fast link busy at the cost of that memory.
+func (sf *SFTP) SetReadBuffer(bytes int) error {
+	if bytes < packetSize || bytes > maxReadBuffer {
+		return errInvalid("setreadbuffer", "", fmt.Errorf("read buffer of %d bytes: want 30000 to 2 MiB", bytes))
+	}
+	return sf.set("setreadbuffer", func() { sf.readBuf = (bytes + packetSize - 1) / packetSize * packetSize })
+}
+
+// set runs f, which changes sf's settings, under the session lock.
+func (sf *SFTP) set(name string, f func()) error {
+	if sf == nil {
+		return errInvalid(name, "", fs.ErrInvalid)
+	}
+	var o op
+	o.quiet = true
+	if err := sf.s.begin(&o, context.Background(), name, "", sf, nil, dlSession); err != nil {
 		return err
 	}
-	sf.window = (bytes + packetSize - 1) / packetSize * packetSize
-	sf.s.mu.Unlock()
+	f()
+	sf.s.end(&o)
 	return nil
+}
+
+// fail makes the channel unusable after the server ended it. The caller holds the session lock.
+func (sf *SFTP) fail(err *Error) {
+	if sf.broken == nil {
+		sf.broken = err
+	}
 }
 
 // SFTP starts the SFTP subsystem on the session (libssh2_sftp_init). It is bounded by the session's
@@ -52,31 +83,31 @@ func (s *Session) SFTPContext(ctx context.Context) (*SFTP, error) {
 	if s == nil {
 		return nil, errInvalid("sftp", "", fs.ErrInvalid)
 	}
-	if err := s.lock("sftp", ""); err != nil {
+	var o op
+	if err := s.begin(&o, ctx, "sftp", "", nil, nil, dlSession); err != nil {
 		return nil, err
 	}
-	defer s.mu.Unlock()
-	w := s.newWaiter(ctx, s.opDeadline)
-	defer w.done()
-	if err := s.settle(&w, "sftp", ""); err != nil {
-		return nil, err
-	}
+	defer s.end(&o)
 	var p *cshim.SFTP
-	rc, err := s.call(&w, func() int {
+	rc, err := o.call(func() int {
 		p = cshim.SFTPInit(s.s)
 		if p != nil {
 			return 0
 		}
 		return s.lastErrno()
+	}, func(int) {
+		// Nobody waits for the channel any more: shut it down in turn.
+		if p != nil {
+			s.addPending(&pending{call: func() int { return cshim.SFTPShutdown(p) }})
+		}
 	})
 	if err != nil {
-		s.broken = ErrSessionBroken
-		return nil, s.waitError("sftp", "", err)
+		return nil, err
 	}
 	if rc < 0 {
-		return nil, s.errorf("sftp", "", rc, nil)
+		return nil, o.sftpFail(rc)
 	}
-	sf := &SFTP{s: s, p: p, files: map[*File]struct{}{}, window: DefaultWriteWindow}
+	sf := &SFTP{s: s, p: p, ch: cshim.SFTPGetChannel(p), files: map[*File]struct{}{}, window: DefaultWriteWindow}
 	s.sftps[sf] = struct{}{}
 	return sf, nil
 }
@@ -93,13 +124,15 @@ func (s *Session) lastErrno() int {
 // SetDeadline sets the deadline for the session's operations that have no deadline of their own (a
 // File's deadline, set with File.SetDeadline, takes precedence for its operations). A zero time means
 // no deadline. An operation that runs past it fails with an error wrapping os.ErrDeadlineExceeded.
+// Like os.File.SetDeadline, it also applies to an operation already waiting.
 func (s *Session) SetDeadline(t time.Time) error {
 	if s == nil {
 		return errInvalid("setdeadline", "", fs.ErrInvalid)
 	}
-	s.mu.Lock()
+	s.dmu.Lock()
 	s.opDeadline = t
-	s.mu.Unlock()
+	s.dmu.Unlock()
+	s.deadlineChanged(nil)
 	return nil
 }
 
@@ -111,21 +144,6 @@ func (sf *SFTP) sftpError(op, path string, rc int, cause error) *Error {
 		e.Status = Status(cshim.SFTPLastError(sf.p))
 	}
 	return e
-}
-
-// lock takes the session lock for an operation on this channel.
-func (sf *SFTP) lock(op, path string) error {
-	if sf == nil {
-		return errInvalid(op, path, fs.ErrInvalid)
-	}
-	if err := sf.s.lock(op, path); err != nil {
-		return err
-	}
-	if sf.p == nil {
-		sf.s.mu.Unlock()
-		return errClosed(op, path)
-	}
-	return nil
 }
 
 // checkPath refuses names that cannot reach the server intact, before any C call.
@@ -154,52 +172,61 @@ func (sf *SFTP) OpenFile(name string, flag int, perm fs.FileMode) (*File, error)
 
 // OpenFileContext is OpenFile bounded by ctx as well.
 func (sf *SFTP) OpenFileContext(ctx context.Context, name string, flag int, perm fs.FileMode) (*File, error) {
+	if sf == nil {
+		return nil, errInvalid("open", name, fs.ErrInvalid)
+	}
 	if err := checkPath("open", name); err != nil {
 		return nil, err
 	}
-	if err := sf.lock("open", name); err != nil {
-		return nil, err
+	fxf, err := openFlags(flag)
+	if err != nil {
+		return nil, errInvalid("open", name, err)
 	}
+	mode := int(posixPerm(perm))
 	s := sf.s
-	defer s.mu.Unlock()
-	w := s.newWaiter(ctx, s.opDeadline)
-	defer w.done()
-	if err := s.settle(&w, "open", name); err != nil {
+	var o op
+	if err := s.begin(&o, ctx, "open", name, sf, nil, dlSession); err != nil {
 		return nil, err
 	}
-	fxf := openFlags(flag)
-	mode := int(perm.Perm())
-	if perm&fs.ModeSetuid != 0 {
-		mode |= 0o4000
-	}
-	if perm&fs.ModeSetgid != 0 {
-		mode |= 0o2000
-	}
-	if perm&fs.ModeSticky != 0 {
-		mode |= 0o1000
-	}
+	defer s.end(&o)
 	var h *cshim.Handle
-	rc, err := s.call(&w, func() int {
+	rc, err := o.call(func() int {
 		h = cshim.SFTPOpenEx(sf.p, name, fxf, mode, cshim.SFTPOpenFile)
 		if h != nil {
 			return 0
 		}
 		return s.lastErrno()
+	}, func(int) {
+		if h != nil {
+			s.closeHandleLater(sf, h) // the caller has gone: nobody will use the handle
+		}
 	})
 	if err != nil {
-		s.broken = ErrSessionBroken
-		return nil, s.waitError("open", name, err)
+		return nil, err
 	}
 	if rc < 0 {
-		return nil, sf.sftpError("open", name, rc, nil)
+		return nil, o.sftpFail(rc)
 	}
 	f := &File{sf: sf, h: h, name: name, flag: flag}
 	sf.files[f] = struct{}{}
 	return f, nil
 }
 
+// Open opens the named file for reading, like os.Open (libssh2_sftp_open_ex with LIBSSH2_FXF_READ).
+// A missing file is an error wrapping fs.ErrNotExist.
+func (sf *SFTP) Open(name string) (*File, error) {
+	return sf.OpenFile(name, os.O_RDONLY, 0)
+}
+
+// knownFlags are the os.O_* flags OpenFile understands; O_SYNC, O_NOCTTY, O_NONBLOCK and the like
+// have no SFTP meaning and are refused rather than dropped.
+const knownFlags = os.O_RDONLY | os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREATE | os.O_EXCL | os.O_TRUNC
+
 // openFlags maps os.O_* flags to LIBSSH2_FXF_* flags.
-func openFlags(flag int) int {
+func openFlags(flag int) (int, error) {
+	if flag&^knownFlags != 0 {
+		return 0, fmt.Errorf("%w: open flags %#x have no SFTP meaning", fs.ErrInvalid, flag&^knownFlags)
+	}
 	var fxf int
 	switch flag & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR) {
 	case os.O_RDONLY:
@@ -221,43 +248,52 @@ func openFlags(flag int) int {
 	if flag&os.O_EXCL != 0 {
 		fxf |= cshim.FXFExcl
 	}
-	return fxf
+	return fxf, nil
 }
 
-// Close closes the channel's open files and then the channel (libssh2_sftp_shutdown). Closing a
-// closed SFTP returns an error wrapping fs.ErrClosed.
+// Close closes the channel's open files and then the channel (libssh2_sftp_shutdown). Like
+// Session.Close it wakes an operation waiting on the session, and its polite part is bounded by
+// closeTimeout. Closing a closed SFTP returns an error wrapping fs.ErrClosed.
 func (sf *SFTP) Close() error {
 	if sf == nil {
 		return errInvalid("close", "", fs.ErrInvalid)
 	}
-	sf.s.mu.Lock()
-	defer sf.s.mu.Unlock()
-	if sf.p == nil || sf.s.s == nil {
-		return errClosed("close", "")
-	}
+	s := sf.s
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
-	return sf.closeLocked(ctx)
+	var o op
+	o.quiet = true // closeLocked finishes the pending calls itself, within its bound
+	if err := s.begin(&o, ctx, "close", "", nil, nil, dlSession); err != nil {
+		return err
+	}
+	defer s.end(&o)
+	if sf.p == nil {
+		return errClosed("close", "")
+	}
+	o.w.closer = true
+	return sf.closeLocked(&o)
 }
 
-// closeLocked closes the files, then the channel. The caller holds the session lock.
-func (sf *SFTP) closeLocked(ctx context.Context) error {
+// closeLocked closes the files, then the channel, for o. The caller holds the session lock.
+func (sf *SFTP) closeLocked(o *op) error {
 	if sf.p == nil {
 		return nil
 	}
 	s := sf.s
 	var first error
 	for f := range sf.files {
-		if err := f.closeLocked(ctx); err != nil && first == nil {
+		if err := f.closeLocked(o); err != nil && first == nil {
 			first = err
 		}
 	}
-	rc, err := s.closeCall(ctx, func() int { return cshim.SFTPShutdown(sf.p) })
-	if err != nil && first == nil {
-		first = s.waitError("close", "", err)
-	} else if rc < 0 && first == nil {
+	// No end-of-channel check here: libssh2_sftp_shutdown frees the channel.
+	rc, err := s.closeCall(o, nil, func() int { return cshim.SFTPShutdown(sf.p) })
+	if err != nil && err != errChannelEOF && first == nil {
+		first = newError("close", "", 0, err)
+	} else if rc < 0 && first == nil && sf.broken == nil {
 		first = s.errorf("close", "", rc, nil)
 	}
+	s.dropChannel(sf)
 	sf.p = nil
 	delete(s.sftps, sf)
 	return first

@@ -113,29 +113,27 @@ func posixPerm(mode fs.FileMode) uint64 {
 	return m
 }
 
-// do runs one SFTP request that names a path, the way OpenFileContext does: the session lock for the
-// whole operation, a waiter bounded by ctx and the session's deadline, an interrupted write settled
-// first, and the call repeated until it stops saying EAGAIN. A wait cut short leaves libssh2 inside
-// the request, so the session refuses further use (ErrSessionBroken). rc < 0 becomes an *Error with
-// the SFTP status. The caller has checked the path.
-func (sf *SFTP) do(ctx context.Context, op, name string, f func() int) (int, error) {
-	if err := sf.lock(op, name); err != nil {
-		return 0, err
+// do runs one SFTP request that names a path in the operation frame (op.go): the session lock for
+// the whole operation, bounded by ctx and the session's deadline, the pending calls finished first,
+// and the call repeated until it stops saying EAGAIN. A wait cut short leaves the request pending
+// (pending.go), finished by the next operation. rc < 0 becomes an *Error with the SFTP status. The
+// caller has checked the path.
+func (sf *SFTP) do(ctx context.Context, name, path string, f func() int) (int, error) {
+	if sf == nil {
+		return 0, errInvalid(name, path, fs.ErrInvalid)
 	}
 	s := sf.s
-	defer s.mu.Unlock()
-	w := s.newWaiter(ctx, s.opDeadline)
-	defer w.done()
-	if err := s.settle(&w, op, name); err != nil {
+	var o op
+	if err := s.begin(&o, ctx, name, path, sf, nil, dlSession); err != nil {
 		return 0, err
 	}
-	rc, err := s.call(&w, f)
+	defer s.end(&o)
+	rc, err := o.call(f, nil)
 	if err != nil {
-		s.broken = ErrSessionBroken
-		return 0, s.waitError(op, name, err)
+		return 0, err
 	}
 	if rc < 0 {
-		return rc, sf.sftpError(op, name, rc, nil)
+		return rc, o.sftpFail(rc)
 	}
 	return rc, nil
 }
@@ -226,27 +224,27 @@ func (sf *SFTP) Truncate(name string, size int64) error {
 
 // fileDo runs one request on f's handle: like SFTP.do, after the bytes f has accepted are
 // acknowledged, so that what the request sees or changes includes them.
-func (f *File) fileDo(op string, call func() int) error {
-	if err := f.lock(op); err != nil {
+func (f *File) fileDo(name string, call func(h *cshim.Handle) int) error {
+	var o op
+	o.cont = pendWrite // the drain continues f's own write
+	if err := f.begin(&o, context.Background(), name, dlFile); err != nil {
 		return err
 	}
 	s := f.sf.s
-	defer s.mu.Unlock()
-	w := s.newWaiter(context.Background(), f.opDeadline())
-	defer w.done()
-	if err := f.drain(&w); err != nil {
+	defer s.end(&o)
+	if err := f.drain(&o); err != nil {
 		return err
 	}
-	if err := s.settle(&w, op, f.name); err != nil {
-		return err
-	}
-	rc, err := s.call(&w, call)
+	h := f.h
+	rc, err := o.call(func() int { return call(h) }, nil)
 	if err != nil {
-		s.broken = ErrSessionBroken
-		return s.waitError(op, f.name, err)
+		return err
 	}
 	if rc < 0 {
-		return f.sf.sftpError(op, f.name, rc, nil)
+		return o.sftpFail(rc)
+	}
+	if name == "truncate" {
+		f.dropReadAhead() // position.go: read-ahead bytes may be past the new end
 	}
 	return nil
 }
@@ -256,7 +254,7 @@ func (f *File) fileDo(op string, call func() int) error {
 // reported instead. The FileInfo's Sys method returns a *FileStat.
 func (f *File) Stat() (fs.FileInfo, error) {
 	var a cshim.Attributes
-	if err := f.fileDo("stat", func() int { return cshim.SFTPFstatEx(f.h, &a, false) }); err != nil {
+	if err := f.fileDo("stat", func(h *cshim.Handle) int { return cshim.SFTPFstatEx(h, &a, false) }); err != nil {
 		return nil, err
 	}
 	return &fileInfo{name: path.Base(f.name), st: newFileStat(&a)}, nil
@@ -269,19 +267,13 @@ func (f *File) Truncate(size int64) error {
 		return errInvalid("truncate", f.Name(), fs.ErrInvalid)
 	}
 	a := cshim.Attributes{Flags: cshim.SFTPAttrSize, Size: uint64(size)}
-	return f.fileDo("truncate", func() int {
-		rc := cshim.SFTPFstatEx(f.h, &a, true)
-		if rc == 0 {
-			f.dropReadAhead() // reader.go: read-ahead bytes may be past the new end
-		}
-		return rc
-	})
+	return f.fileDo("truncate", func(h *cshim.Handle) int { return cshim.SFTPFstatEx(h, &a, true) })
 }
 
 // Chmod changes the mode of the open file (FSETSTAT through libssh2_sftp_fstat_ex).
 func (f *File) Chmod(mode fs.FileMode) error {
 	a := cshim.Attributes{Flags: cshim.SFTPAttrPermissions, Permissions: posixPerm(mode)}
-	return f.fileDo("chmod", func() int { return cshim.SFTPFstatEx(f.h, &a, true) })
+	return f.fileDo("chmod", func(h *cshim.Handle) int { return cshim.SFTPFstatEx(h, &a, true) })
 }
 
 // StatVFS is what the server's statvfs@openssh.com extension says about a file system, as statvfs(3)

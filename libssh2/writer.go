@@ -104,35 +104,50 @@ func (f *File) writer() *writeBehind {
 		m := f.sf.window
 		// The buffer is made for the largest window at once, so that growing allocates nothing;
 		// its pages past 2*window are not touched before the window grows.
-		f.wb = &writeBehind{buf: make([]byte, 2*m), window: min(initialWriteWindow, m), max: m}
-		f.pumpFn = f.pumpOnce // bound once: the hot path allocates nothing
+		wb := &writeBehind{buf: make([]byte, 2*m), window: min(initialWriteWindow, m), max: m}
+		f.wb = wb
+		// Bound once, to the handle and window rather than to f, so that the hot path allocates
+		// nothing and a pending write can be finished after f is closed.
+		h := f.h
+		f.pumpFn = func() int { return cshim.SFTPWrite(h, wb.buf[wb.head:wb.tail]) }
+		f.pw = pending{call: f.pumpFn, done: wb.took, sf: f.sf, owner: f, kind: pendWrite}
 	}
 	return f.wb
 }
 
-// pumpOnce is one libssh2_sftp_write of the whole pending window.
-func (f *File) pumpOnce() int {
-	wb := f.wb
-	return cshim.SFTPWrite(f.h, wb.buf[wb.head:wb.tail])
+// took accounts for what one libssh2_sftp_write returned: acknowledged bytes leave the window; on a
+// server error libssh2 has dropped everything in flight (docs/DESIGN.md, fact 2), so the window is
+// dropped too and the error, with the offset up to which the file is good, becomes sticky. It is
+// the done of the File's pending write.
+func (wb *writeBehind) took(rc int) {
+	switch {
+	case rc > 0:
+		wb.head += rc
+		wb.off += int64(rc)
+		wb.acked(rc)
+	case rc < 0 && rc != cshim.ErrorEAGAIN:
+		wb.head, wb.tail = 0, 0
+	}
+	wb.queued = wb.pending()
 }
 
 // pump hands the window to libssh2 and takes in its acknowledgements. With wait false it makes one
 // call and returns; with wait true it waits on the socket until at least need bytes are acknowledged
-// or everything is. The caller holds the session lock. On a server error the window is dropped and
-// the error, with the offset up to which the file is good, becomes sticky.
-func (f *File) pump(w *waiter, wait bool, need int) error {
+// or everything is. The caller is inside o. On a server error the window is dropped and the error,
+// with the offset up to which the file is good, becomes sticky.
+func (f *File) pump(o *op, wait bool, need int) error {
 	wb := f.wb
 	if !wait || wb.window >= wb.max {
-		return f.pumpLoop(w, wait, need)
+		return f.pumpLoop(o, wait, need)
 	}
 	start := time.Now()
-	err := f.pumpLoop(w, wait, need)
+	err := f.pumpLoop(o, wait, need)
 	wb.waited += time.Since(start)
 	return err
 }
 
 // pumpLoop is pump without the accounting of the time spent waiting.
-func (f *File) pumpLoop(w *waiter, wait bool, need int) error {
+func (f *File) pumpLoop(o *op, wait bool, need int) error {
 	wb := f.wb
 	s := f.sf.s
 	got := 0
@@ -140,37 +155,32 @@ func (f *File) pumpLoop(w *waiter, wait bool, need int) error {
 		var rc int
 		var err error
 		if wait {
-			rc, err = f.callPump(w)
+			rc, err = f.callPump(o)
 		} else {
 			rc = f.pumpFn()
 		}
 		if err != nil {
-			// libssh2 is inside the write (a packet may be half sent): it must be resumed with the
-			// same bytes before anything else is sent on the session.
+			// libssh2 is inside the write (a packet may be half sent): the next operation on the
+			// session finishes it with the same bytes (pending.go).
 			wb.queued = wb.pending()
-			s.resume = f
-			return &Error{Op: "write", Path: f.name, Offset: -1, Err: err}
+			return o.interrupt(err, &f.pw)
 		}
-		switch {
-		case rc > 0:
-			wb.head += rc
-			wb.off += int64(rc)
-			got += rc
-			s.resume = nil
-			wb.acked(rc)
-		case rc == cshim.ErrorEAGAIN:
-			s.resume = f
-		case rc < 0:
-			s.resume = nil
-			e := f.sf.sftpError("write", f.name, rc, nil)
+		if rc == cshim.ErrorEAGAIN {
+			s.addPending(&f.pw)
+		} else {
+			s.dropPending(&f.pw)
+		}
+		wb.took(rc)
+		if rc < 0 && rc != cshim.ErrorEAGAIN {
+			e := o.sftpFail(rc)
 			e.Offset = wb.off
 			wb.err = e
-			wb.head, wb.tail, wb.queued = 0, 0, 0
 			return e
-		default:
-			s.resume = nil
 		}
-		wb.queued = wb.pending()
+		if rc > 0 {
+			got += rc
+			o.w.progress()
+		}
 		if !wait || got >= need || wb.pending() == 0 {
 			return nil
 		}
@@ -189,21 +199,21 @@ const pollFor = 250 * time.Millisecond
 // yieldAfter is how long an upload runs without rescheduling before callPump yields.
 const yieldAfter = 4 * time.Millisecond
 
-// callPump is s.call(w, f.pumpFn) that first waits for the server's acknowledgements on the socket
+// callPump is s.call of f.pumpFn that first waits for the server's acknowledgements on the socket
 // itself (pollReadable, a ppoll in a Go system call, not in C), as a blocking C program does, while
 // libssh2 waits only to read. Parking in the netpoller for each acknowledgement costs thread
 // switches: with every P idle, the runtime's sysmon thread goes to sleep, and the next cgo call
 // wakes it into 20-microsecond polling again, on the same cores that sshd needs (measured in
 // bench/README.md). A goroutine that never parks is preempted by sysmon after 10 ms, inside a cgo
 // call, which also restarts that polling; yielding every few milliseconds prevents it. When libssh2
-// must send first, the deadline has passed, the context is done, or pollFor has gone by, it hands
-// over to s.call, which repeats the same call and waits in the netpoller: every deadline and
-// cancellation is seen within shortWait.
-func (f *File) callPump(w *waiter) (int, error) {
+// must send first, the deadline has passed, the context is done, Close woke the operation, or
+// pollFor has gone by, it hands over to s.call, which repeats the same call and waits in the
+// netpoller: every deadline, cancellation and Close is seen within shortWait.
+func (f *File) callPump(o *op) (int, error) {
 	s := f.sf.s
 	wb := f.wb
 	var start time.Time
-	for !s.dead && w.ctx.Err() == nil {
+	for !s.dead && o.w.ctx.Err() == nil {
 		rc := f.pumpFn()
 		now := time.Now()
 		if now.Sub(wb.yielded) > yieldAfter {
@@ -219,8 +229,8 @@ func (f *File) callPump(w *waiter) (int, error) {
 			break
 		}
 		d := shortWait
-		if !s.deadline.IsZero() {
-			left := s.deadline.Sub(now)
+		if dl := s.pollDeadline.Load(); dl != 0 {
+			left := time.Duration(dl - now.UnixNano())
 			if left <= 0 {
 				break
 			}
@@ -231,21 +241,9 @@ func (f *File) callPump(w *waiter) (int, error) {
 		}
 		s.pollReadable(d)
 	}
-	rc, err := s.call(w, f.pumpFn)
+	rc, err := s.call(&o.w, f.sf.ch, f.pumpFn)
 	wb.yielded = time.Now()
 	return rc, err
-}
-
-// resumeWrite completes an interrupted libssh2_sftp_write before another call sends on the session.
-func (f *File) resumeWrite(w *waiter) error {
-	if f.h == nil || f.wb == nil {
-		return nil
-	}
-	err := f.pump(w, true, 1)
-	if f.wb.err != nil {
-		return nil // the write failed and is over; f reports it
-	}
-	return err
 }
 
 // Write writes p to the file. It returns once p is in the File's upload window, copied, so p may be
@@ -254,8 +252,9 @@ func (f *File) resumeWrite(w *waiter) error {
 // ReadFrom, Sync or Close as an *Error whose Offset says up to where the file is good; the File then
 // refuses further writes with that error. Bytes are durable only once Sync or Close returns nil.
 //
-// A deadline or cancelled context returns the bytes accepted so far with the error; they stay in
-// the window and later calls carry on sending them. It implements io.Writer.
+// A deadline, a cancelled context or Close from another goroutine returns the bytes accepted so far
+// with the error; they stay in the window and later calls carry on sending them. It implements
+// io.Writer.
 func (f *File) Write(p []byte) (int, error) {
 	return f.WriteContext(context.Background(), p)
 }
@@ -272,11 +271,12 @@ func (f *File) WriteContext(ctx context.Context, p []byte) (int, error) {
 
 // write writes p, or s when p is nil.
 func (f *File) write(ctx context.Context, p []byte, str string) (int, error) {
-	wb, w, err := f.startWrite(ctx)
+	var o op
+	wb, err := f.startWrite(&o, ctx)
 	if err != nil {
 		return 0, err
 	}
-	defer f.endWrite(&w)
+	defer f.endWrite(&o)
 	size := len(p)
 	if p == nil {
 		size = len(str)
@@ -284,7 +284,7 @@ func (f *File) write(ctx context.Context, p []byte, str string) (int, error) {
 	n := 0
 	for n < size {
 		if wb.pending() >= wb.window {
-			if err := f.pump(&w, true, packetSize); err != nil {
+			if err := f.pump(&o, true, packetSize); err != nil {
 				return n, err
 			}
 		}
@@ -298,7 +298,7 @@ func (f *File) write(ctx context.Context, p []byte, str string) (int, error) {
 		wb.tail += k
 		n += k
 		if wb.pending()-wb.queued >= packetSize {
-			if err := f.pump(&w, false, 0); err != nil {
+			if err := f.pump(&o, false, 0); err != nil {
 				return n, err
 			}
 		}
@@ -309,64 +309,45 @@ func (f *File) write(ctx context.Context, p []byte, str string) (int, error) {
 // startWrite takes f's write lock (one writer at a time, so that the window's free space handed to
 // ReadFrom's reader stays its own) and enters the write; when it succeeds the caller must call
 // endWrite.
-func (f *File) startWrite(ctx context.Context) (*writeBehind, waiter, error) {
+func (f *File) startWrite(o *op, ctx context.Context) (*writeBehind, error) {
 	if f == nil {
-		return nil, waiter{}, errInvalid("write", "", fs.ErrInvalid)
+		return nil, errInvalid("write", "", fs.ErrInvalid)
 	}
 	f.wmu.Lock()
-	wb, w, err := f.enterWrite(ctx)
+	wb, err := f.enterWrite(o, ctx)
 	if err != nil {
 		f.wmu.Unlock()
 	}
-	return wb, w, err
+	return wb, err
 }
 
-// enterWrite locks the session for a write, and readies f's window and the operation's waiter; when
-// it succeeds the caller must call leaveWrite. It checks again everything that another operation
-// may have changed while the session was unlocked: f closed, a failure on accepted bytes, another
-// File's interrupted write, f's reading.
-func (f *File) enterWrite(ctx context.Context) (*writeBehind, waiter, error) {
-	if err := f.lock("write"); err != nil {
-		return nil, waiter{}, err
+// enterWrite enters the operation frame for a write, and readies f's window; when it succeeds the
+// caller must call leaveWrite. It checks again everything that another operation may have changed
+// while the session was unlocked: f closed, a failure on accepted bytes, f's reading.
+func (f *File) enterWrite(o *op, ctx context.Context) (*writeBehind, error) {
+	o.cont = pendWrite // f's own pending write is continued, not finished first
+	if err := f.begin(o, ctx, "write", dlWrite); err != nil {
+		return nil, err
 	}
-	s := f.sf.s
 	wb := f.writer()
 	if wb.err != nil {
-		s.mu.Unlock()
-		return nil, waiter{}, wb.err
+		f.sf.s.end(o)
+		return nil, wb.err
 	}
-	w := s.newWaiter(ctx, f.writeDeadline())
-	err := f.settleOthers(&w)
-	if err == nil {
-		err = f.beginWrite(&w) // reader.go: writing continues where reading stopped
+	if err := f.beginWrite(o); err != nil { // position.go: writing continues where reading stopped
+		f.sf.s.end(o)
+		return nil, err
 	}
-	if err != nil {
-		w.done()
-		s.mu.Unlock()
-		return nil, waiter{}, err
-	}
-	return wb, w, nil
+	return wb, nil
 }
 
 // leaveWrite ends what enterWrite began.
-func (f *File) leaveWrite(w *waiter) {
-	w.done()
-	f.sf.s.mu.Unlock()
-}
+func (f *File) leaveWrite(o *op) { f.sf.s.end(o) }
 
 // endWrite ends what startWrite began.
-func (f *File) endWrite(w *waiter) {
-	f.leaveWrite(w)
+func (f *File) endWrite(o *op) {
+	f.leaveWrite(o)
 	f.wmu.Unlock()
-}
-
-// settleOthers completes another File's interrupted write before f sends anything (DESIGN fact 3).
-func (f *File) settleOthers(w *waiter) error {
-	s := f.sf.s
-	if s.resume == nil || s.resume == f {
-		return nil
-	}
-	return s.settle(w, "write", f.name)
 }
 
 // ReadFrom copies from r into the file until r returns io.EOF, reading straight into the upload
@@ -383,7 +364,8 @@ func (f *File) ReadFrom(r io.Reader) (int64, error) {
 
 // ReadFromContext is ReadFrom bounded by ctx as well; ctx is also checked before each read of r.
 func (f *File) ReadFromContext(ctx context.Context, r io.Reader) (int64, error) {
-	wb, w, err := f.startWrite(ctx)
+	var o op
+	wb, err := f.startWrite(&o, ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -391,38 +373,39 @@ func (f *File) ReadFromContext(ctx context.Context, r io.Reader) (int64, error) 
 	var total int64
 	for {
 		if wb.window-wb.pending() < packetSize {
-			if err := f.pump(&w, true, packetSize); err != nil {
-				f.leaveWrite(&w)
+			if err := f.pump(&o, true, packetSize); err != nil {
+				f.leaveWrite(&o)
 				return total, err
 			}
 		}
 		// The free space after the tail is f's alone while f.wmu is held: other operations
 		// acknowledge, drain or drop the window's bytes, but only a writer moves the tail.
 		room := wb.room(wb.window)
-		f.leaveWrite(&w)
+		f.leaveWrite(&o)
 		if err := ctx.Err(); err != nil {
-			return total, &Error{Op: "write", Path: f.name, Offset: -1, Err: err}
+			return total, newError("write", f.name, 0, err)
 		}
 		k, rerr := r.Read(room)
 		if k < 0 || k > len(room) {
-			return total, &Error{Op: "write", Path: f.name, Offset: -1, Err: errors.New("reader returned an invalid count")}
+			return total, newError("write", f.name, 0, errors.New("reader returned an invalid count"))
 		}
 		if k > 0 || rerr == nil {
-			if wb, w, err = f.enterWrite(ctx); err != nil {
+			o = op{}
+			if wb, err = f.enterWrite(&o, ctx); err != nil {
 				return total, err // f was closed or its window failed meanwhile: the k bytes are not accepted
 			}
 			wb.tail += k
 			total += int64(k)
 			if wb.pending()-wb.queued >= packetSize {
-				if err := f.pump(&w, false, 0); err != nil {
-					f.leaveWrite(&w)
+				if err := f.pump(&o, false, 0); err != nil {
+					f.leaveWrite(&o)
 					return total, err
 				}
 			}
 			if rerr == nil {
 				continue
 			}
-			f.leaveWrite(&w)
+			f.leaveWrite(&o)
 		}
 		if rerr == io.EOF {
 			return total, nil
@@ -431,8 +414,8 @@ func (f *File) ReadFromContext(ctx context.Context, r io.Reader) (int64, error) 
 	}
 }
 
-// drain waits until every accepted byte is acknowledged. The caller holds the session lock.
-func (f *File) drain(w *waiter) error {
+// drain waits until every accepted byte is acknowledged. The caller is inside o.
+func (f *File) drain(o *op) error {
 	wb := f.wb
 	if wb == nil {
 		return nil
@@ -440,11 +423,8 @@ func (f *File) drain(w *waiter) error {
 	if wb.err != nil {
 		return wb.err
 	}
-	if err := f.settleOthers(w); err != nil {
-		return err
-	}
 	for wb.pending() > 0 {
-		if err := f.pump(w, true, wb.pending()); err != nil {
+		if err := f.pump(o, true, wb.pending()); err != nil {
 			return err
 		}
 	}
@@ -455,25 +435,25 @@ func (f *File) drain(w *waiter) error {
 // stable storage (libssh2_sftp_fsync, the fsync@openssh.com extension) when it offers that.
 func (f *File) Sync() error { return f.SyncContext(context.Background()) }
 
-// SyncContext is Sync bounded by ctx as well.
+// SyncContext is Sync bounded by ctx as well. A done context fails it before anything is sent.
 func (f *File) SyncContext(ctx context.Context) error {
-	if err := f.lock("sync"); err != nil {
+	var o op
+	o.cont = pendWrite
+	if err := f.begin(&o, ctx, "sync", dlWrite); err != nil {
 		return err
 	}
 	s := f.sf.s
-	defer s.mu.Unlock()
-	w := s.newWaiter(ctx, f.writeDeadline())
-	defer w.done()
-	if err := f.drain(&w); err != nil {
+	defer s.end(&o)
+	if err := f.drain(&o); err != nil {
 		return err
 	}
-	rc, err := s.call(&w, func() int { return cshim.SFTPFsync(f.h) })
+	h := f.h
+	rc, err := o.call(func() int { return cshim.SFTPFsync(h) }, nil)
 	if err != nil {
-		s.broken = ErrSessionBroken
-		return s.waitError("sync", f.name, err)
+		return err
 	}
 	if rc < 0 {
-		e := f.sf.sftpError("sync", f.name, rc, nil)
+		e := o.sftpFail(rc)
 		if e.Status == errmap.FXOpUnsupported {
 			return nil // the server has no fsync@openssh.com: the data was acknowledged
 		}

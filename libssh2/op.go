@@ -1,0 +1,335 @@
+package libssh2
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/seed191f4051/go-libssh2/cshim"
+)
+
+// The operation frame (docs/DESIGN.md, "Operations"). Every public operation that calls libssh2
+// enters through begin and leaves through end:
+//
+//   - begin refuses a done context or a passed deadline before any C call, then takes the session
+//     lock, waiting for it no longer than the context and deadline allow;
+//   - it refuses a closed or broken Session, SFTP or File with a typed error;
+//   - it arms the connection's deadline for this operation and records the operation, so that
+//     SetDeadline and Close from other goroutines reach its waits (Session.wake);
+//   - it finishes the session's pending calls (pending.go): what an earlier, interrupted operation
+//     left inside libssh2.
+//
+// end disarms and unlocks. Between them, the operation makes its libssh2 calls with o.call, which
+// turns a wait cut short into a pending call and a typed error, leaving the session usable.
+
+// dlKind says which deadline bounds an operation.
+type dlKind uint8
+
+const (
+	dlSession dlKind = iota // the session's (SFTP-level operations)
+	dlRead                  // the File's read deadline, else the session's
+	dlWrite                 // the File's write deadline, else the session's (writes, Sync, Close)
+	dlFile                  // the earlier of the File's two, else the session's (Seek, Stat, ...)
+)
+
+// op is one public operation in progress.
+type op struct {
+	s    *Session
+	sf   *SFTP // the SFTP channel it works on, or nil
+	f    *File // the File it works on, or nil
+	name string
+	path string
+	w    waiter
+	// quiet: the operation sends nothing (WaitSocket, bookkeeping), so it leaves the pending calls
+	// alone.
+	quiet bool
+	// cont: the kind of o.f's own pending call that o continues with the same arguments, so that
+	// begin leaves it pending (pendOther: none).
+	cont pendKind
+	// nowait: a non-blocking faithful call: it waits for nothing (Session.SetNonblocking).
+	nowait bool
+}
+
+// active is what SetDeadline and Close need to know of the running operation. Guarded by Session.dmu.
+type active struct {
+	running bool
+	f       *File
+	kind    dlKind
+	ctxDL   time.Time // the context's deadline, or zero
+	kicked  bool      // its context ended or Close woke it: the deadline stays in the past
+}
+
+// begin enters the operation frame; when it returns nil the caller must call end. sf and f may be
+// nil; f implies its sf.
+func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP, f *File, kind dlKind) error {
+	if f != nil {
+		sf = f.sf
+		if path == "" {
+			path = f.name
+		}
+	}
+	o.s, o.sf, o.f, o.name, o.path = s, sf, f, name, path
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return o.fail(0, err) // a done context never starts a C call
+	}
+	if s.closing.Load() {
+		return errClosed(name, path)
+	}
+	deadline := s.deadlineFor(f, kind, ctx)
+	if !deadline.IsZero() && !time.Now().Before(deadline) {
+		return o.fail(0, os.ErrDeadlineExceeded)
+	}
+	if err := s.acquire(ctx, deadline); err != nil {
+		return o.fail(0, err)
+	}
+	if err := o.check(); err != nil {
+		s.release()
+		return err
+	}
+	o.w = waiter{s: s, ctx: ctx, f: f}
+	s.arm(o, kind, ctx)
+	if !o.quiet {
+		if err := s.finishPending(o); err != nil {
+			s.end(o)
+			return err
+		}
+	}
+	return nil
+}
+
+// check refuses a closed or unusable session, channel or file. The caller holds the session lock.
+func (o *op) check() error {
+	s := o.s
+	switch {
+	case s.s == nil || s.closing.Load():
+		return errClosed(o.name, o.path)
+	case s.broken != nil:
+		return newError(o.name, o.path, 0, s.broken)
+	case o.sf != nil && o.sf.p == nil:
+		return errClosed(o.name, o.path)
+	case o.sf != nil && o.sf.broken != nil:
+		return o.fail(0, o.sf.broken)
+	case o.f != nil && (o.f.h == nil || o.f.closing.Load()):
+		return errClosed(o.name, o.path)
+	}
+	return nil
+}
+
+// end leaves the operation frame.
+func (s *Session) end(o *op) {
+	s.disarm(o)
+	s.release()
+}
+
+// ch is the SFTP channel whose end ends o's waits.
+func (o *op) ch() *cshim.Channel {
+	if o.sf == nil {
+		return nil
+	}
+	return o.sf.ch
+}
+
+// call makes one libssh2 call for o, waiting as needed. When the wait is cut short (deadline,
+// context, Close), libssh2 is inside the call: it becomes the session's pending call, finished by
+// the next operation with the same arguments, and done (nil: nothing) takes its result then. The
+// returned error is o's typed error; rc < 0 is left to the caller.
+func (o *op) call(f func() int, done func(rc int)) (int, error) {
+	rc, err := o.s.call(&o.w, o.ch(), f)
+	if err != nil {
+		return rc, o.interrupt(err, &pending{call: f, done: done, sf: o.sf})
+	}
+	return rc, nil
+}
+
+// interrupt handles a wait that failed with libssh2 inside a call: an interrupted call becomes
+// pending p (pending.go); the end of the SFTP channel makes the channel unusable; anything else
+// (a dead connection) the session. It returns o's error.
+func (o *op) interrupt(err error, p *pending) *Error {
+	s := o.s
+	switch {
+	case err == errChannelEOF:
+		o.sf.fail(o.fail(int(ErrorChannelClosed), err))
+	case interrupted(err):
+		s.addPending(p)
+	default:
+		s.breakWith(err)
+	}
+	e := o.fail(0, err)
+	if err == errChannelEOF {
+		e.Code = ErrorChannelClosed
+	}
+	return e
+}
+
+// fail makes o's *Error: code (0: none) and cause err. The errors of writes carry the offset up to
+// which the remote file is known good.
+func (o *op) fail(code int, err error) *Error {
+	e := newError(o.name, o.path, Code(code), err)
+	if o.f != nil {
+		e.Offset = o.f.goodOffset()
+	}
+	return e
+}
+
+// sftpFail makes o's *Error for rc < 0 returned by libssh2, with libssh2's message and, for an SFTP
+// protocol error, the SFTP status. A fatal code marks the session broken.
+func (o *op) sftpFail(rc int) *Error {
+	var e *Error
+	if o.sf != nil {
+		e = o.sf.sftpError(o.name, o.path, rc, nil)
+	} else {
+		e = o.s.errorf(o.name, o.path, rc, nil)
+	}
+	if o.f != nil {
+		e.Offset = o.f.goodOffset()
+	}
+	if fatal(rc) {
+		o.s.breakWith(e)
+	}
+	return e
+}
+
+// acquire takes the session lock, waiting no longer than ctx and deadline allow.
+func (s *Session) acquire(ctx context.Context, deadline time.Time) error {
+	select {
+	case s.sem <- struct{}{}:
+		return nil
+	default:
+	}
+	var timer <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timer = t.C
+	}
+	select {
+	case s.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer:
+		return os.ErrDeadlineExceeded
+	case <-s.closed:
+		return fs.ErrClosed
+	}
+}
+
+// lock takes the session lock for bookkeeping that makes no libssh2 call that waits.
+func (s *Session) lock() { s.sem <- struct{}{} }
+
+// release gives the session lock back.
+func (s *Session) release() { <-s.sem }
+
+// deadlineFor is the deadline of an operation of kind on f (nil: none) under ctx: the earlier of
+// ctx's and the File's or the session's.
+func (s *Session) deadlineFor(f *File, kind dlKind, ctx context.Context) time.Time {
+	s.dmu.Lock()
+	d := s.baseDeadline(f, kind)
+	s.dmu.Unlock()
+	if cd, ok := ctx.Deadline(); ok && (d.IsZero() || cd.Before(d)) {
+		d = cd
+	}
+	return d
+}
+
+// baseDeadline is the deadline set with SetDeadline that applies to an operation of kind on f. The
+// caller holds s.dmu.
+func (s *Session) baseDeadline(f *File, kind dlKind) time.Time {
+	if f != nil {
+		var d time.Time
+		switch kind {
+		case dlRead:
+			d = f.rdeadline
+		case dlWrite:
+			d = f.wdeadline
+		case dlFile:
+			d = f.rdeadline
+			if w := f.wdeadline; !w.IsZero() && (d.IsZero() || w.Before(d)) {
+				d = w
+			}
+		}
+		if !d.IsZero() {
+			return d
+		}
+	}
+	return s.opDeadline
+}
+
+// arm records o as the running operation and sets the connection's deadline for it; when ctx can
+// be cancelled, its end wakes the operation's waits. The caller holds the session lock.
+func (s *Session) arm(o *op, kind dlKind, ctx context.Context) {
+	s.dmu.Lock()
+	s.act = active{running: true, f: o.f, kind: kind}
+	if d, ok := ctx.Deadline(); ok {
+		s.act.ctxDL = d
+	}
+	s.applyDeadline()
+	s.dmu.Unlock()
+	if ctx.Done() != nil {
+		o.w.stop = context.AfterFunc(ctx, s.wake)
+	}
+}
+
+// disarm forgets the running operation. The connection's deadline is left as it is: the next
+// operation sets its own.
+func (s *Session) disarm(o *op) {
+	if o.w.stop != nil {
+		o.w.stop()
+		o.w.stop = nil
+	}
+	s.dmu.Lock()
+	s.act = active{}
+	s.dmu.Unlock()
+}
+
+// applyDeadline sets the connection's deadline for the running operation. The caller holds s.dmu.
+func (s *Session) applyDeadline() {
+	a := &s.act
+	d := s.baseDeadline(a.f, a.kind)
+	if !a.ctxDL.IsZero() && (d.IsZero() || a.ctxDL.Before(d)) {
+		d = a.ctxDL
+	}
+	if a.kicked {
+		d = aLongTimeAgo
+	}
+	s.setConnDeadline(d)
+}
+
+// setConnDeadline sets the connection's deadline, skipping redundant calls. The caller holds s.dmu.
+func (s *Session) setConnDeadline(d time.Time) {
+	if d.Equal(s.connDeadline) {
+		return
+	}
+	s.conn.SetDeadline(d)
+	s.connDeadline = d
+	if d.IsZero() {
+		s.pollDeadline.Store(0)
+	} else {
+		s.pollDeadline.Store(d.UnixNano())
+	}
+}
+
+// wake ends the running operation's wait at once: its context ended, or Close needs the session.
+// Safe to call from any goroutine.
+func (s *Session) wake() {
+	s.dmu.Lock()
+	if s.act.running {
+		s.act.kicked = true
+		s.applyDeadline()
+	}
+	s.dmu.Unlock()
+}
+
+// deadlineChanged applies a new deadline of f (nil: the session's) to the running operation, as
+// os.File's SetDeadline reaches pending I/O. Safe to call from any goroutine.
+func (s *Session) deadlineChanged(f *File) {
+	s.dmu.Lock()
+	if s.act.running && (f == nil || s.act.f == f) {
+		s.applyDeadline()
+	}
+	s.dmu.Unlock()
+}

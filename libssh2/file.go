@@ -37,8 +37,8 @@ type File struct {
 	// pw is the File's write as a pending call (pending.go), made once so that the hot path
 	// allocates nothing.
 	pw       pending
-	rawAcked int      // bytes a RawWrite finished by another operation got acknowledged (raw.go)
-	rawPend  *pending // f's RawWrite, pending
+	rawAcked int        // bytes a RawWrite finished by another operation got acknowledged (raw.go)
+	rawPend  *pending   // f's RawWrite, pending
 	rd       *readAhead // the download side, made by the first read or seek
 	readFn   func() int
 	// rmu serializes Read, WriteTo and Seek, taken before the session lock: WriteTo hands out the

@@ -49,13 +49,13 @@ type Session struct {
 	// sem is the session lock (docs/DESIGN.md, I1): one operation at a time, held across its waits.
 	// A channel rather than a mutex, so that waiting for it honours contexts, deadlines and Close.
 	sem      chan struct{}
-	closed   chan struct{} // closed by Close: operations waiting for the lock give up
-	closing  atomic.Bool   // Close has begun: no operation starts, and the running one is woken
+	closed   chan struct{}  // closed by Close: operations waiting for the lock give up
+	closing  atomic.Bool    // Close has begun: no operation starts, and the running one is woken
 	s        *cshim.Session // nil once closed
 	conn     net.Conn
 	raw      syscall.RawConn
-	ownConn  bool  // Dial made the connection, so Close closes it
-	broken   error // set when the connection failed: the session refuses further use
+	ownConn  bool        // Dial made the connection, so Close closes it
+	broken   error       // set when the connection failed: the session refuses further use
 	nonblock atomic.Bool // faithful calls return ErrWouldBlock instead of waiting
 	sftps    map[*SFTP]struct{}
 	cfg      Config

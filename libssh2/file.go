@@ -168,14 +168,23 @@ func (f *File) closeLocked(o *op) error {
 		// Drain first: closing the handle discards what is in flight and the server's answers to it
 		// (docs/DESIGN.md, fact 2). A drain that keeps getting acknowledgements goes on.
 		first = f.drain(o)
-		o.w.progress()
 	}
 	h := f.h
 	f.h = nil
+	if f.wb != nil {
+		f.wb.uncount()
+	}
 	f.wb = nil
 	delete(f.sf.files, f)
 	if s.broken == nil && f.sf.broken == nil {
-		if err := s.finishPending(o); err != nil {
+		var err error
+		if first != nil && interrupted(first) {
+			err = first // the link does not answer: do not wait for it again
+		} else {
+			o.w.progress()
+			err = s.finishPending(o)
+		}
+		if err != nil {
 			// The link does not answer in time: the close waits behind the pending calls, for the
 			// next operation (or Session.Close) to finish.
 			s.closeHandleLater(f.sf, h)

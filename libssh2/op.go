@@ -93,7 +93,11 @@ func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP,
 	o.w = waiter{s: s, ctx: ctx, f: f}
 	s.arm(o, kind, ctx)
 	if !o.quiet {
-		if err := s.finishPending(o); err != nil {
+		err := s.finishPending(o)
+		if err == nil && sf != nil && sf.inflight > 0 {
+			err = sf.settleWrites(o)
+		}
+		if err != nil {
 			s.end(o)
 			return err
 		}

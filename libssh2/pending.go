@@ -135,6 +135,16 @@ func (s *Session) breakWith(err error) {
 	if s.broken == nil {
 		s.broken = &brokenError{err}
 	}
+}
+
+// abandon runs the pending calls once more on a killed session, where libssh2 fails them at once,
+// so that it frees what they hold (a handle's close frees the handle). The caller holds the lock.
+func (s *Session) abandon() {
+	for _, p := range s.pend {
+		if p.sf == nil || p.sf.p != nil {
+			s.call(nil, nil, p.call)
+		}
+	}
 	s.pend = nil
 }
 

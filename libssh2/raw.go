@@ -92,18 +92,29 @@ func (f *File) RawWrite(p []byte) (int, error) {
 func (f *File) pendRawWrite(n int) *pending {
 	h := f.h
 	var zeros []byte
+	acked := 0
 	p := &pending{sf: f.sf, owner: f, kind: pendRawWrite}
+	// It runs until all n bytes are acknowledged: a packet libssh2 sent only in part would let the
+	// next request land inside it (docs/DESIGN.md, fact 11).
 	p.call = func() int {
 		if zeros == nil {
 			zeros = make([]byte, n) // libssh2 reads none of it: every byte is queued already
 		}
-		return cshim.SFTPWrite(h, zeros)
-	}
-	p.done = func(rc int) {
-		f.rawPend = nil
-		if rc > 0 {
-			f.rawAcked += rc
+		for acked < n {
+			rc := cshim.SFTPWrite(h, zeros[:n-acked])
+			if rc <= 0 {
+				if rc == 0 {
+					rc = cshim.ErrorEAGAIN // nothing acknowledged yet: wait for the server
+				}
+				return rc
+			}
+			acked += rc
 		}
+		return acked
+	}
+	p.done = func(int) {
+		f.rawPend = nil
+		f.rawAcked += acked
 	}
 	f.rawPend = p
 	return p

@@ -296,6 +296,10 @@ func (s *Session) free() {
 	if s.s == nil {
 		return
 	}
+	if len(s.pend) > 0 {
+		s.kill()
+		s.abandon()
+	}
 	cs := s.s
 	if rc := cshim.SessionFree(cs); rc == cshim.ErrorEAGAIN {
 		s.kill()
@@ -377,6 +381,7 @@ func (s *Session) closeCall(o *op, ch *cshim.Channel, f func() int) (int, error)
 		}
 	}
 	s.kill()
+	s.abandon()
 	rc, _ := s.call(&o.w, nil, f)
 	return rc, werr
 }

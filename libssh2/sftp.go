@@ -23,6 +23,8 @@ type SFTP struct {
 	broken error          // the server ended the channel: every operation fails with this
 	files  map[*File]struct{}
 	window int // the write window of files opened from now on
+	// inflight counts the Files whose window has bytes inside libssh2 (writer.go, settleWrites).
+	inflight int
 
 	// readBuf is the read buffer of files that start reading from now on; 0: DefaultReadBuffer.
 	readBuf int

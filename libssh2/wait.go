@@ -154,7 +154,7 @@ func (c *caller) step(writing bool) func(uintptr) bool {
 			return true
 		}
 		wantWrite := cshim.SessionBlockDirections(c.s.s)&cshim.SessionBlockOutbound != 0
-		if !wantWrite && c.ch != nil && cshim.ChannelEOF(c.ch) {
+		if c.ch != nil && cshim.ChannelEOF(c.ch) {
 			c.eof = true
 			return true
 		}

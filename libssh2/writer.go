@@ -44,6 +44,10 @@ type writeBehind struct {
 	queued int   // bytes from head that libssh2 has been given
 	off    int64 // file offset of buf[head]
 	err    error // a failure on accepted bytes: every later write fails with it
+	// counted: queued > 0 is counted in *flight, the SFTP channel's count of windows with bytes
+	// inside libssh2 (see SFTP.settleWrites); flight is nil once the File is closed.
+	counted bool
+	flight  *int
 
 	// Growing the window: a turn is the time the server takes to acknowledge a window's worth of
 	// bytes. When two turns in a row are slow and were spent mostly waiting for the server, the
@@ -104,7 +108,7 @@ func (f *File) writer() *writeBehind {
 		m := f.sf.window
 		// The buffer is made for the largest window at once, so that growing allocates nothing;
 		// its pages past 2*window are not touched before the window grows.
-		wb := &writeBehind{buf: make([]byte, 2*m), window: min(initialWriteWindow, m), max: m}
+		wb := &writeBehind{buf: make([]byte, 2*m), window: min(initialWriteWindow, m), max: m, flight: &f.sf.inflight}
 		f.wb = wb
 		// Bound once, to the handle and window rather than to f, so that the hot path allocates
 		// nothing and a pending write can be finished after f is closed.
@@ -129,6 +133,29 @@ func (wb *writeBehind) took(rc int) {
 		wb.head, wb.tail = 0, 0
 	}
 	wb.queued = wb.pending()
+	wb.count()
+}
+
+// count keeps the SFTP channel's count of windows with bytes inside libssh2 up to date.
+func (wb *writeBehind) count() {
+	if wb.flight == nil || wb.counted == (wb.queued > 0) {
+		return
+	}
+	wb.counted = !wb.counted
+	if wb.counted {
+		*wb.flight++
+	} else {
+		*wb.flight--
+	}
+}
+
+// uncount stops counting the window: its File is closed, and what it has inside libssh2 goes with
+// the handle's close, which is queued before anything else.
+func (wb *writeBehind) uncount() {
+	if wb.flight != nil && wb.counted {
+		*wb.flight--
+	}
+	wb.flight, wb.counted = nil, false
 }
 
 // pump hands the window to libssh2 and takes in its acknowledgements. With wait false it makes one
@@ -163,6 +190,7 @@ func (f *File) pumpLoop(o *op, wait bool, need int) error {
 			// libssh2 is inside the write (a packet may be half sent): the next operation on the
 			// session finishes it with the same bytes (pending.go).
 			wb.queued = wb.pending()
+			wb.count()
 			return o.interrupt(err, &f.pw)
 		}
 		if rc == cshim.ErrorEAGAIN {
@@ -412,6 +440,27 @@ func (f *File) ReadFromContext(ctx context.Context, r io.Reader) (int64, error) 
 		}
 		return total, rerr
 	}
+}
+
+// settleWrites drains the windows of sf's Files other than o's before o sends a request on sf.
+// libssh2 writes a packet that the channel's window cannot take in part, and sends the rest only
+// from the next libssh2_sftp_write of that handle: another request sent meanwhile would land inside
+// the half-sent packet and corrupt the SFTP stream (docs/DESIGN.md, fact 11). Every byte acknowledged
+// means every packet sent. A server error on another File stays with that File. The caller is inside o.
+func (sf *SFTP) settleWrites(o *op) error {
+	for g := range sf.files {
+		if g == o.f || g.wb == nil || !g.wb.counted {
+			continue
+		}
+		for g.wb.err == nil && g.wb.pending() > 0 {
+			if err := g.pump(o, true, g.wb.pending()); err != nil {
+				if g.wb.err == nil {
+					return err // a wait cut short: g's write is pending
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // drain waits until every accepted byte is acknowledged. The caller is inside o.

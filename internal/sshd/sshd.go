@@ -428,6 +428,24 @@ func (s *Server) KillSessions() error {
 	return nil
 }
 
+// KillSFTPServers kills (SIGKILL) the sftp-server processes of every session, leaving sshd and the
+// sessions' connections up: the SFTP channel ends while the SSH session lives on.
+func (s *Server) KillSFTPServers() (int, error) {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0, errors.New("sshd is not running")
+	}
+	n := 0
+	for _, pid := range descendants(s.cmd.Process.Pid) {
+		comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+		if err == nil && strings.TrimSpace(string(comm)) == "sftp-server" {
+			if syscall.Kill(pid, syscall.SIGKILL) == nil {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
 // descendants lists the processes below pid, from /proc.
 func descendants(pid int) []int {
 	children := map[int][]int{}

@@ -5,6 +5,7 @@ package tcpproxy
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -21,7 +22,12 @@ type Proxy struct {
 	paused bool
 	conns  []net.Conn
 	wg     sync.WaitGroup
+	up     atomic.Int64 // bytes read from clients
 }
+
+// BytesUp returns how many bytes the clients have sent so far (read by the proxy, whether or not
+// forwarded yet): a test can tell that a call sent nothing.
+func (p *Proxy) BytesUp() int64 { return p.up.Load() }
 
 // Option tunes a Proxy.
 type Option func(*Proxy)
@@ -74,16 +80,19 @@ func (p *Proxy) serve() {
 		p.conns = append(p.conns, c, s)
 		p.mu.Unlock()
 		p.wg.Add(2)
-		go p.pipe(s, c, 0)
-		go p.pipe(c, s, p.delay)
+		go p.pipe(s, c, 0, &p.up)
+		go p.pipe(c, s, p.delay, nil)
 	}
 }
 
-func (p *Proxy) pipe(dst, src net.Conn, delay time.Duration) {
+func (p *Proxy) pipe(dst, src net.Conn, delay time.Duration, count *atomic.Int64) {
 	defer p.wg.Done()
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
+		if count != nil {
+			count.Add(int64(n))
+		}
 		p.mu.Lock()
 		for p.paused {
 			p.cond.Wait()

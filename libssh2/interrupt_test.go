@@ -1,0 +1,524 @@
+package libssh2_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/seed191f4051/go-libssh2/internal/sshd"
+	"github.com/seed191f4051/go-libssh2/internal/tcpproxy"
+	"github.com/seed191f4051/go-libssh2/libssh2"
+)
+
+// The tests of this file interrupt every public operation that waits, at its wait point, on a real
+// sshd behind a stalled link (internal/tcpproxy paused), and check that the same session then works
+// and that the remote file holds exactly the bytes accepted (docs/DESIGN.md, I4).
+
+// interruptEnv is one session through a stalled-able proxy, with a File opened on a file of base
+// bytes, at offset 0.
+type interruptEnv struct {
+	proxy *tcpproxy.Proxy
+	sess  *libssh2.Session
+	sf    *libssh2.SFTP
+	f     *libssh2.File
+	name  string // f's remote path
+	dir   string // a directory of the test, with f's file and a subdirectory "sub"
+	want  []byte // what f's file must hold once f is closed
+}
+
+func newInterruptEnv(t *testing.T) *interruptEnv {
+	t.Helper()
+	proxy, sess, sf := proxySession(t)
+	dir := testDir(t)
+	e := &interruptEnv{proxy: proxy, sess: sess, sf: sf, dir: dir, name: filepath.Join(dir, "f.bin")}
+	e.want = make([]byte, 1<<20)
+	rand.NewChaCha8([32]byte{21}).Read(e.want)
+	if err := os.WriteFile(e.name, e.want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := sf.OpenFile(e.name, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.f = f
+	return e
+}
+
+// upload is what the Write cases write: more than any window holds, so they wait.
+var upload = func() []byte {
+	b := make([]byte, 8<<20)
+	rand.NewChaCha8([32]byte{22}).Read(b)
+	return b
+}()
+
+// waitCase is one public operation that waits on the server. run performs it once; written says
+// how many bytes of upload it accepted (they are written at f's offset 0, over the base bytes).
+type waitCase struct {
+	name string
+	file bool // bounded by the File's deadline (else the session's)
+	ctx  bool // run honours ctx (a Context variant)
+	run  func(ctx context.Context, e *interruptEnv) (written int, err error)
+}
+
+func noBytes(err error) (int, error) { return 0, err }
+
+var waitCases = []waitCase{
+	{"File.Write", true, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+		return e.f.WriteContext(ctx, upload)
+	}},
+	{"File.ReadFrom", true, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+		n, err := e.f.ReadFromContext(ctx, bytes.NewReader(upload))
+		return int(n), err
+	}},
+	{"File.Sync", true, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+		n, err := e.f.Write(upload[:100000]) // into the window: no wait
+		if err != nil {
+			return n, err
+		}
+		return n, e.f.SyncContext(ctx)
+	}},
+	{"File.Read", true, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+		_, err := e.f.ReadContext(ctx, make([]byte, 4096))
+		return noBytes(err)
+	}},
+	{"File.WriteTo", true, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+		_, err := e.f.WriteToContext(ctx, io.Discard)
+		return noBytes(err)
+	}},
+	{"File.ReadAt", true, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+		_, err := e.f.ReadAtContext(ctx, make([]byte, 100000), 5000)
+		return noBytes(err)
+	}},
+	{"File.Seek(end)", true, false, func(_ context.Context, e *interruptEnv) (int, error) {
+		_, err := e.f.Seek(0, io.SeekEnd)
+		return noBytes(err)
+	}},
+	{"File.Stat", true, false, func(_ context.Context, e *interruptEnv) (int, error) {
+		_, err := e.f.Stat()
+		return noBytes(err)
+	}},
+	{"File.Chmod", true, false, func(_ context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.f.Chmod(0o640))
+	}},
+	{"File.Truncate", true, false, func(_ context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.f.Truncate(1 << 20)) // its own size: the content stays
+	}},
+	{"SFTP.OpenFile", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+		f, err := e.sf.OpenFileContext(ctx, e.name, os.O_RDONLY, 0)
+		if err == nil {
+			f.Close()
+		}
+		return noBytes(err)
+	}},
+	{"SFTP.ReadDir", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+		_, err := e.sf.ReadDirContext(ctx, e.dir)
+		return noBytes(err)
+	}},
+	{"Session.SFTP", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+		sf, err := e.sess.SFTPContext(ctx)
+		if err == nil {
+			sf.Close()
+		}
+		return noBytes(err)
+	}},
+	{"SFTP.Stat", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
+		_, err := e.sf.Stat(e.name)
+		return noBytes(err)
+	}},
+	{"SFTP.Lstat", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
+		_, err := e.sf.Lstat(e.name)
+		return noBytes(err)
+	}},
+	{"SFTP.Chmod", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.Chmod(e.name, 0o600))
+	}},
+	{"SFTP.Chtimes", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.Chtimes(e.name, time.Unix(1e9, 0), time.Unix(1e9, 0)))
+	}},
+	{"SFTP.StatVFS", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
+		_, err := e.sf.StatVFS(e.dir)
+		return noBytes(err)
+	}},
+	{"SFTP.Mkdir", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.Mkdir(filepath.Join(e.dir, "new"), 0o755))
+	}},
+	{"SFTP.Remove", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.Remove(filepath.Join(e.dir, "sub")))
+	}},
+	{"SFTP.Rename", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.Rename(filepath.Join(e.dir, "sub"), filepath.Join(e.dir, "sub2")))
+	}},
+	{"SFTP.Symlink", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.Symlink(e.name, filepath.Join(e.dir, "link")))
+	}},
+	{"SFTP.RealPath", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
+		_, err := e.sf.RealPath(e.dir)
+		return noBytes(err)
+	}},
+}
+
+// TestInterruptEveryWait interrupts each operation of waitCases at its wait point, by a deadline set
+// before it, by a deadline set while it waits (the File's, or the session's), and by cancelling its
+// context. The operation returns the matching typed error in bounded time; once the link is back,
+// the same session stats, uploads and closes correctly, and the File's remote file holds exactly
+// the bytes accepted.
+func TestInterruptEveryWait(t *testing.T) {
+	checkNoLeaks(t)
+	type mode struct {
+		name string
+		want error
+		// interrupt starts the operation's interruption and returns the context to run it with.
+		interrupt func(e *interruptEnv, c waitCase) context.Context
+	}
+	setDeadline := func(e *interruptEnv, c waitCase, d time.Time) {
+		if c.file {
+			e.f.SetDeadline(d)
+		} else {
+			e.sess.SetDeadline(d)
+		}
+	}
+	modes := []mode{
+		{"deadline", os.ErrDeadlineExceeded, func(e *interruptEnv, c waitCase) context.Context {
+			setDeadline(e, c, time.Now().Add(200*time.Millisecond))
+			return context.Background()
+		}},
+		{"SetDeadline(now) while waiting", os.ErrDeadlineExceeded, func(e *interruptEnv, c waitCase) context.Context {
+			time.AfterFunc(200*time.Millisecond, func() { setDeadline(e, c, time.Now()) })
+			return context.Background()
+		}},
+		{"cancel", context.Canceled, func(e *interruptEnv, c waitCase) context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(200*time.Millisecond, cancel)
+			return ctx
+		}},
+	}
+	for _, m := range modes {
+		for _, c := range waitCases {
+			if m.want == context.Canceled && !c.ctx {
+				continue
+			}
+			t.Run(m.name+"/"+c.name, func(t *testing.T) {
+				e := newInterruptEnv(t)
+				e.proxy.SetPaused(true)
+				ctx := m.interrupt(e, c)
+				start := time.Now()
+				n, err := c.run(ctx, e)
+				elapsed := time.Since(start)
+				if !errors.Is(err, m.want) {
+					t.Fatalf("%s on a stalled link = %v; want an error wrapping %v", c.name, err, m.want)
+				}
+				var le *libssh2.Error
+				if !errors.As(err, &le) {
+					t.Errorf("error %v is not an *libssh2.Error", err)
+				}
+				if elapsed > 2*time.Second {
+					t.Errorf("%s returned after %v", c.name, elapsed)
+				}
+				copy(e.want, upload[:n])
+				if n > len(e.want) {
+					e.want = append(e.want, upload[len(e.want):n]...)
+				}
+				e.proxy.SetPaused(false)
+				setDeadline(e, c, time.Time{})
+				e.checkUsable(t)
+			})
+		}
+	}
+}
+
+// checkUsable checks that e's session works after an interruption: Stat, closing the File (its
+// remote file then holds e.want exactly), an upload of a new file, and closing the session.
+func (e *interruptEnv) checkUsable(t *testing.T) {
+	t.Helper()
+	sess, sf := e.sess, e.sf
+	sess.SetDeadline(time.Now().Add(20 * time.Second))
+	if fi, err := sf.Stat(e.name); err != nil || fi.IsDir() {
+		t.Fatalf("Stat after the interruption = %v, %v", fi, err)
+	}
+	if err := e.f.Close(); err != nil {
+		t.Errorf("File.Close after the interruption: %v", err)
+	}
+	got, err := os.ReadFile(e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, e.want) {
+		t.Errorf("remote file: %d bytes, want the %d bytes accepted (first difference at %d)", len(got), len(e.want), firstDiff(got, e.want))
+	}
+	name := filepath.Join(e.dir, "after.bin")
+	g, err := sf.Create(name)
+	if err != nil {
+		t.Fatalf("Create after the interruption: %v", err)
+	}
+	if _, err := g.Write(upload[:3<<20]); err != nil {
+		t.Fatalf("Write after the interruption: %v", err)
+	}
+	if err := g.Close(); err != nil {
+		t.Fatalf("Close after the interruption: %v", err)
+	}
+	checkRemote(t, name, upload[:3<<20])
+	if err := sess.Close(); err != nil {
+		t.Errorf("Session.Close after the interruption: %v", err)
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// TestDoneContextStartsNothing: an operation given a done context fails with the context's error at
+// once and sends nothing, and the session goes on as if it had not been called (the Sync case of
+// issue 10: Write, Sync, SyncContext(cancelled) used to break the session).
+func TestDoneContextStartsNothing(t *testing.T) {
+	checkNoLeaks(t)
+	e := newInterruptEnv(t)
+	if _, err := e.f.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	copy(e.want, "hello")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	e.proxy.SetPaused(true)
+	sent := e.proxy.BytesUp()
+	for _, c := range waitCases {
+		if !c.ctx {
+			continue
+		}
+		start := time.Now()
+		n, err := c.run(ctx, e)
+		if c.name == "File.Sync" && n > 0 {
+			// Its Write went into the window (no context): the bytes are accepted, after "hello".
+			copy(e.want[len("hello"):], upload[:n])
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a done context = %v, want context.Canceled", c.name, err)
+		}
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Errorf("%s with a done context took %v", c.name, d)
+		}
+	}
+	if got := e.proxy.BytesUp(); got != sent {
+		t.Errorf("operations with a done context sent %d bytes", got-sent)
+	}
+	e.proxy.SetPaused(false)
+	e.checkUsable(t)
+}
+
+// TestCloseReachesWaitingOperation: File.Close and Session.Close from another goroutine end an
+// operation waiting on a stalled link at once with an error wrapping fs.ErrClosed, and return
+// within their documented bounds.
+func TestCloseReachesWaitingOperation(t *testing.T) {
+	checkNoLeaks(t)
+	for _, which := range []string{"File.Close", "Session.Close"} {
+		for _, c := range []waitCase{waitCases[0], waitCases[3]} { // Write and Read
+			t.Run(which+"/"+c.name, func(t *testing.T) {
+				e := newInterruptEnv(t)
+				e.proxy.SetPaused(true)
+				closed := make(chan error, 1)
+				var closeTook time.Duration
+				time.AfterFunc(200*time.Millisecond, func() {
+					start := time.Now()
+					var err error
+					if which == "File.Close" {
+						err = e.f.Close()
+					} else {
+						err = e.sess.Close()
+					}
+					closeTook = time.Since(start)
+					closed <- err
+				})
+				start := time.Now()
+				n, err := c.run(context.Background(), e)
+				if !errors.Is(err, fs.ErrClosed) {
+					t.Errorf("%s interrupted by %s = %d, %v; want fs.ErrClosed", c.name, which, n, err)
+				}
+				if d := time.Since(start); d > 200*time.Millisecond+500*time.Millisecond {
+					t.Errorf("%s returned %v after it started, 200 ms after which %s ran", c.name, d, which)
+				}
+				cerr := <-closed
+				bound := 6 * time.Second // closeTimeout, and Session.Close's closeLockWait
+				if closeTook > bound+time.Second {
+					t.Errorf("%s took %v, more than its bound of %v", which, closeTook, bound)
+				}
+				t.Logf("%s on a stalled link: %v after %v", which, cerr, closeTook)
+				e.proxy.SetPaused(false)
+				if which == "File.Close" {
+					// The session outlives the File: the close waits behind the interrupted call.
+					e.sess.SetDeadline(time.Now().Add(20 * time.Second))
+					if _, err := e.sf.Stat(e.name); err != nil {
+						t.Errorf("Stat after File.Close on a stalled link: %v", err)
+					}
+					if err := e.sess.Close(); err != nil {
+						t.Errorf("Session.Close: %v", err)
+					}
+				}
+				// Whatever landed is the base bytes overwritten by a prefix of what was accepted.
+				got, err := os.ReadFile(e.name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := append([]byte(nil), e.want...)
+				copy(want, upload[:min(n, len(want))])
+				if len(got) < len(want) || !bytes.Equal(got[len(want):], upload[len(want):len(got)]) {
+					t.Errorf("remote file of %d bytes is not the base with a prefix of the upload", len(got))
+				}
+			})
+		}
+	}
+}
+
+// TestSFTPServerKilled: only the sftp-server process dies under an upload (sshd and the SSH session
+// stay up). The upload fails within 2 s with a typed error whose Offset is the acknowledged bytes,
+// which the server file holds exactly; the SFTP channel refuses further use, and the session opens a
+// new one.
+func TestSFTPServerKilled(t *testing.T) {
+	checkNoLeaks(t)
+	ks := sshd.StartT(t, sshd.Options{})
+	sess, sf := openSFTP(t, ks)
+	name := ks.Path("killed.bin")
+	f, err := sf.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 128<<20)
+	rand.NewChaCha8([32]byte{23}).Read(data)
+	var killed time.Time
+	r := &killingReader{r: bytes.NewReader(data), at: 32 << 20, kill: func() {
+		if n, err := ks.KillSFTPServers(); n != 1 || err != nil {
+			t.Errorf("KillSFTPServers = %d, %v; want 1 process", n, err)
+		}
+		killed = time.Now()
+	}}
+	f.SetDeadline(time.Now().Add(20 * time.Second))
+	_, err = io.Copy(f, r)
+	if err == nil {
+		err = f.Close()
+	} else {
+		f.Close()
+	}
+	if killed.IsZero() {
+		t.Fatal("the upload ended before the kill")
+	}
+	if d := time.Since(killed); d > 2*time.Second {
+		t.Errorf("the upload failed %v after sftp-server died", d)
+	}
+	var e *libssh2.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("upload after sftp-server died = %v, want an *libssh2.Error", err)
+	}
+	t.Logf("error: %v", err)
+	if e.Code == 0 || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("error %v: want a libssh2 code, not a deadline", err)
+	}
+	got, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Offset <= 0 || e.Offset > int64(len(got)) || !bytes.Equal(got[:e.Offset], data[:e.Offset]) {
+		t.Errorf("Offset %d: the server file has %d bytes; want 0 < Offset <= its size, with the data's prefix", e.Offset, len(got))
+	}
+	if _, err := sf.Stat(name); err == nil {
+		t.Errorf("Stat on the dead SFTP channel succeeded")
+	}
+	sf2, err := sess.SFTP()
+	if err != nil {
+		t.Fatalf("a new SFTP channel after sftp-server died: %v", err)
+	}
+	if fi, err := sf2.Stat(name); err != nil || fi.Size() != int64(len(got)) {
+		t.Errorf("Stat on the new channel = %v, %v", fi, err)
+	}
+}
+
+// TestRawWriteWouldBlockThenStat: a non-blocking RawWrite left at ErrWouldBlock, then an idiomatic
+// call: the call finishes the write itself (no hang, docs/DESIGN.md "Pending calls"), and the next
+// RawWrite with the same bytes reports what was acknowledged meanwhile; the file ends up exact.
+func TestRawWriteWouldBlockThenStat(t *testing.T) {
+	checkNoLeaks(t)
+	_, sess, sf := proxySession(t, tcpproxy.ReplyDelay(20*time.Millisecond))
+	name := srv.Path("raw-then-stat.bin")
+	f, err := sf.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 4<<20)
+	rand.NewChaCha8([32]byte{24}).Read(data)
+	sess.SetNonblocking(true)
+	sess.SetDeadline(time.Now().Add(30 * time.Second))
+	n, err := f.RawWrite(data)
+	if !errors.Is(err, libssh2.ErrWouldBlock) {
+		t.Fatalf("non-blocking RawWrite of 4 MiB through a delayed link = %d, %v; want ErrWouldBlock", n, err)
+	}
+	if _, err := sf.Stat(name); err != nil {
+		t.Fatalf("Stat after RawWrite's ErrWouldBlock: %v", err)
+	}
+	off, rounds := 0, 0
+	for off < len(data) {
+		rounds++
+		n, err := f.RawWrite(data[off:])
+		if errors.Is(err, libssh2.ErrWouldBlock) {
+			if err := sess.WaitSocket(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("RawWrite at %d: %v", off, err)
+		}
+		off += n
+	}
+	sess.SetNonblocking(false)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkRemote(t, name, data)
+	t.Logf("%d RawWrite calls after the Stat", rounds)
+}
+
+// TestErrorsCarryGoodOffset: every error of a write carries the offset up to which the file is good,
+// a wait error included.
+func TestErrorsCarryGoodOffset(t *testing.T) {
+	e := newInterruptEnv(t)
+	if _, err := e.f.Write(upload[:1<<20]); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	e.proxy.SetPaused(true)
+	e.f.SetDeadline(time.Now().Add(200 * time.Millisecond))
+	n, err := e.f.Write(upload[1<<20:])
+	var le *libssh2.Error
+	if !errors.As(err, &le) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Write on a stalled link = %v", err)
+	}
+	if le.Offset < 1<<20 {
+		t.Errorf("the error says the file is good up to %d; at least %d bytes were acknowledged", le.Offset, 1<<20)
+	}
+	if diff := cmp.Diff("write", le.Op); diff != "" {
+		t.Errorf("Op: %s", diff)
+	}
+	e.proxy.SetPaused(false)
+	e.f.SetDeadline(time.Time{})
+	e.want = append(e.want[:0], upload[:1<<20+n]...)
+	e.checkUsable(t)
+}

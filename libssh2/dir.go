@@ -299,7 +299,7 @@ func (sf *SFTP) PosixRename(oldpath, newpath string) error {
 	}
 	if rc > 0 {
 		// libssh2 returns the server's status, a positive number, when it lacks the extension
-		// (DESIGN fact 5).
+		// (docs/DESIGN.md, fact 5).
 		e := newError(op, oldpath, errmap.SFTPProtocol, ErrNotSupported)
 		e.Status = Status(rc)
 		return e

@@ -77,11 +77,22 @@
 // and the authentication; Session.SetDeadline, File.SetDeadline and the *Context methods
 // (SFTPContext, OpenFileContext, WriteContext, ReadFromContext, SyncContext, ReadContext,
 // ReadAtContext, WriteToContext, ReadDirContext) bound every later operation. An expired deadline
-// matches os.ErrDeadlineExceeded, a cancelled context context.Canceled. A write cut short keeps its
-// accepted bytes in the File's window and later calls carry on; a read cut short is completed by
-// the next call on the session and its bytes are kept for the next Read, so none is lost or
-// returned twice; an operation cut short in the middle of an exchange libssh2 cannot resume leaves
-// the Session refusing further use with ErrSessionBroken: close it and dial again.
+// matches os.ErrDeadlineExceeded, a cancelled context context.Canceled. A context that is already
+// done fails the operation before anything is sent. Deadlines set while an operation waits apply
+// to it, as with os.File.
+//
+// An interrupted operation never harms the session. libssh2 expects an interrupted call to be
+// repeated before anything else is sent; the package records it and the next operation on the
+// session, from any File, finishes it first. A write cut short keeps its accepted bytes in the
+// File's window and later calls carry on; a read cut short is finished into the File's buffer and
+// its bytes are kept for the next Read, so none is lost or returned twice. Only a failed connection
+// makes the Session refuse further use (ErrSessionBroken), and an SFTP channel whose server process
+// ended fails its operations with ErrorChannelClosed while the Session opens new channels.
+//
+// File.Close and Session.Close may be called from another goroutine: the operation waiting on the
+// object returns at once with an error wrapping fs.ErrClosed. File.Close gives up when the server
+// acknowledges nothing for 5 s (or at the write deadline); Session.Close returns within about 6 s
+// whatever the server does.
 //
 // # Non-blocking use and the faithful API
 //
@@ -90,8 +101,9 @@
 // After Session.SetNonblocking(true), RawWrite returns ErrWouldBlock where libssh2 returns
 // LIBSSH2_ERROR_EAGAIN; Session.WaitSocket then waits, like the waitsocket function of libssh2's
 // examples, and the same call is repeated (see ExampleFile_RawWrite). File.RawRead is
-// libssh2_sftp_read in the same way. Until it completes, nothing
-// else may be sent on the session. The idiomatic methods always wait. The repository's
+// libssh2_sftp_read in the same way. If another operation runs on the session before the call is
+// repeated, that operation finishes it: RawWrite's acknowledged bytes are returned by the next
+// RawWrite, RawRead's bytes by the next RawRead or Read. The idiomatic methods always wait. The repository's
 // examples/sftp_write, sftp_write_nonblock and sftp_write_sliding are libssh2's three C upload
 // examples written this way.
 package libssh2

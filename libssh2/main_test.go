@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "--- shared sshd log:\n%s\n", srv.Log())
 	}
 	srv.Close()
-	// Every session is closed by now: libssh2 must hold no C memory (DESIGN I7).
+	// Every session is closed by now: libssh2 must hold no C memory (docs/DESIGN.md, I7).
 	runtime.GC()
 	if n := libssh2.LiveCAllocations(); n != 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: %d C allocations of libssh2 are still live after every session was closed\n", n)

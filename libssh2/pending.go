@@ -72,7 +72,7 @@ func (s *Session) finishPending(o *op) error {
 		var ch *cshim.Channel
 		if p.sf != nil {
 			if p.sf.p == nil || p.sf.broken != nil {
-				s.pend = s.pend[1:]
+				s.popPending()
 				continue
 			}
 			ch = p.sf.ch
@@ -101,7 +101,7 @@ func (s *Session) finishPending(o *op) error {
 				return o.fail(0, err)
 			}
 		}
-		s.pend = s.pend[1:]
+		s.popPending()
 		if fatal(rc) {
 			e := s.errorf(o.name, o.path, rc, nil)
 			s.breakWith(e)
@@ -111,8 +111,15 @@ func (s *Session) finishPending(o *op) error {
 			p.done(rc)
 		}
 	}
-	s.pend = nil
 	return nil
+}
+
+// popPending removes the first pending call, keeping the queue's memory: the writer's hot path
+// queues its own write often, and must not allocate for it.
+func (s *Session) popPending() {
+	n := copy(s.pend, s.pend[1:])
+	s.pend[n] = nil
+	s.pend = s.pend[:n]
 }
 
 // errPendingFirst is the cause of ErrWouldBlock from a non-blocking faithful call that found an
@@ -127,6 +134,7 @@ func (s *Session) dropChannel(sf *SFTP) {
 			kept = append(kept, p)
 		}
 	}
+	clear(s.pend[len(kept):])
 	s.pend = kept
 }
 

@@ -22,7 +22,7 @@ var (
 	initErr  error
 )
 
-// libInit runs libssh2_init once per process: it is global and not thread-safe (DESIGN fact 6).
+// libInit runs libssh2_init once per process: it is global and not thread-safe (docs/DESIGN.md, fact 6).
 func libInit() error {
 	initOnce.Do(func() {
 		if rc := cshim.Init(0); rc != 0 {

@@ -30,7 +30,7 @@ const initialWriteWindow = 16 * packetSize
 // too small: on loopback 480000 bytes take about 1.5 ms, at a 50 ms round trip at least 50 ms.
 const slowTurn = 8 * time.Millisecond
 
-// writeBehind is a File's upload window (DESIGN I3): buf[head:tail] holds the bytes accepted by Write
+// writeBehind is a File's upload window (docs/DESIGN.md, I3): buf[head:tail] holds the bytes accepted by Write
 // and not yet acknowledged by the server, the first of them at file offset off. libssh2 has queued a
 // prefix of them; every call passes buf[head:tail] again, so libssh2 always sees the same bytes from
 // the first unacknowledged one on. The window uses buf[:2*window], so the bytes move to its front

@@ -10,7 +10,7 @@
 // The third argument is used as a private key file when such a file exists, else as a password.
 // The server's host key must be in KNOWN_HOSTS (default ~/.ssh/known_hosts).
 //
-// This is what File.Write and File.ReadFrom do for you (DESIGN I3 in the repository).
+// This is what File.Write and File.ReadFrom do for you (docs/DESIGN.md, I3).
 package main
 
 import (

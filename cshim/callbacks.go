@@ -23,7 +23,9 @@ func goKbdCallback(h C.uintptr_t, name *C.char, nameLen C.int, instr *C.char, in
 	ps := unsafe.Slice(prompts, int(n))
 	goPrompts := make([]KbdPrompt, len(ps))
 	for i, p := range ps {
-		goPrompts[i] = KbdPrompt{Text: C.GoStringN(p.text, C.int(p.length)), Echo: p.echo != 0}
+		// libssh2 1.11 made text an unsigned char * and length a size_t (1.10: char *, unsigned int):
+		// the casts build against both.
+		goPrompts[i] = KbdPrompt{Text: C.GoStringN((*C.char)(unsafe.Pointer(p.text)), C.int(p.length)), Echo: p.echo != 0}
 	}
 	answers := fn(C.GoStringN(name, nameLen), C.GoStringN(instr, instrLen), goPrompts)
 	rs := unsafe.Slice(responses, int(n))

@@ -2,6 +2,7 @@ package cshim
 
 import (
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -47,11 +48,16 @@ func TestCodesMatchHeader(t *testing.T) {
 // built against, so a test run against an older libssh2 really tests it. A mismatch means the
 // loader found another libssh2 (LD_LIBRARY_PATH), or Go's build cache reused a build against another
 // header: it does not key on pkg-config's output, so point CGO_CFLAGS at the header too (make compat
-// does).
+// does). GO_LIBSSH2_WANT_VERSION, when set (make test-libssh2-1.11 sets it), names the version that
+// must be loaded, so a run meant for one libssh2 cannot pass against another.
 func TestVersion(t *testing.T) {
 	v := Version()
 	if v == "" {
 		t.Fatal("libssh2_version(0) returned nothing")
+	}
+	t.Logf("libssh2 %s loaded; header LIBSSH2_VERSION_NUM %#06x", v, VersionNum)
+	if want := os.Getenv("GO_LIBSSH2_WANT_VERSION"); want != "" && v != want {
+		t.Errorf("libssh2 %s loaded, want %s (GO_LIBSSH2_WANT_VERSION)", v, want)
 	}
 	var major, minor, patch int
 	if _, err := fmt.Sscanf(v, "%d.%d.%d", &major, &minor, &patch); err != nil {

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ type interruptEnv struct {
 	name  string // f's remote path
 	dir   string // a directory of the test, with f's file and a subdirectory "sub"
 	want  []byte // what f's file must hold once f is closed
+	setAt atomic.Int64
 }
 
 func newInterruptEnv(t *testing.T) *interruptEnv {
@@ -195,7 +197,10 @@ func TestInterruptEveryWait(t *testing.T) {
 			return context.Background()
 		}},
 		{"SetDeadline(now) while waiting", os.ErrDeadlineExceeded, func(e *interruptEnv, c waitCase) context.Context {
-			time.AfterFunc(200*time.Millisecond, func() { setDeadline(e, c, time.Now()) })
+			time.AfterFunc(200*time.Millisecond, func() {
+				e.setAt.Store(time.Now().UnixNano())
+				setDeadline(e, c, time.Now())
+			})
 			return context.Background()
 		}},
 		{"cancel", context.Canceled, func(e *interruptEnv, c waitCase) context.Context {
@@ -225,6 +230,13 @@ func TestInterruptEveryWait(t *testing.T) {
 				}
 				if elapsed > 2*time.Second {
 					t.Errorf("%s returned after %v", c.name, elapsed)
+				}
+				if at := e.setAt.Load(); at != 0 {
+					// os.File's rule: a deadline set while I/O waits ends it at once.
+					after := time.Since(time.Unix(0, at)) - time.Since(start.Add(elapsed))
+					if after > 100*time.Millisecond && (c.name == "File.Write" || c.name == "File.Read") {
+						t.Errorf("%s returned %v after SetDeadline(now), want within 100 ms", c.name, after)
+					}
 				}
 				copy(e.want, upload[:n])
 				if n > len(e.want) {
@@ -262,13 +274,13 @@ func (e *interruptEnv) checkUsable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Create after the interruption: %v", err)
 	}
-	if _, err := g.Write(upload[:3<<20]); err != nil {
+	if _, err := g.Write(upload[:256<<10]); err != nil {
 		t.Fatalf("Write after the interruption: %v", err)
 	}
 	if err := g.Close(); err != nil {
 		t.Fatalf("Close after the interruption: %v", err)
 	}
-	checkRemote(t, name, upload[:3<<20])
+	checkRemote(t, name, upload[:256<<10])
 	if err := sess.Close(); err != nil {
 		t.Errorf("Session.Close after the interruption: %v", err)
 	}

@@ -483,27 +483,12 @@ func TestRawWriteWouldBlockThenStat(t *testing.T) {
 	if _, err := sf.Stat(name); err != nil {
 		t.Fatalf("Stat after RawWrite's ErrWouldBlock: %v", err)
 	}
-	off, rounds := 0, 0
-	for off < len(data) {
-		rounds++
-		n, err := f.RawWrite(data[off:])
-		if errors.Is(err, libssh2.ErrWouldBlock) {
-			if err := sess.WaitSocket(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err != nil {
-			t.Fatalf("RawWrite at %d: %v", off, err)
-		}
-		off += n
-	}
+	rawWriteAll(t, sess, f, data, len(data))
 	sess.SetNonblocking(false)
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
 	checkRemote(t, name, data)
-	t.Logf("%d RawWrite calls after the Stat", rounds)
 }
 
 // TestErrorsCarryGoodOffset: every error of a write carries the offset up to which the file is good,

@@ -159,6 +159,19 @@ func (f *File) readyRead(o *op) error {
 	return nil
 }
 
+// beginRead enters the operation frame for a read of f and makes f ready to read (readyRead); when
+// it returns nil the caller must end o.
+func (f *File) beginRead(o *op, ctx context.Context, name string, kind dlKind) error {
+	if err := f.begin(o, ctx, name, kind); err != nil {
+		return err
+	}
+	if err := f.readyRead(o); err != nil {
+		f.sf.s.end(o)
+		return err
+	}
+	return nil
+}
+
 // takeErr returns and forgets the failure of a read that another operation finished.
 func (rd *readAhead) takeErr() error {
 	err := rd.err
@@ -195,13 +208,10 @@ func (f *File) ReadContext(ctx context.Context, p []byte) (int, error) {
 	f.rmu.Lock()
 	defer f.rmu.Unlock()
 	var o op
-	if err := f.begin(&o, ctx, "read", dlRead); err != nil {
+	if err := f.beginRead(&o, ctx, "read", dlRead); err != nil {
 		return 0, err
 	}
 	defer f.sf.s.end(&o)
-	if err := f.readyRead(&o); err != nil {
-		return 0, err
-	}
 	rd := f.rd
 	if err := rd.takeErr(); err != nil {
 		return 0, err
@@ -362,13 +372,10 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 		return 0, errInvalid("read", f.name, fmt.Errorf("%w: negative offset %d", fs.ErrInvalid, off))
 	}
 	var o op
-	if err := f.begin(&o, ctx, "read", dlRead); err != nil {
+	if err := f.beginRead(&o, ctx, "read", dlRead); err != nil {
 		return 0, err
 	}
 	defer f.sf.s.end(&o)
-	if err := f.readyRead(&o); err != nil {
-		return 0, err
-	}
 	if len(p) == 0 {
 		return 0, nil
 	}

@@ -159,9 +159,24 @@ func TestRawWriteNonblocking(t *testing.T) {
 	sess.SetNonblocking(true)
 	data := make([]byte, 4<<20+3)
 	rand.NewChaCha8([32]byte{11}).Read(data)
-	off, wouldBlock := 0, 0
-	for off < len(data) {
-		n, err := f.RawWrite(data[off:min(off+8*30000, len(data))])
+	wouldBlock := rawWriteAll(t, sess, f, data, 8*30000)
+	sess.SetNonblocking(false)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if wouldBlock == 0 {
+		t.Errorf("4 MiB went out without a single ErrWouldBlock: the non-blocking path was not exercised")
+	}
+	checkRemote(t, name, data)
+}
+
+// rawWriteAll writes data with non-blocking RawWrites of at most window bytes, as libssh2's
+// sftp_write_nonblock.c does: on ErrWouldBlock it waits for the socket and repeats the call with the
+// same bytes. It returns how many calls said ErrWouldBlock.
+func rawWriteAll(t *testing.T, sess *libssh2.Session, f *libssh2.File, data []byte, window int) (wouldBlock int) {
+	t.Helper()
+	for off := 0; off < len(data); {
+		n, err := f.RawWrite(data[off:min(off+window, len(data))])
 		if errors.Is(err, libssh2.ErrWouldBlock) {
 			wouldBlock++
 			if err := sess.WaitSocket(context.Background()); err != nil {
@@ -174,12 +189,5 @@ func TestRawWriteNonblocking(t *testing.T) {
 		}
 		off += n
 	}
-	sess.SetNonblocking(false)
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if wouldBlock == 0 {
-		t.Errorf("4 MiB went out without a single ErrWouldBlock: the non-blocking path was not exercised")
-	}
-	checkRemote(t, name, data)
+	return wouldBlock
 }

@@ -342,6 +342,13 @@ func (e *env) downClients() []client {
 		}
 	}
 	cs := []client{{name: "binding io.Copy get", argv: goArgs("binding")}}
+	if *before != "" {
+		cs = append(cs, client{name: "binding io.Copy get @" + *before, argv: func(local, remote string, round int) []string {
+			a := goArgs("binding")(local, remote, round)
+			a[0] = filepath.Join(e.bin, "binding-before")
+			return a
+		}})
+	}
 	for _, w := range parseInts(*readBufs) {
 		cs = append(cs, client{name: fmt.Sprintf("C libssh2 get buf=%d", w), window: w, argv: func(local, remote string, _ int) []string {
 			return []string{filepath.Join(e.bin, "libssh2_client"), "-host", srv.Host, "-port", strconv.Itoa(srv.Port),

@@ -113,11 +113,18 @@ func PeakBytes() int64 { return int64(C.shim_peak_bytes()) }
 // ResetPeakBytes sets the peak to the bytes live now.
 func ResetPeakBytes() { C.shim_reset_peak_bytes() }
 
+// SessionAbort makes every later recv of the session fail at once (shim_session_abort): with the
+// socket shut down, it stops libssh2 even inside a loop that never returns EAGAIN. Unlike the other
+// functions, it may be called while another goroutine is inside a call on the session; never after
+// SessionFree.
+func SessionAbort(s *Session) { C.shim_session_abort(s.c()) }
+
 // ReclaimedAllocs returns the number of blocks SessionFree has freed because libssh2_session_free left
 // them behind, over the life of the process.
 func ReclaimedAllocs() int64 { return int64(C.shim_reclaimed_allocs()) }
 
-// SessionInit wraps libssh2_session_init_ex with the counting allocator of shim.c.
+// SessionInit wraps libssh2_session_init_ex with the counting allocator of shim.c, and sets the
+// session's recv callback to shim.c's, which SessionAbort can stop.
 func SessionInit() *Session { return (*Session)(C.shim_session_init()) }
 
 func (s *Session) c() *C.LIBSSH2_SESSION { return (*C.LIBSSH2_SESSION)(s) }

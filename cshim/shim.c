@@ -1,4 +1,6 @@
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "shim.h"
 #include "_cgo_export.h"
 
@@ -17,6 +19,7 @@ struct shim_block {
 struct shim_session {
     struct shim_block head; /* sentinel of a circular list */
     uintptr_t kbd_handle;
+    int aborted; /* set (atomically, from any thread) by shim_session_abort */
 };
 
 static long long live_allocs;
@@ -99,6 +102,25 @@ void shim_reset_peak_bytes(void) {
     __atomic_store_n(&peak_bytes, __atomic_load_n(&live_bytes, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
 }
 
+/* libssh2's own recv (_libssh2_recv), except that it fails at once once the session is aborted: a
+   shut-down socket still hands out what it had buffered, and libssh2 1.10 reads pre-banner lines a
+   byte per recv() until the socket is empty. */
+static LIBSSH2_RECV_FUNC(cb_recv) {
+    struct shim_session *ss = *abstract;
+    if (__atomic_load_n(&ss->aborted, __ATOMIC_RELAXED)) return -ECONNABORTED;
+    ssize_t n = recv(socket, buffer, length, flags);
+    if (n < 0) {
+        int e = errno;
+        return e == EWOULDBLOCK ? -EAGAIN : -e;
+    }
+    return n;
+}
+
+void shim_session_abort(LIBSSH2_SESSION *s) {
+    struct shim_session *ss = *libssh2_session_abstract(s);
+    __atomic_store_n(&ss->aborted, 1, __ATOMIC_RELAXED);
+}
+
 long long shim_reclaimed_allocs(void) { return __atomic_load_n(&reclaimed_allocs, __ATOMIC_RELAXED); }
 
 LIBSSH2_SESSION *shim_session_init(void) {
@@ -107,12 +129,15 @@ LIBSSH2_SESSION *shim_session_init(void) {
     ss->head.prev = ss->head.next = &ss->head;
     ss->head.size = 0;
     ss->kbd_handle = 0;
+    ss->aborted = 0;
     LIBSSH2_SESSION *s = libssh2_session_init_ex(cb_alloc, cb_free, cb_realloc, ss);
     if (!s) {
         /* libssh2 frees what it allocated before failing, but be sure */
         while (ss->head.next != &ss->head) shim_free((unsigned char *)ss->head.next + SHIM_HDR);
         free(ss);
+        return NULL;
     }
+    libssh2_session_callback_set(s, LIBSSH2_CALLBACK_RECV, (void *)cb_recv);
     return s;
 }
 

@@ -45,8 +45,13 @@ void shim_reset_peak_bytes(void);
 long long shim_reclaimed_allocs(void);
 
 /* libssh2_session_init_ex with the counting allocator (the allocator functions are C, cgo cannot pass
-   them as function pointers from Go). */
+   them as function pointers from Go), and a recv callback that shim_session_abort can stop. */
 LIBSSH2_SESSION *shim_session_init(void);
+
+/* Makes every later recv of the session fail at once (its recv callback checks a flag): with the
+   socket shut down, this stops libssh2 even inside a loop that never returns EAGAIN. Safe to call
+   from another thread while the session is in use, not after it is freed. */
+void shim_session_abort(LIBSSH2_SESSION *s);
 
 /* libssh2_session_free, then frees the blocks libssh2 forgot (1.10 leaks a half-finished key
    exchange's key pair) and stores their number in *reclaimed. */

@@ -199,7 +199,7 @@ func (s *Session) authenticate(w *waiter) error {
 		// A failed wait (s.call's error, already converted by the waiter: the context's error or the
 		// socket's) leaves libssh2 inside the method's call, still answering EAGAIN: no other method
 		// may start, and the error is the wait's, never the EAGAIN code.
-		if err != nil && rc == cshim.ErrorEAGAIN || w.ctx.Err() != nil {
+		if (err != nil && rc == cshim.ErrorEAGAIN) || w.ctx.Err() != nil {
 			s.broken = ErrSessionBroken
 			if err == nil || rc != cshim.ErrorEAGAIN {
 				err = w.err(os.ErrDeadlineExceeded)

@@ -137,10 +137,12 @@ func newSession(ctx context.Context, conn net.Conn, addr string, config *Config)
 	shutDone := make(chan struct{})
 	stopShut := context.AfterFunc(ctx, func() {
 		defer close(shutDone)
+		cshim.SessionAbort(cs) // a shut-down socket still hands out what it buffered
 		raw.Control(func(fd uintptr) { syscall.Shutdown(int(fd), syscall.SHUT_RDWR) })
 	})
 	err = s.start(ctx)
-	if !stopShut() {
+	shut := !stopShut()
+	if shut {
 		<-shutDone // the socket is shut down: the session is of no use, even if start got through
 		if cerr := ctx.Err(); !errors.Is(err, cerr) {
 			op := "handshake"
@@ -152,6 +154,9 @@ func newSession(ctx context.Context, conn net.Conn, addr string, config *Config)
 	}
 	if err != nil {
 		s.mu.Lock()
+		if shut {
+			s.kill() // mark it dead: free must not wait on the socket
+		}
 		s.free()
 		s.mu.Unlock()
 		// Leave the connection as it was found: no deadline.

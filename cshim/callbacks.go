@@ -11,10 +11,11 @@ import (
 )
 
 // goKbdCallback is called by the keyboard-interactive trampoline in shim.c. Answers are copied into
-// memory from the session's counting allocator, because libssh2 frees them with that allocator.
+// memory from the session's counting allocator (linked to sess, the session's shim_session), because
+// libssh2 frees them with that allocator.
 //
 //export goKbdCallback
-func goKbdCallback(h C.uintptr_t, name *C.char, nameLen C.int, instr *C.char, instrLen C.int,
+func goKbdCallback(sess unsafe.Pointer, h C.uintptr_t, name *C.char, nameLen C.int, instr *C.char, instrLen C.int,
 	n C.int, prompts *C.LIBSSH2_USERAUTH_KBDINT_PROMPT, responses *C.LIBSSH2_USERAUTH_KBDINT_RESPONSE) {
 	if h == 0 || n <= 0 {
 		return
@@ -34,7 +35,7 @@ func goKbdCallback(h C.uintptr_t, name *C.char, nameLen C.int, instr *C.char, in
 			break
 		}
 		a := answers[i]
-		p := C.shim_alloc(C.size_t(len(a) + 1))
+		p := C.shim_session_alloc(sess, C.size_t(len(a)+1))
 		if p == nil {
 			return
 		}

@@ -113,7 +113,18 @@ func PeakBytes() int64 { return int64(C.shim_peak_bytes()) }
 // ResetPeakBytes sets the peak to the bytes live now.
 func ResetPeakBytes() { C.shim_reset_peak_bytes() }
 
-// SessionInit wraps libssh2_session_init_ex with the counting allocator of shim.c.
+// SessionAbort makes every later recv of the session fail at once (shim_session_abort): with the
+// socket shut down, it stops libssh2 even inside a loop that never returns EAGAIN. Unlike the other
+// functions, it may be called while another goroutine is inside a call on the session; never after
+// SessionFree.
+func SessionAbort(s *Session) { C.shim_session_abort(s.c()) }
+
+// ReclaimedAllocs returns the number of blocks SessionFree has freed because libssh2_session_free left
+// them behind, over the life of the process.
+func ReclaimedAllocs() int64 { return int64(C.shim_reclaimed_allocs()) }
+
+// SessionInit wraps libssh2_session_init_ex with the counting allocator of shim.c, and sets the
+// session's recv callback to shim.c's, which SessionAbort can stop.
 func SessionInit() *Session { return (*Session)(C.shim_session_init()) }
 
 func (s *Session) c() *C.LIBSSH2_SESSION { return (*C.LIBSSH2_SESSION)(s) }
@@ -200,8 +211,14 @@ func SessionDisconnect(s *Session, reason int, description string) int {
 	return int(C.libssh2_session_disconnect_ex(s.c(), C.int(reason), cs, lang))
 }
 
-// SessionFree wraps libssh2_session_free.
-func SessionFree(s *Session) int { return int(C.libssh2_session_free(s.c())) }
+// SessionFree wraps libssh2_session_free. When the session is freed (rc 0) it also frees the blocks
+// that libssh2 allocated for the session and did not free (libssh2 1.10 forgets a half-finished key
+// exchange's key pair), and returns their number as reclaimed.
+func SessionFree(s *Session) (rc int, reclaimed int64) {
+	var n C.longlong
+	rc = int(C.shim_session_free(s.c(), &n))
+	return rc, int64(n)
+}
 
 // KnownhostInit wraps libssh2_knownhost_init.
 func KnownhostInit(s *Session) *KnownHosts {

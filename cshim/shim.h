@@ -34,19 +34,31 @@
 #endif
 
 /* Counting allocator: every session is made with it, so tests can prove that all C memory libssh2
-   allocates through the session is freed again. */
-void *shim_alloc(size_t n);
+   allocates through the session is freed again. It links each block into its session's list
+   (sess, a session's abstract pointer; NULL for a block of no session) so that shim_session_free can
+   free what libssh2_session_free leaves behind. */
+void *shim_session_alloc(void *sess, size_t n);
 long long shim_live_allocs(void);
 long long shim_live_bytes(void);
 long long shim_peak_bytes(void);
 void shim_reset_peak_bytes(void);
+long long shim_reclaimed_allocs(void);
 
 /* libssh2_session_init_ex with the counting allocator (the allocator functions are C, cgo cannot pass
-   them as function pointers from Go). */
+   them as function pointers from Go), and a recv callback that shim_session_abort can stop. */
 LIBSSH2_SESSION *shim_session_init(void);
 
+/* Makes every later recv of the session fail at once (its recv callback checks a flag): with the
+   socket shut down, this stops libssh2 even inside a loop that never returns EAGAIN. Safe to call
+   from another thread while the session is in use, not after it is freed. */
+void shim_session_abort(LIBSSH2_SESSION *s);
+
+/* libssh2_session_free, then frees the blocks libssh2 forgot (1.10 leaks a half-finished key
+   exchange's key pair) and stores their number in *reclaimed. */
+int shim_session_free(LIBSSH2_SESSION *s, long long *reclaimed);
+
 /* libssh2_userauth_keyboard_interactive_ex takes a C callback; this one hands every prompt to Go through
-   the cgo.Handle stored in the session's abstract pointer. */
+   the cgo.Handle stored in the session's shim_session (its abstract pointer). */
 int shim_userauth_kbdint(LIBSSH2_SESSION *s, const char *user, unsigned int user_len, uintptr_t handle);
 
 /* Identities of an ssh-agent are walked by passing the previous one back in; keeping that pointer on the

@@ -177,7 +177,7 @@ func (s *Session) authenticate(w *waiter) error {
 		return int(errmap.Proto)
 	})
 	if err != nil {
-		s.broken = ErrSessionBroken
+		s.breakWith(err)
 		return newError("auth", "", 0, err)
 	}
 	if rc == 1 {
@@ -196,20 +196,26 @@ func (s *Session) authenticate(w *waiter) error {
 		if rc == 0 && err == nil {
 			return nil
 		}
-		if w.ctx.Err() != nil || (err != nil && errors.Is(err, os.ErrDeadlineExceeded)) {
-			s.broken = ErrSessionBroken
+		// A failed wait (s.call's error, already converted by the waiter: the context's error or the
+		// socket's) leaves libssh2 inside the method's call, still answering EAGAIN: no other method
+		// may start, and the error is the wait's, never the EAGAIN code.
+		if (err != nil && rc == cshim.ErrorEAGAIN) || w.ctx.Err() != nil {
+			if err == nil || rc != cshim.ErrorEAGAIN {
+				err = w.err(os.ErrDeadlineExceeded)
+			}
+			s.breakWith(err)
 			return newError("auth", "", 0, err)
 		}
 		if rc < 0 {
 			last = s.errorf("auth", "", rc, err)
 		} else {
-			last = &Error{Op: "auth", Offset: -1, Err: err}
+			last = newError("auth", "", 0, err)
 		}
 		last.(*Error).Err = joinMethod(m.method(), last.(*Error).Err)
 	}
 	if last == nil {
-		return &Error{Op: "auth", Code: errmap.MethodNone, Offset: -1,
-			Err: fmt.Errorf("no configured method is offered by the server (it offers %q)", offered)}
+		return newError("auth", "", errmap.MethodNone,
+			fmt.Errorf("no configured method is offered by the server (it offers %q)", offered))
 	}
 	return last
 }

@@ -17,14 +17,15 @@ import (
 )
 
 // Mkdir creates the named directory with the permission bits of perm (before the server's umask),
-// like os.Mkdir (libssh2_sftp_mkdir_ex).
+// like os.Mkdir (libssh2_sftp_mkdir_ex). An existing name is an error wrapping fs.ErrExist, also
+// from servers that answer only LIBSSH2_FX_FAILURE.
 func (sf *SFTP) Mkdir(name string, perm fs.FileMode) error {
 	if err := checkPath("mkdir", name); err != nil {
 		return err
 	}
 	mode := int(posixPerm(perm))
 	_, err := sf.do(context.Background(), "mkdir", name, func() int { return cshim.SFTPMkdirEx(sf.p, name, mode) })
-	return err
+	return sf.existError(err, name)
 }
 
 // MkdirAll creates the named directory and any missing parents with the permission bits of perm,
@@ -257,7 +258,7 @@ const (
 
 // Rename renames (moves) oldpath to newpath with libssh2_sftp_rename_ex and all three flags, as
 // libssh2_sftp_rename does. Unlike os.Rename, an SFTP version 3 server such as OpenSSH's refuses to
-// replace an existing newpath; PosixRename does that.
+// replace an existing newpath (the error wraps fs.ErrExist); PosixRename does that.
 func (sf *SFTP) Rename(oldpath, newpath string) error {
 	return sf.RenameWithFlags(oldpath, newpath, RenameOverwrite|RenameAtomic|RenameNative)
 }
@@ -273,6 +274,11 @@ func (sf *SFTP) RenameWithFlags(oldpath, newpath string, flags RenameFlags) erro
 	_, err := sf.do(context.Background(), "rename", oldpath, func() int {
 		return cshim.SFTPRenameEx(sf.p, oldpath, newpath, int(flags))
 	})
+	if err != nil {
+		if _, serr := sf.Lstat(oldpath); serr == nil { // the target, not the source, exists
+			return sf.existError(err, newpath)
+		}
+	}
 	return err
 }
 

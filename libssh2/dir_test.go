@@ -687,3 +687,41 @@ func TestReadDirHandlesClosed(t *testing.T) {
 		t.Errorf("live C allocations went from %d to %d over 20 rounds of ReadDir", before, after)
 	}
 }
+
+// TestErrExist: Mkdir of an existing directory, an exclusive create of an existing file and Rename
+// onto an existing file all match fs.ErrExist, although OpenSSH's sftp-server answers only
+// LIBSSH2_FX_FAILURE, which the error keeps.
+func TestErrExist(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	dir := testDir(t)
+	file, other := filepath.Join(dir, "file"), filepath.Join(dir, "other")
+	for _, p := range []string{file, other} {
+		if err := os.WriteFile(p, []byte(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, openErr := sf.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	for name, err := range map[string]error{
+		"Mkdir":                  sf.Mkdir(dir, 0o755),
+		"OpenFile O_CREATE|EXCL": openErr,
+		"Rename onto a file":     sf.Rename(other, file),
+	} {
+		if !errors.Is(err, fs.ErrExist) {
+			t.Errorf("%s of an existing path = %v, want fs.ErrExist", name, err)
+			continue
+		}
+		if e := sftpErr(t, err); e.Status != libssh2.FXFailure && e.Status != libssh2.FXFileAlreadyExists {
+			t.Errorf("%s: status %v, want the server's own", name, e.Status)
+		}
+	}
+	// Failures that are not about an existing target keep their meaning.
+	if err := sf.Mkdir(filepath.Join(dir, "missing", "x"), 0o755); errors.Is(err, fs.ErrExist) || err == nil {
+		t.Errorf("Mkdir under a missing parent = %v, want an error that is not fs.ErrExist", err)
+	}
+	if err := sf.Rename(filepath.Join(dir, "missing"), filepath.Join(dir, "x")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Rename of a missing path = %v, want fs.ErrNotExist", err)
+	}
+	if err := sf.MkdirAll(dir, 0o755); err != nil {
+		t.Errorf("MkdirAll of an existing directory: %v", err)
+	}
+}

@@ -173,7 +173,18 @@ func (sf *SFTP) OpenFile(name string, flag int, perm fs.FileMode) (*File, error)
 }
 
 // OpenFileContext is OpenFile bounded by ctx as well.
+//
+// An exclusive create (os.O_CREATE|os.O_EXCL) of an existing file fails with an error wrapping
+// fs.ErrExist, also from servers that answer only LIBSSH2_FX_FAILURE.
 func (sf *SFTP) OpenFileContext(ctx context.Context, name string, flag int, perm fs.FileMode) (*File, error) {
+	f, err := sf.openFile(ctx, name, flag, perm)
+	if err != nil && flag&(os.O_CREATE|os.O_EXCL) == os.O_CREATE|os.O_EXCL {
+		return nil, sf.existError(err, name)
+	}
+	return f, err
+}
+
+func (sf *SFTP) openFile(ctx context.Context, name string, flag int, perm fs.FileMode) (*File, error) {
 	if sf == nil {
 		return nil, errInvalid("open", name, fs.ErrInvalid)
 	}

@@ -5,6 +5,7 @@ FROM golang:${GO_VERSION}-${DEBIAN_RELEASE}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libssh2-1-dev pkg-config openssh-server openssh-sftp-server openssh-client \
+      dropbear-bin proftpd-core proftpd-mod-crypto \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /run/sshd \
  && echo "libssh2 $(pkg-config --modversion libssh2)"

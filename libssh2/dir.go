@@ -347,7 +347,7 @@ func (sf *SFTP) Symlink(oldname, newname string) error {
 		return err
 	}
 	// The status (or the success) libssh2 reported means nothing: look at what the server did.
-	if got, rerr := sf.Readlink(newname); rerr == nil && got == oldname {
+	if got, rerr := sf.Readlink(newname); rerr == nil && sameTarget(got, oldname, newname) {
 		return nil
 	}
 	if _, perr := sf.Stat(path.Dir(newname)); perr != nil {
@@ -432,8 +432,8 @@ func (sf *SFTP) linkQueryError(op, name string, linkType int, err error) error {
 
 // ErrStatusLost is wrapped by errors of Symlink, Readlink and RealPath when the libssh2 in use
 // misreads the server's status for these requests and the cause could not be found otherwise.
-// Debian's libssh2 1.10.0-3+deb12u1 does: its fix for CVE-2025-15661 in sftp_symlink reads the
-// request id where the status is. Every SSH_FXP_STATUS answer then looks like a failure with a
+// Debian's libssh2 1.10.0-3+deb12u1 (bookworm) and 1.11.1-1+deb13u2 (trixie) do: their fix for
+// CVE-2025-15661 in sftp_symlink reads the request id where the status is. Every SSH_FXP_STATUS answer then looks like a failure with a
 // meaningless status, a successful SYMLINK included, except for request id 0 (the first request of
 // a channel), which looks like a success even when the server refused. Answers with a name
 // (READLINK and REALPATH that succeed) are read correctly. The package detects this once per
@@ -514,4 +514,13 @@ func (sf *SFTP) notSupported(name, path string) error {
 	}
 	sf.s.end(&o)
 	return newError(name, path, errmap.MethodNotSupported, ErrNotSupported)
+}
+
+// sameTarget reports whether got, a server's READLINK answer for link, names target as Symlink
+// gave it: some servers (ProFTPD) answer a relative target with the absolute path it resolves to.
+func sameTarget(got, target, link string) bool {
+	if got == target {
+		return true
+	}
+	return !path.IsAbs(target) && path.IsAbs(got) && got == path.Join(path.Dir(link), target)
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing go-libssh2 needs on Debian or Ubuntu, when it is missing:
 # libssh2's headers (libssh2-1-dev), pkg-config, OpenSSH's server, sftp-server and client, and dropbear
-# (a second SSH server for the interoperability tests).
+# and ProFTPD with mod_sftp (the other SSH servers of the interoperability tests).
 set -euo pipefail
 missing=()
 pkg-config --exists libssh2 2>/dev/null || missing+=(libssh2-1-dev)
@@ -11,6 +11,8 @@ command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 # Second SSH implementation for the interoperability tests (internal/sshd/dropbear.go).
 [ -x /usr/sbin/dropbear ] || missing+=(dropbear-bin)
+[ -x /usr/sbin/proftpd ] || missing+=(proftpd-core)
+[ -f /usr/lib/proftpd/mod_sftp.so ] || missing+=(proftpd-mod-crypto)
 command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}"

@@ -92,6 +92,11 @@ func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP,
 	}
 	o.w = waiter{s: s, ctx: ctx, f: f}
 	s.arm(o, kind, ctx)
+	if s.closing.Load() || (f != nil && f.closing.Load()) {
+		// Close came between check and arm, too early to wake this operation: stop here.
+		s.end(o)
+		return errClosed(name, path)
+	}
 	if !o.quiet {
 		err := s.finishPending(o)
 		if err == nil && sf != nil && sf.inflight > 0 {

@@ -137,7 +137,11 @@ LIBSSH2_SESSION *shim_session_init(void) {
         free(ss);
         return NULL;
     }
+#if LIBSSH2_VERSION_NUM >= 0x010b01 /* 1.11.1 deprecates the untyped setter */
+    libssh2_session_callback_set2(s, LIBSSH2_CALLBACK_RECV, (libssh2_cb_generic *)cb_recv);
+#else
     libssh2_session_callback_set(s, LIBSSH2_CALLBACK_RECV, (void *)cb_recv);
+#endif
     return s;
 }
 

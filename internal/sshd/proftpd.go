@@ -54,7 +54,9 @@ User nobody
 Group nogroup
 PidFile %s/proftpd.pid
 ScoreboardFile %s/proftpd.scoreboard
-DelayTable none
+<IfModule mod_delay.c>
+  DelayTable none
+</IfModule>
 WtmpLog off
 TransferLog none
 RequireValidShell off

@@ -41,8 +41,13 @@ func StartProFTPD() (*Server, error) {
 		return fail(err)
 	}
 	err = s.serve("proftpd", "in use", func(_ string, port int) ([]string, error) {
+		// Debian 13 builds mod_xfer (AllowOverwrite) as a loadable module; Debian 12 links it in.
+		var load string
+		if _, err := os.Stat(filepath.Join(modDir, "mod_xfer.so")); err == nil {
+			load = "LoadModule mod_xfer.c\n"
+		}
 		conf := fmt.Sprintf(`ModulePath %s
-LoadModule mod_sftp.c
+`+load+`LoadModule mod_sftp.c
 ServerType standalone
 DefaultServer on
 ServerName "go-libssh2 test"

@@ -94,16 +94,21 @@ func TestRecursiveNestedTree(t *testing.T) {
 // it received) and returns its size.
 func stableSize(t *testing.T, name string) int64 {
 	t.Helper()
-	last := int64(-1)
+	// The killed client's sftp-server still writes what it had queued: the size counts as stable
+	// once it stays the same for half a second (one 100 ms look missed a late write under load).
+	last, same := int64(-1), 0
 	for i := 0; i < 300; i++ {
 		st, err := os.Stat(name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if st.Size() == last {
-			return last
+			if same++; same == 5 {
+				return last
+			}
+		} else {
+			last, same = st.Size(), 0
 		}
-		last = st.Size()
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("%s kept growing for 30 s", name)

@@ -34,9 +34,10 @@ const slowTurn = 8 * time.Millisecond
 // and not yet acknowledged by the server, the first of them at file offset off. libssh2 has queued a
 // prefix of them; every call passes buf[head:tail] again, so libssh2 always sees the same bytes from
 // the first unacknowledged one on. The window uses buf[:2*window], so the bytes move to its front
-// (compact) at most once per window's worth of data.
+// (compact) at most once per window's worth of data; buf itself grows from a small size as the data
+// needs it.
 type writeBehind struct {
-	buf    []byte // 2*max bytes
+	buf    []byte // grows up to 2*max bytes (grow)
 	head   int
 	tail   int
 	window int   // the most bytes in flight now
@@ -74,7 +75,25 @@ func (wb *writeBehind) room(max int) []byte {
 		n := copy(wb.buf, wb.buf[wb.head:wb.tail])
 		wb.head, wb.tail = 0, n
 	}
+	if wb.tail+free > len(wb.buf) {
+		wb.grow(wb.tail + free)
+	}
 	return wb.buf[wb.tail : wb.tail+free]
+}
+
+// minWriteBuffer is the smallest buffer a File's window allocates.
+const minWriteBuffer = 32 << 10
+
+// grow makes the buffer hold at least need bytes: it doubles, up to 2*max, so that a small file
+// allocates little and a large upload reaches its final buffer after a few copies and then allocates
+// nothing. Moving the bytes is safe: libssh2 copies what it is given into its packets (docs/DESIGN.md,
+// fact 1), and every call passes buf[head:tail] afresh.
+func (wb *writeBehind) grow(need int) {
+	n := max(2*len(wb.buf), need, minWriteBuffer)
+	n = min(n, max(2*wb.max, need))
+	buf := make([]byte, n)
+	copy(buf[wb.head:wb.tail], wb.buf[wb.head:wb.tail])
+	wb.buf = buf
 }
 
 // acked accounts for n acknowledged bytes, and ends a turn when a window's worth is acknowledged.
@@ -106,9 +125,8 @@ func (wb *writeBehind) acked(n int) {
 func (f *File) writer() *writeBehind {
 	if f.wb == nil {
 		m := f.sf.window
-		// The buffer is made for the largest window at once, so that growing allocates nothing;
-		// its pages past 2*window are not touched before the window grows.
-		wb := &writeBehind{buf: make([]byte, 2*m), window: min(initialWriteWindow, m), max: m, flight: &f.sf.inflight}
+		// The buffer grows with the data (room), so that a small file costs a small buffer.
+		wb := &writeBehind{window: min(initialWriteWindow, m), max: m, flight: &f.sf.inflight}
 		f.wb = wb
 		// Bound once, to the handle and window rather than to f, so that the hot path allocates
 		// nothing and a pending write can be finished after f is closed.
@@ -399,6 +417,7 @@ func (f *File) ReadFromContext(ctx context.Context, r io.Reader) (int64, error) 
 	}
 	defer f.wmu.Unlock()
 	var total int64
+	ask := minWriteBuffer
 	for {
 		if wb.window-wb.pending() < packetSize {
 			if err := f.pump(&o, true, packetSize); err != nil {
@@ -408,7 +427,8 @@ func (f *File) ReadFromContext(ctx context.Context, r io.Reader) (int64, error) 
 		}
 		// The free space after the tail is f's alone while f.wmu is held: other operations
 		// acknowledge, drain or drop the window's bytes, but only a writer moves the tail.
-		room := wb.room(wb.window)
+		// A small reader gets a small buffer: what is asked for doubles while r fills it.
+		room := wb.room(max(ask, len(wb.buf)-wb.tail))
 		f.leaveWrite(&o)
 		if err := ctx.Err(); err != nil {
 			return total, newError("write", f.name, 0, err)
@@ -416,6 +436,9 @@ func (f *File) ReadFromContext(ctx context.Context, r io.Reader) (int64, error) 
 		k, rerr := r.Read(room)
 		if k < 0 || k > len(room) {
 			return total, newError("write", f.name, 0, errors.New("reader returned an invalid count"))
+		}
+		if k == len(room) {
+			ask = min(2*ask, wb.window)
 		}
 		if k > 0 || rerr == nil {
 			o = op{}

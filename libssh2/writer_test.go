@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -262,6 +264,9 @@ func (b blockingReader) Read(p []byte) (int, error) {
 	if !ok {
 		return 0, io.EOF
 	}
+	if len(c) > len(p) {
+		panic("blockingReader: chunk larger than the buffer")
+	}
 	return copy(p, c), nil
 }
 
@@ -285,7 +290,7 @@ func TestReadFromSlowReader(t *testing.T) {
 		n, err := f.ReadFrom(r)
 		done <- result{n, err}
 	}()
-	first := bytes.Repeat([]byte("0123456789"), 7000)
+	first := bytes.Repeat([]byte("0123456789"), 2000) // fits the first buffer ReadFrom offers
 	<-r.waiting
 	r.ch <- first
 	// Once ReadFrom reads again, it has taken first in and waits with the session unlocked: other
@@ -316,4 +321,44 @@ func TestReadFromSlowReader(t *testing.T) {
 		t.Errorf("ReadFrom accepted %d bytes, want %d", res.n, len(first))
 	}
 	checkRemote(t, name, first)
+}
+
+// TestSmallFilesAllocateLittle: a File's upload buffer grows with the data, so uploading many small
+// files allocates about what they hold, not a full window each (2 × DefaultWriteWindow, 7.68 MB).
+func TestSmallFilesAllocateLittle(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	data := bytes.Repeat([]byte("small file "), 400) // 4400 bytes
+	upload := func(i int, viaCopy bool) {
+		name := srv.Path(fmt.Sprintf("small-%d.bin", i))
+		f, err := sf.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if viaCopy {
+			_, err = io.Copy(f, bytes.NewReader(data)) // ReadFrom
+		} else {
+			_, err = f.Write(data)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, viaCopy := range []bool{false, true} {
+		upload(0, viaCopy) // warm up: the SFTP channel's own buffers
+		const files = 20
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for i := 1; i <= files; i++ {
+			upload(i, viaCopy)
+		}
+		runtime.ReadMemStats(&after)
+		perFile := (after.TotalAlloc - before.TotalAlloc) / files
+		if perFile > 128<<10 {
+			t.Errorf("uploading a %d-byte file (io.Copy: %v) allocates %d bytes, want at most 128 KiB", len(data), viaCopy, perFile)
+		}
+		checkRemote(t, srv.Path(fmt.Sprintf("small-%d.bin", files)), data)
+	}
 }

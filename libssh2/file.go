@@ -40,6 +40,7 @@ type File struct {
 	rawAcked int        // bytes a RawWrite finished by another operation got acknowledged (raw.go)
 	rawPend  *pending   // f's RawWrite, pending
 	rd       *readAhead // the download side, made by the first read or seek
+	at       writeAt    // the File's offset while the window is WriteAt's (writeat.go)
 	readFn   func() int
 	// rmu serializes Read, WriteTo and Seek, taken before the session lock: WriteTo hands out the
 	// read buffer while the session is unlocked (dst may be a File of the same session).

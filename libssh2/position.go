@@ -43,6 +43,9 @@ func (f *File) leaveReading() {
 // caller is inside o; writer.go calls it once per write.
 func (f *File) beginWrite(o *op) error {
 	wb := f.wb
+	if f.at.active {
+		return f.leaveWriteAt(o)
+	}
 	if wb.pending() > 0 {
 		return nil // already writing: reads drain the window before they start
 	}
@@ -66,6 +69,9 @@ func (f *File) dropReadAhead() {
 // position is the File's offset: where the next Read reads and the next Write writes. The caller
 // holds the session lock.
 func (f *File) position() int64 {
+	if f.at.active {
+		return f.at.pos
+	}
 	if wb := f.wb; wb != nil && wb.pending() > 0 {
 		return wb.off + int64(wb.pending())
 	}

@@ -156,6 +156,9 @@ func (f *File) readyRead(o *op) error {
 			return err
 		}
 	}
+	if f.at.active {
+		return f.leaveWriteAt(o) // writeat.go
+	}
 	return nil
 }
 

@@ -323,6 +323,12 @@ func (f *File) write(ctx context.Context, p []byte, str string) (int, error) {
 		return 0, err
 	}
 	defer f.endWrite(&o)
+	return f.fill(&o, wb, p, str)
+}
+
+// fill copies p, or str when p is nil, into the window at its tail, sending full packets and waiting
+// for acknowledgements whenever the window is full. The caller is inside o, holding f.wmu.
+func (f *File) fill(o *op, wb *writeBehind, p []byte, str string) (int, error) {
 	size := len(p)
 	if p == nil {
 		size = len(str)
@@ -330,7 +336,7 @@ func (f *File) write(ctx context.Context, p []byte, str string) (int, error) {
 	n := 0
 	for n < size {
 		if wb.pending() >= wb.window {
-			if err := f.pump(&o, true, packetSize); err != nil {
+			if err := f.pump(o, true, packetSize); err != nil {
 				return n, err
 			}
 		}
@@ -344,7 +350,7 @@ func (f *File) write(ctx context.Context, p []byte, str string) (int, error) {
 		wb.tail += k
 		n += k
 		if wb.pending()-wb.queued >= packetSize {
-			if err := f.pump(&o, false, 0); err != nil {
+			if err := f.pump(o, false, 0); err != nil {
 				return n, err
 			}
 		}

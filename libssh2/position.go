@@ -100,6 +100,11 @@ func (f *File) position() int64 {
 // A Seek that runs past the File's deadline fails without moving the File; what it interrupted
 // (the drain, or the fstat) is finished by the next operation on the session.
 func (f *File) Seek(offset int64, whence int) (int64, error) {
+	return f.SeekContext(context.Background(), offset, whence)
+}
+
+// SeekContext is Seek bounded by ctx as well.
+func (f *File) SeekContext(ctx context.Context, offset int64, whence int) (int64, error) {
 	if f == nil {
 		return 0, errInvalid("seek", "", fs.ErrInvalid)
 	}
@@ -110,7 +115,7 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 	}
 	var o op
 	o.quiet = whence == io.SeekCurrent && offset == 0 // only reports the offset
-	if err := f.begin(&o, context.Background(), "seek", dlFile); err != nil {
+	if err := f.begin(&o, ctx, "seek", dlFile); err != nil {
 		return 0, err
 	}
 	defer f.sf.s.end(&o)

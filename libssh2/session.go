@@ -66,6 +66,7 @@ type Session struct {
 	sftps    map[*SFTP]struct{}
 	cfg      Config
 	addr     string
+	network  string // Dial's network; "" for a session made by NewSession
 	// pend holds the interrupted libssh2 calls that must be finished before anything else is sent
 	// (pending.go).
 	pend   []*pending
@@ -99,7 +100,18 @@ func Dial(ctx context.Context, network, addr string, config *Config) (*Session, 
 		return nil, err
 	}
 	s.ownConn = true
+	s.network = network
 	return s, nil
+}
+
+// redial opens another session like s, for the extra streams of a transfer (transfer.go): Dial
+// again with the same network, address and Config, so the same host key check and credentials. A
+// session made by NewSession cannot be redialled.
+func (s *Session) redial(ctx context.Context) (*Session, error) {
+	if s.network == "" {
+		return nil, errInvalid("dial", "", errors.New("the session was made by NewSession: give TransferOptions.NewSession to open more"))
+	}
+	return Dial(ctx, s.network, s.addr, &s.cfg)
 }
 
 // NewSession starts an SSH session over conn: the handshake, the host key check and the

@@ -224,10 +224,10 @@ func (sf *SFTP) Truncate(name string, size int64) error {
 
 // fileDo runs one request on f's handle: like SFTP.do, after the bytes f has accepted are
 // acknowledged, so that what the request sees or changes includes them.
-func (f *File) fileDo(name string, call func(h *cshim.Handle) int) error {
+func (f *File) fileDo(ctx context.Context, name string, call func(h *cshim.Handle) int) error {
 	var o op
 	o.cont = pendWrite // the drain continues f's own write
-	if err := f.begin(&o, context.Background(), name, dlFile); err != nil {
+	if err := f.begin(&o, ctx, name, dlFile); err != nil {
 		return err
 	}
 	s := f.sf.s
@@ -253,11 +253,20 @@ func (f *File) fileDo(name string, call func(h *cshim.Handle) int) error {
 // is acknowledged by the server, so that the size includes them; a write that failed meanwhile is
 // reported instead. The FileInfo's Sys method returns a *FileStat.
 func (f *File) Stat() (fs.FileInfo, error) {
-	var a cshim.Attributes
-	if err := f.fileDo("stat", func(h *cshim.Handle) int { return cshim.SFTPFstatEx(h, &a, false) }); err != nil {
+	a, err := f.fstat(context.Background())
+	if err != nil {
 		return nil, err
 	}
-	return &fileInfo{name: path.Base(f.name), st: newFileStat(&a)}, nil
+	return &fileInfo{name: path.Base(f.name), st: newFileStat(a)}, nil
+}
+
+// fstat is Stat's libssh2_sftp_fstat_ex, bounded by ctx.
+func (f *File) fstat(ctx context.Context) (*cshim.Attributes, error) {
+	a := new(cshim.Attributes)
+	if err := f.fileDo(ctx, "stat", func(h *cshim.Handle) int { return cshim.SFTPFstatEx(h, a, false) }); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // Truncate changes the size of the open file (FSETSTAT through libssh2_sftp_fstat_ex), once every
@@ -266,14 +275,19 @@ func (f *File) Truncate(size int64) error {
 	if size < 0 {
 		return errInvalid("truncate", f.Name(), fs.ErrInvalid)
 	}
+	return f.truncate(context.Background(), size)
+}
+
+// truncate is Truncate bounded by ctx.
+func (f *File) truncate(ctx context.Context, size int64) error {
 	a := cshim.Attributes{Flags: cshim.SFTPAttrSize, Size: uint64(size)}
-	return f.fileDo("truncate", func(h *cshim.Handle) int { return cshim.SFTPFstatEx(h, &a, true) })
+	return f.fileDo(ctx, "truncate", func(h *cshim.Handle) int { return cshim.SFTPFstatEx(h, &a, true) })
 }
 
 // Chmod changes the mode of the open file (FSETSTAT through libssh2_sftp_fstat_ex).
 func (f *File) Chmod(mode fs.FileMode) error {
 	a := cshim.Attributes{Flags: cshim.SFTPAttrPermissions, Permissions: posixPerm(mode)}
-	return f.fileDo("chmod", func(h *cshim.Handle) int { return cshim.SFTPFstatEx(h, &a, true) })
+	return f.fileDo(context.Background(), "chmod", func(h *cshim.Handle) int { return cshim.SFTPFstatEx(h, &a, true) })
 }
 
 // StatVFS is what the server's statvfs@openssh.com extension says about a file system, as statvfs(3)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
@@ -45,6 +46,9 @@ type writeBehind struct {
 	queued int   // bytes from head that libssh2 has been given
 	off    int64 // file offset of buf[head]
 	err    error // a failure on accepted bytes: every later write fails with it
+	// total counts the bytes ever acknowledged, for a transfer's progress (transfer.go), which
+	// reads it without the session lock.
+	total atomic.Int64
 	// counted: queued > 0 is counted in *flight, the SFTP channel's count of windows with bytes
 	// inside libssh2 (see SFTP.settleWrites); flight is nil once the File is closed.
 	counted bool
@@ -146,6 +150,7 @@ func (wb *writeBehind) took(rc int) {
 	case rc > 0:
 		wb.head += rc
 		wb.off += int64(rc)
+		wb.total.Add(int64(rc))
 		wb.acked(rc)
 	case rc < 0 && rc != cshim.ErrorEAGAIN:
 		wb.head, wb.tail = 0, 0
@@ -538,4 +543,25 @@ func (f *File) SyncContext(ctx context.Context) error {
 		return e
 	}
 	return nil
+}
+
+// flush waits until every byte written is acknowledged, as Sync does, without asking the server to
+// flush the file to disk.
+func (f *File) flush(ctx context.Context) error {
+	var o op
+	o.cont = pendWrite
+	if err := f.begin(&o, ctx, "write", dlWrite); err != nil {
+		return err
+	}
+	defer f.sf.s.end(&o)
+	return f.drain(&o)
+}
+
+// ackedTotal is how many bytes f's writes have had acknowledged in all. It needs no lock: the
+// caller is the goroutine that writes f, so f's window exists or not as it last saw.
+func (f *File) ackedTotal() int64 {
+	if f.wb == nil {
+		return 0
+	}
+	return f.wb.total.Load()
 }

@@ -1,0 +1,554 @@
+package libssh2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/seed191f4051/go-libssh2/cshim"
+)
+
+// One file over several streams (docs/DESIGN.md, "Transfers"). A stream is a File on its own
+// Session: the caller's, and extra sessions opened with the same address, host key check and
+// credentials. Streams on one Session would not run in parallel, since a Session's calls are
+// serialized across their waits. Each stream moves a span of the file, a contiguous range, in order
+// through one File's pipeline; a stream that has finished its span takes the upper half of the
+// largest span left (work stealing), so the streams seek rarely and end together.
+
+// DefaultMaxStreams is the most sessions an Upload or Download uses at once when
+// TransferOptions.MaxStreams is 0. At a 50 ms round trip four sessions move about 2.3 times what one
+// does, and eight only 2.5 times (bench/README.md), at twice the memory.
+const DefaultMaxStreams = 4
+
+// growRTT is the round trip below which a transfer stays on one stream: one SFTP channel moves up
+// to its 2 MiB window per round trip (docs/DESIGN.md, fact 10), 1 GB/s at 2 ms, so below it the
+// machine, not the window, is the limit, and more streams only compete for the same cores.
+var growRTT = 2 * time.Millisecond
+
+// minSplit is the least a span must hold on each side for another stream to take half of it: less
+// is over before a new stream's window has grown.
+const minSplit = 4 << 20
+
+// growGain is how much faster the streams must move than half as many did for the transfer to
+// open more.
+var growGain = 1.15
+
+// growWindow is the least time over which the rate of the streams running is measured.
+var growWindow = 250 * time.Millisecond
+
+// transferChunk is how many bytes a download stream reads from the server at a time.
+const transferChunk = 256 << 10
+
+// closeAfterFailure bounds the Close of a stream's File once the transfer has failed.
+const closeAfterFailure = time.Second
+
+// progressEvery is how often a transfer reports progress.
+const progressEvery = 100 * time.Millisecond
+
+// TransferOptions configures SFTP.Upload, SFTP.Download and SFTP.NewBatch. The zero value (or a nil
+// *TransferOptions) means the defaults.
+type TransferOptions struct {
+	// MaxStreams is the most sessions used at once, the caller's included: 0 means the default
+	// (DefaultMaxStreams for Upload and Download, DefaultBatchStreams for a Batch), 1 only the
+	// caller's session. How many are used up to it is measured: more streams are opened only
+	// while the round trip is long enough for them to help and each step makes the transfer
+	// faster.
+	MaxStreams int
+	// Offset resumes a transfer: the bytes before it are already in place at the destination (for
+	// example the Offset of an earlier transfer's error). Upload and Download move the rest.
+	Offset int64
+	// Progress, when set, is called from one goroutine at a time as the contiguous prefix of the
+	// file known to be at the destination grows, and once at the end.
+	Progress func(good int64)
+	// Perm is the permission of a file Upload creates; 0 means 0644.
+	Perm fs.FileMode
+	// NewSession opens an extra session. By default a session made by Dial is dialled again with
+	// the same network, address and Config (each extra session checks the host key and
+	// authenticates again: a KeyboardInteractive challenge is asked again); a session made by
+	// NewSession gets no extra sessions unless NewSession is set.
+	NewSession func(ctx context.Context) (*Session, error)
+}
+
+func (o *TransferOptions) maxStreams(def int) int {
+	if o == nil || o.MaxStreams <= 0 {
+		return def
+	}
+	return o.MaxStreams
+}
+
+// opener returns how to open an extra session for s, or nil when there is none.
+func (o *TransferOptions) opener(s *Session) func(context.Context) (*Session, error) {
+	switch {
+	case o != nil && o.NewSession != nil:
+		return o.NewSession
+	case s.network != "":
+		return s.redial
+	}
+	return nil
+}
+
+// span is one stream's range of the file: [start, pos) is handed to the stream, [pos, end) is still
+// to do, and [start, good) is known to be at the destination. Guarded by plan.mu.
+type span struct {
+	start, pos, end, good int64
+}
+
+// plan is a transfer's spans.
+type plan struct {
+	mu    sync.Mutex
+	from  int64
+	spans []*span
+}
+
+// first makes the span of the whole range [from, size).
+func (p *plan) first(from, size int64) *span {
+	p.from = from
+	sp := &span{start: from, pos: from, end: size, good: from}
+	p.spans = []*span{sp}
+	return sp
+}
+
+// steal splits the span with the most left to do and returns its upper half, or nil when no span
+// holds enough for two streams.
+func (p *plan) steal() *span {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var big *span
+	for _, sp := range p.spans {
+		if big == nil || sp.end-sp.pos > big.end-big.pos {
+			big = sp
+		}
+	}
+	if big == nil || big.end-big.pos < 2*minSplit {
+		return nil
+	}
+	mid := (big.pos + (big.end-big.pos)/2) &^ (64<<10 - 1)
+	sp := &span{start: mid, pos: mid, end: big.end, good: mid}
+	big.end = mid
+	p.spans = append(p.spans, sp)
+	return sp
+}
+
+// take hands the next up to n bytes of sp to its stream: their offset and count, 0 when sp is done.
+func (p *plan) take(sp *span, n int) (int64, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := int(min(int64(n), sp.end-sp.pos))
+	off := sp.pos
+	sp.pos += int64(k)
+	return off, k
+}
+
+func (p *plan) setGood(sp *span, good int64) {
+	p.mu.Lock()
+	sp.good = good
+	p.mu.Unlock()
+}
+
+// prefix is the end of the contiguous range from the transfer's start known to be at the
+// destination, and moved is how many bytes are known there in all.
+func (p *plan) prefix() (prefix, moved int64) {
+	p.mu.Lock()
+	spans := slices.Clone(p.spans)
+	for _, sp := range spans {
+		moved += sp.good - sp.start
+	}
+	p.mu.Unlock()
+	slices.SortFunc(spans, func(a, b *span) int { return int(min(max(a.start-b.start, -1), 1)) })
+	prefix = p.from
+	for _, sp := range spans {
+		if sp.start > prefix {
+			break
+		}
+		prefix = max(prefix, sp.good)
+	}
+	return prefix, moved
+}
+
+// transfer is one Upload or Download in progress.
+type transfer struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	op     string // "upload" or "download"
+	path   string
+	opt    *TransferOptions
+	plan   plan
+	// open opens the file on an extra stream's SFTP channel; move runs one stream from its first span
+	// on, taking more spans until none is left.
+	open func(ctx context.Context, sf *SFTP) (*File, error)
+	move func(f *File, sp *span) error
+
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	err   error      // the first failure
+	extra []*Session // the extra sessions, all closed before the transfer returns
+}
+
+// fail records the first failure and stops the other streams.
+func (t *transfer) fail(err error) {
+	t.mu.Lock()
+	if t.err == nil {
+		t.err = err
+	}
+	t.mu.Unlock()
+	t.cancel(err)
+}
+
+// start runs a stream on f from sp.
+func (t *transfer) start(f *File, sp *span) {
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		err := t.move(f, sp)
+		if err != nil || t.ctx.Err() != nil {
+			// The transfer has failed: what is in flight may land, but need not, so Close waits for
+			// it only briefly. (A Close whose own request times out shuts the session down.)
+			f.SetWriteDeadline(time.Now().Add(closeAfterFailure))
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.fail(err)
+		}
+	}()
+}
+
+// run runs the transfer of [from, size) with f, on the caller's session, as its first stream, and
+// opens more streams while they help. It returns the contiguous prefix known at the destination and
+// the first failure.
+func (t *transfer) run(base *SFTP, f *File, from, size int64, rtt time.Duration) (int64, error) {
+	sp := t.plan.first(from, size)
+	t.wg.Add(1) // held until grow is started, so done cannot close before
+	t.start(f, sp)
+	done := make(chan struct{})
+	go func() {
+		t.wg.Wait()
+		close(done)
+	}()
+	most := t.opt.maxStreams(DefaultMaxStreams)
+	dial := t.opt.opener(base.s)
+	if most > 1 && dial != nil && rtt >= growRTT && size-from >= 2*minSplit {
+		t.wg.Add(1) // added before the first stream can end, so done waits for grow too
+		go func() {
+			defer t.wg.Done()
+			t.grow(dial, most, rtt)
+		}()
+	}
+	t.wg.Done()
+	tick := time.NewTicker(progressEvery)
+	defer tick.Stop()
+	var reported int64 = -1
+	report := func() {
+		if t.opt == nil || t.opt.Progress == nil {
+			return
+		}
+		if p, _ := t.plan.prefix(); p != reported {
+			reported = p
+			t.opt.Progress(p)
+		}
+	}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		case <-tick.C:
+			report()
+		}
+	}
+	for _, s := range t.extra {
+		s.Close()
+	}
+	report()
+	good, _ := t.plan.prefix()
+	return good, t.err
+}
+
+// grow opens more streams, doubling them, while the ones running move faster than half as many
+// did: the rate of n streams is measured while the next ones are dialled.
+func (t *transfer) grow(dial func(context.Context) (*Session, error), most int, rtt time.Duration) {
+	window := max(growWindow, 8*rtt)
+	var prev float64
+	for n := 1; n < most; {
+		_, mark := t.plan.prefix()
+		t0 := time.Now()
+		files := t.dialStreams(dial, min(n, most-n))
+		select {
+		case <-time.After(window - time.Since(t0)):
+		case <-t.ctx.Done():
+		}
+		_, moved := t.plan.prefix()
+		rate := float64(moved-mark) / time.Since(t0).Seconds()
+		helps := prev == 0 || rate >= growGain*prev
+		started := 0
+		for _, f := range files {
+			var sp *span
+			if helps && t.ctx.Err() == nil {
+				sp = t.plan.steal()
+			}
+			if sp == nil {
+				f.Close()
+				f.sf.s.Close() // not needed after all: closed at once
+				continue
+			}
+			t.start(f, sp)
+			started++
+		}
+		if !helps || started == 0 || t.ctx.Err() != nil {
+			return
+		}
+		n += started
+		prev = rate
+	}
+}
+
+// dialStreams opens k extra sessions at once, each with the file open, and returns the files of
+// those that succeeded. A failure to open one is not the transfer's: it goes on with fewer streams.
+func (t *transfer) dialStreams(dial func(context.Context) (*Session, error), k int) []*File {
+	var mu sync.Mutex
+	var files []*File
+	var wg sync.WaitGroup
+	for range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := dial(t.ctx)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			t.extra = append(t.extra, s)
+			mu.Unlock()
+			sf, err := s.SFTPContext(t.ctx)
+			if err != nil {
+				return
+			}
+			f, err := t.open(t.ctx, sf)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			files = append(files, f)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return files
+}
+
+// result makes the error a transfer returns: the first failure, with the prefix known at the
+// destination as its Offset.
+func (t *transfer) result(good int64, err error) (int64, error) {
+	if err == nil {
+		return good, nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		c := *e
+		if c.Path == "" {
+			c.Path = t.path
+		}
+		c.Offset = good
+		return good, &c
+	}
+	e = newError(t.op, t.path, 0, err)
+	e.Offset = good
+	return good, e
+}
+
+func newTransfer(ctx context.Context, op, path string, opt *TransferOptions) *transfer {
+	t := &transfer{op: op, path: path, opt: opt}
+	t.ctx, t.cancel = context.WithCancelCause(ctx)
+	return t
+}
+
+// Upload copies size bytes of src to the remote file dst, over several sessions at once when that
+// is faster (TransferOptions.MaxStreams): each moves its own ranges of the file through a File's
+// upload window. It creates dst (truncating it, unless opt.Offset resumes an earlier upload) and
+// returns once every byte is acknowledged by the server and the files are closed.
+//
+// It returns the length of the prefix of dst known to hold exactly src's bytes: size on success; on
+// failure the error is an *Error whose Offset is that prefix, so that an Upload with that Offset
+// resumes. Bytes past the prefix may have been written too (each where it belongs). ctx bounds the
+// whole upload; every extra session is closed before Upload returns.
+func (sf *SFTP) Upload(ctx context.Context, dst string, src io.ReaderAt, size int64, opt *TransferOptions) (int64, error) {
+	from := opt.offset()
+	if size < 0 || from > size {
+		return 0, errInvalid("upload", dst, fmt.Errorf("%w: size %d, offset %d", fs.ErrInvalid, size, from))
+	}
+	flag := os.O_WRONLY | os.O_CREATE
+	if from == 0 {
+		flag |= os.O_TRUNC
+	}
+	perm := fs.FileMode(0o644)
+	if opt != nil && opt.Perm != 0 {
+		perm = opt.Perm
+	}
+	t := newTransfer(ctx, "upload", dst, opt)
+	defer t.cancel(nil)
+	t0 := time.Now()
+	f, err := sf.openFile(t.ctx, dst, flag, perm)
+	if err != nil {
+		return t.result(from, err)
+	}
+	rtt := time.Since(t0)
+	if from > 0 {
+		// Resuming: a longer file keeps no bytes past size. The bytes before from stay.
+		if a, err := f.fstat(t.ctx); err != nil || a.Size > uint64(size) {
+			if err == nil {
+				err = f.truncate(t.ctx, size)
+			}
+			if err != nil {
+				f.Close()
+				return t.result(from, err)
+			}
+		}
+	}
+	t.open = func(ctx context.Context, sf *SFTP) (*File, error) {
+		return sf.openFile(ctx, dst, os.O_WRONLY, 0)
+	}
+	t.move = func(f *File, sp *span) error { return t.upload(f, sp, src) }
+	return t.result(t.run(sf, f, from, size, rtt))
+}
+
+func (o *TransferOptions) offset() int64 {
+	if o == nil {
+		return 0
+	}
+	return max(o.Offset, 0)
+}
+
+// upload is one upload stream: each span goes through f's window by ReadFrom (one copy), and its
+// good part is what the window had acknowledged since the span began.
+func (t *transfer) upload(f *File, sp *span, src io.ReaderAt) error {
+	for sp != nil {
+		if _, err := f.SeekContext(t.ctx, sp.start, io.SeekStart); err != nil {
+			return err // nothing of sp was sent
+		}
+		r := &spanReader{t: t, sp: sp, src: src, f: f, base: f.ackedTotal()}
+		if _, err := f.ReadFromContext(t.ctx, r); err != nil {
+			r.update()
+			return err
+		}
+		if err := f.flush(t.ctx); err != nil {
+			r.update()
+			return err
+		}
+		r.update()
+		sp = t.plan.steal()
+	}
+	return nil
+}
+
+// spanReader reads a span of the source for an upload stream's ReadFrom, and keeps the span's good
+// part up to date from the File's acknowledgements.
+type spanReader struct {
+	t    *transfer
+	sp   *span
+	src  io.ReaderAt
+	f    *File
+	base int64 // f's acknowledged bytes when the span began
+}
+
+func (r *spanReader) update() {
+	r.t.plan.setGood(r.sp, r.sp.start+r.f.ackedTotal()-r.base)
+}
+
+func (r *spanReader) Read(p []byte) (int, error) {
+	r.update()
+	off, k := r.t.plan.take(r.sp, len(p))
+	if k == 0 {
+		return 0, io.EOF
+	}
+	n, err := r.src.ReadAt(p[:k], off)
+	if n == k {
+		return n, nil
+	}
+	if err == io.EOF || err == nil {
+		err = fmt.Errorf("the source ends at %d, before the size given: %w", off+int64(n), io.ErrUnexpectedEOF)
+	}
+	return n, err
+}
+
+// Download copies the remote file src to dst, over several sessions at once when that is faster
+// (TransferOptions.MaxStreams): each reads its own ranges of the file through a File's read-ahead
+// and writes them to dst at their offsets. It copies the file's size when the download begins.
+//
+// It returns the length of the prefix of dst known to hold exactly src's bytes: the size on success;
+// on failure the error is an *Error whose Offset is that prefix, so that a Download with that Offset
+// resumes. ctx bounds the whole download; every extra session is closed before Download returns.
+func (sf *SFTP) Download(ctx context.Context, src string, dst io.WriterAt, opt *TransferOptions) (int64, error) {
+	from := opt.offset()
+	t := newTransfer(ctx, "download", src, opt)
+	defer t.cancel(nil)
+	t0 := time.Now()
+	f, err := sf.openFile(t.ctx, src, os.O_RDONLY, 0)
+	if err != nil {
+		return t.result(from, err)
+	}
+	rtt := time.Since(t0)
+	var size int64
+	a, err := f.fstat(t.ctx)
+	if err == nil {
+		if a.Flags&cshim.SFTPAttrSize == 0 || a.Size > math.MaxInt64 {
+			err = newError("download", src, 0, errors.New("the server did not report the file's size"))
+		}
+		size = int64(a.Size)
+	}
+	if err == nil && from > size {
+		err = errInvalid("download", src, fmt.Errorf("%w: offset %d past the size %d", fs.ErrInvalid, from, size))
+	}
+	if err != nil {
+		f.Close()
+		return t.result(from, err)
+	}
+	t.open = func(ctx context.Context, sf *SFTP) (*File, error) {
+		return sf.openFile(ctx, src, os.O_RDONLY, 0)
+	}
+	t.move = func(f *File, sp *span) error { return t.download(f, sp, dst) }
+	return t.result(t.run(sf, f, from, size, rtt))
+}
+
+// download is one download stream.
+func (t *transfer) download(f *File, sp *span, dst io.WriterAt) error {
+	buf := make([]byte, transferChunk)
+	for sp != nil {
+		if _, err := f.SeekContext(t.ctx, sp.start, io.SeekStart); err != nil {
+			return err
+		}
+		for {
+			off, k := t.plan.take(sp, len(buf))
+			if k == 0 {
+				break
+			}
+			n, err := io.ReadFull(ctxReader{t.ctx, f}, buf[:k])
+			if err != nil {
+				if err == io.ErrUnexpectedEOF || err == io.EOF {
+					err = newError("read", f.name, 0, fmt.Errorf("the file ends at %d, before its size when the download began: %w", off+int64(n), io.ErrUnexpectedEOF))
+				}
+				return err
+			}
+			if _, err := dst.WriteAt(buf[:k], off); err != nil {
+				return err
+			}
+			t.plan.setGood(sp, off+int64(k))
+		}
+		sp = t.plan.steal()
+	}
+	return nil
+}
+
+// ctxReader reads a File within a context.
+type ctxReader struct {
+	ctx context.Context
+	f   *File
+}
+
+func (r ctxReader) Read(p []byte) (int, error) { return r.f.ReadContext(r.ctx, p) }

@@ -1,6 +1,7 @@
 package libssh2
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -156,12 +157,13 @@ func (p *plan) setGood(sp *span, good int64) {
 // destination, and moved is how many bytes are known there in all.
 func (p *plan) prefix() (prefix, moved int64) {
 	p.mu.Lock()
-	spans := slices.Clone(p.spans)
-	for _, sp := range spans {
+	spans := make([]span, len(p.spans))
+	for i, sp := range p.spans {
+		spans[i] = *sp
 		moved += sp.good - sp.start
 	}
 	p.mu.Unlock()
-	slices.SortFunc(spans, func(a, b *span) int { return int(min(max(a.start-b.start, -1), 1)) })
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
 	prefix = p.from
 	for _, sp := range spans {
 		if sp.start > prefix {

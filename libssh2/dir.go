@@ -20,11 +20,16 @@ import (
 // like os.Mkdir (libssh2_sftp_mkdir_ex). An existing name is an error wrapping fs.ErrExist, also
 // from servers that answer only LIBSSH2_FX_FAILURE.
 func (sf *SFTP) Mkdir(name string, perm fs.FileMode) error {
+	return sf.MkdirContext(context.Background(), name, perm)
+}
+
+// MkdirContext is Mkdir bounded by ctx as well.
+func (sf *SFTP) MkdirContext(ctx context.Context, name string, perm fs.FileMode) error {
 	if err := checkPath("mkdir", name); err != nil {
 		return err
 	}
 	mode := int(posixPerm(perm))
-	_, err := sf.do(context.Background(), "mkdir", name, func() int { return cshim.SFTPMkdirEx(sf.p, name, mode) })
+	_, err := sf.do(ctx, "mkdir", name, func() int { return cshim.SFTPMkdirEx(sf.p, name, mode) })
 	return sf.existError(err, name)
 }
 

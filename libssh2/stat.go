@@ -144,10 +144,20 @@ func (sf *SFTP) Stat(name string) (fs.FileInfo, error) {
 	return sf.stat(context.Background(), "stat", name, cshim.SFTPStat)
 }
 
+// StatContext is Stat bounded by ctx as well.
+func (sf *SFTP) StatContext(ctx context.Context, name string) (fs.FileInfo, error) {
+	return sf.stat(ctx, "stat", name, cshim.SFTPStat)
+}
+
 // Lstat is Stat without following a final symbolic link (libssh2_sftp_stat_ex with
 // LIBSSH2_SFTP_LSTAT).
 func (sf *SFTP) Lstat(name string) (fs.FileInfo, error) {
 	return sf.stat(context.Background(), "lstat", name, cshim.SFTPLstat)
+}
+
+// LstatContext is Lstat bounded by ctx as well.
+func (sf *SFTP) LstatContext(ctx context.Context, name string) (fs.FileInfo, error) {
+	return sf.stat(ctx, "lstat", name, cshim.SFTPLstat)
 }
 
 func (sf *SFTP) stat(ctx context.Context, op, name string, statType int) (fs.FileInfo, error) {

@@ -1,6 +1,12 @@
-// Command sftpput uploads files to an SSH server over SFTP, through libssh2, as comfortably as scp:
+// Command sftpput uploads files to an SSH server over SFTP, through libssh2, as comfortably as scp,
+// and downloads them when the remote files come first:
 //
 //	sftpput [-P port] [-i key] [-r] [-a] [-c cipher] [-o accept-new] [-q] LOCAL... [user@]host:REMOTE
+//	sftpput [options] [user@]host:REMOTE... LOCAL
+//
+// Large files go over several sessions at once when the round trip makes that faster
+// (libssh2.SFTP.Upload and Download), and -r keeps many files in flight over up to 16 sessions
+// (libssh2.Batch).
 //
 // The server's host key must be in ~/.ssh/known_hosts; an unknown host is refused with the key's
 // SHA-256 fingerprint, unless -o accept-new, which adds it; a key marked @revoked is refused. It
@@ -32,12 +38,18 @@ import (
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
-const usage = "usage: sftpput [-P port] [-i key] [-r] [-a] [-c cipher] [-o accept-new] [-q] LOCAL... [user@]host:REMOTE"
+const usage = "usage: sftpput [-P port] [-i key] [-r] [-a] [-c cipher] [-o accept-new] [-q] LOCAL... [user@]host:REMOTE\n" +
+	"       sftpput [options] [user@]host:REMOTE... LOCAL   (download)"
 
 const help = usage + `
 
 Uploads LOCAL files to REMOTE on the SSH server host over SFTP. REMOTE is a directory (the
 files keep their names) when it exists as one, ends with a slash, or several LOCALs are given.
+With the remote files first and a local path last, as with scp, it downloads them instead; LOCAL
+is then the directory when it is one, ends with a slash, or several REMOTEs are given.
+
+Large files go over several sessions at once when the round trip makes that faster; with -r,
+many files are in flight at once, over up to 16 sessions.
 
   -P port        the server's port (default 22)
   -i key         private key file (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa)
@@ -66,6 +78,10 @@ type options struct {
 	user      string
 	host      string
 	remote    string
+	// download: the arguments were [user@]host:REMOTE... LOCAL.
+	download bool
+	remotes  []string
+	local    string
 }
 
 func main() {
@@ -90,6 +106,12 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) int {
 		return 2
 	}
 	// Check the local side before connecting: a typo should not cost a login.
+	if o.download {
+		if err := checkLocalTarget(o); err != nil {
+			fmt.Fprintln(stderr, "sftpput:", err)
+			return 1
+		}
+	}
 	for _, l := range o.locals {
 		st, err := os.Stat(l)
 		if err != nil {
@@ -115,7 +137,11 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) int {
 	err = c.connect(ctx)
 	if err == nil {
 		defer c.close()
-		err = c.uploadAll(ctx)
+		if o.download {
+			err = c.downloadAll(ctx)
+		} else {
+			err = c.uploadAll(ctx)
+		}
 	}
 	var ie *upload.InterruptedError
 	switch {
@@ -162,10 +188,48 @@ func parseArgs(args []string) (*options, error) {
 	if len(rest) < 2 {
 		return nil, errors.New("need at least one LOCAL file and a [user@]host:REMOTE destination")
 	}
+	last := rest[len(rest)-1]
+	if !isRemote(last) && isRemote(rest[0]) {
+		return o, parseDownload(o, rest)
+	}
 	o.locals = rest[:len(rest)-1]
 	var err error
-	o.user, o.host, o.remote, err = parseDest(rest[len(rest)-1])
+	o.user, o.host, o.remote, err = parseDest(last)
 	return o, err
+}
+
+// isRemote reports whether a command-line argument names a remote file, as scp decides: it has a
+// colon, and no slash before it (so ./a:b is local).
+func isRemote(arg string) bool {
+	colon := strings.IndexByte(arg, ':')
+	if strings.HasPrefix(arg, "[") {
+		colon = strings.Index(arg, "]:")
+	}
+	return colon > 0 && !strings.Contains(arg[:colon], "/")
+}
+
+// parseDownload reads "[user@]host:REMOTE... LOCAL": every source on the same server.
+func parseDownload(o *options, args []string) error {
+	o.download = true
+	o.local = args[len(args)-1]
+	for _, a := range args[:len(args)-1] {
+		if !isRemote(a) {
+			return fmt.Errorf("%q: when downloading, every argument but the last must be [user@]host:REMOTE", a)
+		}
+		user, host, remote, err := parseDest(a)
+		if err != nil {
+			return err
+		}
+		if o.host != "" && (host != o.host || user != o.user) {
+			return fmt.Errorf("%q: every source must be on the same server (%s)", a, o.host)
+		}
+		o.user, o.host = user, host
+		if remote == "" {
+			remote = "."
+		}
+		o.remotes = append(o.remotes, remote)
+	}
+	return nil
 }
 
 // parseDest splits "[user@]host:REMOTE"; host may be a bracketed IPv6 address.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
@@ -30,7 +31,33 @@ func ResumeOffset(ctx context.Context, sf *libssh2.SFTP, remote string, local io
 	if n > size {
 		return 0, fmt.Errorf("cannot resume into %s: it is larger (%d bytes) than the local file (%d bytes); remove it or upload without -a", remote, n, size)
 	}
-	f, err := sf.Open(remote)
+	at, err := firstDifference(ctx, sf, remote, local, n)
+	if err != nil {
+		return 0, err
+	}
+	if at >= 0 {
+		return 0, fmt.Errorf("cannot resume into %s: it differs from the local file at byte %d; remove it or upload without -a", remote, at)
+	}
+	return n, nil
+}
+
+// samePrefix checks that the first n bytes of the local file (named name) are those of remote,
+// before a download resumes after them.
+func samePrefix(ctx context.Context, sf *libssh2.SFTP, remote string, local io.ReaderAt, n int64, name string) error {
+	at, err := firstDifference(ctx, sf, remote, local, n)
+	if err != nil {
+		return err
+	}
+	if at >= 0 {
+		return fmt.Errorf("cannot resume into %s: it differs from the remote file at byte %d; remove it or download without -a", name, at)
+	}
+	return nil
+}
+
+// firstDifference reads the first n bytes of remote back and compares them with local's: it returns
+// the offset of the first byte that differs, or -1.
+func firstDifference(ctx context.Context, sf *libssh2.SFTP, remote string, local io.ReaderAt, n int64) (int64, error) {
+	f, err := sf.OpenFileContext(ctx, remote, os.O_RDONLY, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -53,9 +80,9 @@ func ResumeOffset(ctx context.Context, sf *libssh2.SFTP, remote string, local io
 			for rb[i] == lb[i] {
 				i++
 			}
-			return 0, fmt.Errorf("cannot resume into %s: it differs from the local file at byte %d; remove it or upload without -a", remote, off+i)
+			return off + i, nil
 		}
 		off += int64(k)
 	}
-	return n, nil
+	return -1, nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -111,7 +112,66 @@ func File(ctx context.Context, sf *libssh2.SFTP, local, remote string, o Options
 		}
 		o.Offset = off
 	}
+	if st.Size()-o.Offset >= ParallelMin {
+		return Parallel(ctx, sf, remote, f, st.Size(), o)
+	}
 	return Put(ctx, sf, remote, f, st.Size(), o)
+}
+
+// ParallelMin is the size from which File uploads with SFTP.Upload, which opens more sessions when
+// the round trip makes them help: below it, a transfer is over before another session is open.
+const ParallelMin = 8 << 20
+
+// Parallel uploads size bytes of src into remote with SFTP.Upload: over several sessions when that
+// is faster. When ctx is cancelled it returns an *InterruptedError once the streams have stopped;
+// the remote file is then cut to the prefix known to be exact (other streams may have written
+// bytes past it), so that -a finds a prefix of the local file.
+func Parallel(ctx context.Context, sf *libssh2.SFTP, remote string, src io.ReaderAt, size int64, o Options) (Result, error) {
+	if o.Name == "" {
+		o.Name = remote
+	}
+	var sent atomic.Int64
+	start := time.Now()
+	var p *progress
+	if o.Progress != nil {
+		p = startProgress(o.Progress, o.Name, o.Width, &sent, o.Offset, size, start)
+	}
+	good, err := sf.Upload(ctx, remote, src, size, &libssh2.TransferOptions{
+		Offset:   o.Offset,
+		Perm:     o.Perm,
+		Progress: func(good int64) { sent.Store(good - o.Offset) },
+	})
+	p.stop()
+	res := Result{Offset: o.Offset, Sent: good - o.Offset, Elapsed: time.Since(start)}
+	if err != nil {
+		// Bytes past the good prefix may have landed: cut them off, so that the remote file is a
+		// prefix of the local one.
+		terr := sf.Truncate(remote, good)
+		if errors.Is(terr, fs.ErrNotExist) {
+			terr = nil // stopped before the file was created
+		}
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			if terr != nil {
+				return res, fmt.Errorf("interrupted, and %s could not be cut to its first %d bytes, the ones known good: %w", remote, good, terr)
+			}
+			return res, &InterruptedError{Remote: remote, Durable: good, Cause: ctx.Err()}
+		}
+		return res, err
+	}
+	summarize(o, res)
+	return res, nil
+}
+
+// summarize prints the summary line of a finished upload.
+func summarize(o Options, res Result) {
+	if o.Summary == nil {
+		return
+	}
+	line := fmt.Sprintf("%s  %s  %s  %s/s", o.Name, Size(o.Offset+res.Sent), duration(res.Elapsed), Size(int64(res.Rate())))
+	if o.Offset > 0 {
+		line += fmt.Sprintf("  (resumed at byte %d)", o.Offset)
+	}
+	fmt.Fprintln(o.Summary, line)
 }
 
 // Put uploads src, size bytes (-1 if unknown), into the file remote on sf with io.Copy, then closes
@@ -167,13 +227,7 @@ func Put(ctx context.Context, sf *libssh2.SFTP, remote string, src io.Reader, si
 	if size >= 0 && o.Offset+res.Sent != size {
 		return res, fmt.Errorf("%s: the local file changed during the upload (%d bytes read, %d expected)", o.Name, o.Offset+res.Sent, size)
 	}
-	if o.Summary != nil {
-		line := fmt.Sprintf("%s  %s  %s  %s/s", o.Name, Size(o.Offset+res.Sent), duration(res.Elapsed), Size(int64(res.Rate())))
-		if o.Offset > 0 {
-			line += fmt.Sprintf("  (resumed at byte %d)", o.Offset)
-		}
-		fmt.Fprintln(o.Summary, line)
-	}
+	summarize(o, res)
 	return res, nil
 }
 

@@ -99,6 +99,13 @@ func (o *TransferOptions) opener(s *Session) func(context.Context) (*Session, er
 // to do, and [start, good) is known to be at the destination. Guarded by plan.mu.
 type span struct {
 	start, pos, end, good int64
+	free                  bool // no stream moves it: a retired stream left it (steal takes it whole)
+}
+
+// stream is what the transfer knows of one stream.
+type stream struct {
+	sp   *span // the span it moves; guarded by plan.mu
+	quit bool  // retired: it takes no more spans but free ones; guarded by plan.mu
 }
 
 // plan is a transfer's spans.
@@ -116,25 +123,66 @@ func (p *plan) first(from, size int64) *span {
 	return sp
 }
 
-// steal splits the span with the most left to do and returns its upper half, or nil when no span
-// holds enough for two streams.
-func (p *plan) steal() *span {
+// steal gives st its next span: a free one whole, else, unless st is retired, the upper half of the
+// span with the most left to do. It returns nil when there is none.
+func (p *plan) steal(st *stream) *span {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	st.sp = nil
 	var big *span
 	for _, sp := range p.spans {
+		if sp.free {
+			sp.free = false
+			st.sp = sp
+			return sp
+		}
 		if big == nil || sp.end-sp.pos > big.end-big.pos {
 			big = sp
 		}
 	}
-	if big == nil || big.end-big.pos < 2*minSplit {
+	if st.quit || big == nil {
 		return nil
 	}
-	mid := (big.pos + (big.end-big.pos)/2) &^ (64<<10 - 1)
-	sp := &span{start: mid, pos: mid, end: big.end, good: mid}
-	big.end = mid
-	p.spans = append(p.spans, sp)
-	return sp
+	st.sp = p.split(big)
+	return st.sp
+}
+
+// split cuts the upper half off sp, when each half holds at least minSplit, and returns it.
+func (p *plan) split(sp *span) *span {
+	if sp.end-sp.pos < 2*minSplit {
+		return nil
+	}
+	mid := (sp.pos + (sp.end-sp.pos)/2) &^ (64<<10 - 1)
+	up := &span{start: mid, pos: mid, end: sp.end, good: mid}
+	sp.end = mid
+	p.spans = append(p.spans, up)
+	return up
+}
+
+// retire stops st from taking more spans; the upper half of its span, when there is enough, is left
+// free for the others. A retired stream still takes free spans before it ends, so that none is left
+// behind.
+func (p *plan) retire(st *stream) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st.quit = true
+	if st.sp != nil {
+		if up := p.split(st.sp); up != nil {
+			up.free = true
+		}
+	}
+}
+
+// splittable reports whether steal would find a span for another stream.
+func (p *plan) splittable() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, sp := range p.spans {
+		if sp.free || sp.end-sp.pos >= 2*minSplit {
+			return true
+		}
+	}
+	return false
 }
 
 // take hands the next up to n bytes of sp to its stream: their offset and count, 0 when sp is done.
@@ -185,7 +233,7 @@ type transfer struct {
 	// open opens the file on an extra stream's SFTP channel; move runs one stream from its first span
 	// on, taking more spans until none is left.
 	open func(ctx context.Context, sf *SFTP) (*File, error)
-	move func(f *File, sp *span) error
+	move func(f *File, sp *span, st *stream) error
 
 	wg    sync.WaitGroup
 	mu    sync.Mutex
@@ -203,12 +251,13 @@ func (t *transfer) fail(err error) {
 	t.cancel(err)
 }
 
-// start runs a stream on f from sp.
-func (t *transfer) start(f *File, sp *span) {
+// start runs the stream st on f, from its span.
+func (t *transfer) start(f *File, st *stream) *stream {
+	sp := st.sp
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
-		err := t.move(f, sp)
+		err := t.move(f, sp, st)
 		if err != nil || t.ctx.Err() != nil {
 			// The transfer has failed: what is in flight may land, but need not, so Close waits for
 			// it only briefly. (A Close whose own request times out shuts the session down.)
@@ -221,15 +270,16 @@ func (t *transfer) start(f *File, sp *span) {
 			t.fail(err)
 		}
 	}()
+	return st
 }
 
 // run runs the transfer of [from, size) with f, on the caller's session, as its first stream, and
 // opens more streams while they help. It returns the contiguous prefix known at the destination and
 // the first failure.
 func (t *transfer) run(base *SFTP, f *File, from, size int64, rtt time.Duration) (int64, error) {
-	sp := t.plan.first(from, size)
+	st := &stream{sp: t.plan.first(from, size)}
 	t.wg.Add(1) // held until grow is started, so done cannot close before
-	t.start(f, sp)
+	t.start(f, st)
 	done := make(chan struct{})
 	go func() {
 		t.wg.Wait()
@@ -274,40 +324,73 @@ func (t *transfer) run(base *SFTP, f *File, from, size int64, rtt time.Duration)
 }
 
 // grow opens more streams, doubling them, while the ones running move faster than half as many
-// did: the rate of n streams is measured while the next ones are dialled.
+// did. The rate of n streams is measured once their windows have had time to grow, while the next
+// ones are dialled; when n streams turn out no faster than n/2, the last ones are retired.
 func (t *transfer) grow(dial func(context.Context) (*Session, error), most int, rtt time.Duration) {
 	window := max(growWindow, 8*rtt)
+	settle := max(growWindow/2, 4*rtt) // a new stream's window grows from initialWriteWindow
 	var prev float64
-	for n := 1; n < most; {
+	var added []*stream
+	for n := 1; ; {
+		if !t.sleep(settle) {
+			return
+		}
 		_, mark := t.plan.prefix()
 		t0 := time.Now()
-		files := t.dialStreams(dial, min(n, most-n))
-		select {
-		case <-time.After(window - time.Since(t0)):
-		case <-t.ctx.Done():
+		var files []*File
+		if n < most && t.plan.splittable() {
+			files = t.dialStreams(dial, min(n, most-n))
+		}
+		if !t.sleep(window - time.Since(t0)) {
+			closeFiles(files)
+			return
 		}
 		_, moved := t.plan.prefix()
 		rate := float64(moved-mark) / time.Since(t0).Seconds()
-		helps := prev == 0 || rate >= growGain*prev
-		started := 0
-		for _, f := range files {
-			var sp *span
-			if helps && t.ctx.Err() == nil {
-				sp = t.plan.steal()
+		if prev != 0 && rate < growGain*prev {
+			for _, st := range added {
+				t.plan.retire(st)
 			}
-			if sp == nil {
-				f.Close()
-				f.sf.s.Close() // not needed after all: closed at once
-				continue
-			}
-			t.start(f, sp)
-			started++
-		}
-		if !helps || started == 0 || t.ctx.Err() != nil {
+			closeFiles(files)
 			return
 		}
-		n += started
+		added = added[:0]
+		for _, f := range files {
+			st := new(stream)
+			if t.plan.steal(st) == nil {
+				closeFiles([]*File{f})
+				continue
+			}
+			added = append(added, t.start(f, st))
+		}
+		if len(added) == 0 {
+			return
+		}
+		n += len(added)
 		prev = rate
+	}
+}
+
+// sleep waits d, and reports false when the transfer ended first.
+func (t *transfer) sleep(d time.Duration) bool {
+	if d <= 0 {
+		return t.ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-t.ctx.Done():
+		return false
+	}
+}
+
+// closeFiles closes the files of streams that were opened but are not needed, with their sessions.
+func closeFiles(files []*File) {
+	for _, f := range files {
+		f.Close()
+		f.sf.s.Close()
 	}
 }
 
@@ -395,28 +478,27 @@ func (sf *SFTP) Upload(ctx context.Context, dst string, src io.ReaderAt, size in
 	}
 	t := newTransfer(ctx, "upload", dst, opt)
 	defer t.cancel(nil)
-	t0 := time.Now()
 	f, err := sf.openFile(t.ctx, dst, flag, perm)
 	if err != nil {
 		return t.result(from, err)
 	}
+	// The round trip: an fstat, which costs the server next to nothing (the open may have had a
+	// large file to truncate).
+	t0 := time.Now()
+	a, err := f.fstat(t.ctx)
 	rtt := time.Since(t0)
-	if from > 0 {
+	if err == nil && from > 0 && a.Size > uint64(size) {
 		// Resuming: a longer file keeps no bytes past size. The bytes before from stay.
-		if a, err := f.fstat(t.ctx); err != nil || a.Size > uint64(size) {
-			if err == nil {
-				err = f.truncate(t.ctx, size)
-			}
-			if err != nil {
-				f.Close()
-				return t.result(from, err)
-			}
-		}
+		err = f.truncate(t.ctx, size)
+	}
+	if err != nil {
+		f.Close()
+		return t.result(from, err)
 	}
 	t.open = func(ctx context.Context, sf *SFTP) (*File, error) {
 		return sf.openFile(ctx, dst, os.O_WRONLY, 0)
 	}
-	t.move = func(f *File, sp *span) error { return t.upload(f, sp, src) }
+	t.move = func(f *File, sp *span, st *stream) error { return t.upload(f, sp, st, src) }
 	return t.result(t.run(sf, f, from, size, rtt))
 }
 
@@ -429,7 +511,7 @@ func (o *TransferOptions) offset() int64 {
 
 // upload is one upload stream: each span goes through f's window by ReadFrom (one copy), and its
 // good part is what the window had acknowledged since the span began.
-func (t *transfer) upload(f *File, sp *span, src io.ReaderAt) error {
+func (t *transfer) upload(f *File, sp *span, st *stream, src io.ReaderAt) error {
 	for sp != nil {
 		if _, err := f.SeekContext(t.ctx, sp.start, io.SeekStart); err != nil {
 			return err // nothing of sp was sent
@@ -444,7 +526,7 @@ func (t *transfer) upload(f *File, sp *span, src io.ReaderAt) error {
 			return err
 		}
 		r.update()
-		sp = t.plan.steal()
+		sp = t.plan.steal(st)
 	}
 	return nil
 }
@@ -490,14 +572,14 @@ func (sf *SFTP) Download(ctx context.Context, src string, dst io.WriterAt, opt *
 	from := opt.offset()
 	t := newTransfer(ctx, "download", src, opt)
 	defer t.cancel(nil)
-	t0 := time.Now()
 	f, err := sf.openFile(t.ctx, src, os.O_RDONLY, 0)
 	if err != nil {
 		return t.result(from, err)
 	}
-	rtt := time.Since(t0)
 	var size int64
-	a, err := f.fstat(t.ctx)
+	t0 := time.Now()
+	a, err := f.fstat(t.ctx) // the size, and the round trip
+	rtt := time.Since(t0)
 	if err == nil {
 		if a.Flags&cshim.SFTPAttrSize == 0 || a.Size > math.MaxInt64 {
 			err = newError("download", src, 0, errors.New("the server did not report the file's size"))
@@ -514,12 +596,12 @@ func (sf *SFTP) Download(ctx context.Context, src string, dst io.WriterAt, opt *
 	t.open = func(ctx context.Context, sf *SFTP) (*File, error) {
 		return sf.openFile(ctx, src, os.O_RDONLY, 0)
 	}
-	t.move = func(f *File, sp *span) error { return t.download(f, sp, dst) }
+	t.move = func(f *File, sp *span, st *stream) error { return t.download(f, sp, st, dst) }
 	return t.result(t.run(sf, f, from, size, rtt))
 }
 
 // download is one download stream.
-func (t *transfer) download(f *File, sp *span, dst io.WriterAt) error {
+func (t *transfer) download(f *File, sp *span, st *stream, dst io.WriterAt) error {
 	buf := make([]byte, transferChunk)
 	for sp != nil {
 		if _, err := f.SeekContext(t.ctx, sp.start, io.SeekStart); err != nil {
@@ -542,7 +624,7 @@ func (t *transfer) download(f *File, sp *span, dst io.WriterAt) error {
 			}
 			t.plan.setGood(sp, off+int64(k))
 		}
-		sp = t.plan.steal()
+		sp = t.plan.steal(st)
 	}
 	return nil
 }

@@ -328,7 +328,7 @@ func (t *transfer) run(base *SFTP, f *File, from, size int64, rtt time.Duration)
 // ones are dialled; when n streams turn out no faster than n/2, the last ones are retired.
 func (t *transfer) grow(dial func(context.Context) (*Session, error), most int, rtt time.Duration) {
 	window := max(growWindow, 8*rtt)
-	settle := max(growWindow/2, 4*rtt) // a new stream's window grows from initialWriteWindow
+	settle := max(growWindow/2, 12*rtt) // a new window grows from initialWriteWindow over a few turns
 	var prev float64
 	var added []*stream
 	for n := 1; ; {

@@ -3,9 +3,11 @@
 package tcpproxy
 
 import (
+	"context"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -16,6 +18,7 @@ type Proxy struct {
 	ln     net.Listener
 	target string
 	delay  time.Duration // added before each chunk forwarded from the target to the client
+	rcvbuf int           // if > 0, the receive buffer of the client's connection (SO_RCVBUF)
 
 	mu     sync.Mutex
 	cond   *sync.Cond
@@ -36,16 +39,36 @@ type Option func(*Proxy)
 // request never arrive within d of it.
 func ReplyDelay(d time.Duration) Option { return func(p *Proxy) { p.delay = d } }
 
+// ReceiveBuffer makes the proxy's socket for each client receive into a buffer of about n bytes
+// (SO_RCVBUF), so that a paused proxy soon fills the client's send path: its sends come out short.
+func ReceiveBuffer(n int) Option { return func(p *Proxy) { p.rcvbuf = n } }
+
 // Start listens on 127.0.0.1 and forwards to target until Close.
 func Start(target string, opts ...Option) (*Proxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	p := &Proxy{Addr: ln.Addr().String(), ln: ln, target: target}
+	p := &Proxy{target: target}
 	for _, o := range opts {
 		o(p)
 	}
+	var lc net.ListenConfig
+	if p.rcvbuf > 0 {
+		// Set on the listening socket, so that each connection starts with it (the window scale is
+		// agreed in the handshake: a buffer shrunk later stalls TCP itself).
+		lc.Control = func(network, address string, c syscall.RawConn) error {
+			var serr error
+			err := c.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, p.rcvbuf)
+			})
+			if err != nil {
+				return err
+			}
+			return serr
+		}
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p.Addr, p.ln = ln.Addr().String(), ln
 	p.cond = sync.NewCond(&p.mu)
 	p.wg.Add(1)
 	go p.serve()

@@ -64,7 +64,7 @@ var (
 	binWindows = flag.String("binwindows", "", "extra binding io.Copy clients with these write windows (comma-separated bytes), for tuning")
 	before     = flag.String("before", "", "also run the binding's io.Copy built from this git revision of the project (before/after in one run)")
 	wrap       = flag.String("wrap", "", "a command prefix for every client, for diagnosis (such as \"perf stat --\"); it skews CPU and RSS")
-	rows       = flag.String("rows", "up,down", "what to measure: up (uploads), down (downloads), or both")
+	rows       = flag.String("rows", "up,down,tree", "what to measure: up (uploads), down (downloads), tree (1000 small files), comma-separated")
 	readBufs   = flag.String("readbufs", "120000,480000,960000,1920000", "buffer sizes in bytes for the C libssh2_sftp_read client (it reads ahead 4x)")
 	rttAddr    = flag.String("rttprobe", "", "internal: print the round-trip time to this host:port and exit")
 )
@@ -104,6 +104,9 @@ type result struct {
 	maxRSS  int64   // bytes
 	bytes   int64
 	mibPerS float64
+	// vcsw and ivcsw are the process's voluntary and involuntary context switches (getrusage; a
+	// shell-driven peer's count its shell's and its children's).
+	vcsw, ivcsw int64
 }
 
 type env struct {
@@ -224,6 +227,13 @@ func run() (int, error) {
 		fmt.Println()
 		printTable(true, clients, results, rtt)
 	}
+	if slices.Contains(strings.Split(*rows, ","), "tree") {
+		n, err := e.treeRows(rtt)
+		if err != nil {
+			return 0, err
+		}
+		failures += n
+	}
 	if *memcheck {
 		if err := e.memCheck(); err != nil {
 			failures++
@@ -306,7 +316,8 @@ func (e *env) build() error {
 			return fmt.Errorf("git archive %s: %v\n%s", *before, err, out)
 		}
 		os.MkdirAll(filepath.Join(src, "bench", "cmd", "binding"), 0o755)
-		for _, f := range []string{"go.mod", "go.sum", "cmd/binding/main.go"} {
+		files, _ := filepath.Glob("cmd/binding/*.go")
+		for _, f := range append([]string{"go.mod", "go.sum"}, files...) {
 			b, err := os.ReadFile(f)
 			if err != nil {
 				return err
@@ -341,7 +352,7 @@ func (e *env) downClients() []client {
 				"-knownhosts", srv.KnownHostsPath, "-local", local, "-remote", remote, "-mode", "get"}
 		}
 	}
-	cs := []client{{name: "binding io.Copy get", argv: goArgs("binding")}}
+	cs := []client{{name: "binding io.Copy get", argv: goArgs("binding")}, e.bindingParallel("download")}
 	if *before != "" {
 		cs = append(cs, client{name: "binding io.Copy get @" + *before, argv: func(local, remote string, round int) []string {
 			a := goArgs("binding")(local, remote, round)
@@ -356,12 +367,12 @@ func (e *env) downClients() []client {
 				"-local", local, "-remote", remote, "-mode", "get", "-window", strconv.Itoa(w)}
 		}})
 	}
-	return append(cs,
+	return append(append(cs,
 		client{name: "OpenSSH sftp get", argv: func(local, remote string, _ int) []string {
 			return e.sftpArgs(fmt.Sprintf("get %s %s", remote, local))
 		}},
 		client{name: "pkg/sftp get", argv: goArgs("pkgsftp")},
-	)
+	), e.peerDownloads()...)
 }
 
 // sftpArgs is the OpenSSH sftp command for a batch with one transfer command. The two timestamps
@@ -401,6 +412,7 @@ func (e *env) clients() []client {
 			return a
 		}},
 		{name: "binding 32KiB Write", argv: goArgs("binding", "write32k", binExtra...)},
+		e.bindingParallel("upload"),
 	}
 	for _, w := range parseInts(*binWindows) {
 		cs = append(cs, client{name: fmt.Sprintf("binding io.Copy w=%d", w), argv: goArgs("binding", "copy", "-window", strconv.Itoa(w))})
@@ -427,7 +439,7 @@ func (e *env) clients() []client {
 		client{name: "pkg/sftp concurrent", argv: goArgs("pkgsftp", "concurrent")},
 		client{name: "pkg/sftp 32KiB", argv: goArgs("pkgsftp", "copy32k"), slow: true},
 	)
-	return cs
+	return append(cs, e.peerUploads()...)
 }
 
 func parseInts(list string) []int {
@@ -459,7 +471,26 @@ func (e *env) download(c client, remote, local, want string, n int64, round int)
 // transfer runs one client (between local and remote) and checks the SHA-256 of check afterwards.
 func (e *env) transfer(c client, local, remote, check, want string, n int64, round int) (result, error) {
 	os.Remove(check)
-	argv := append(append(append([]string{}, e.prefix...), strings.Fields(*wrap)...), c.argv(local, remote, round)...)
+	res, err := e.runClient(c.argv(local, remote, round), n)
+	if err != nil {
+		return result{}, err
+	}
+	got, err := e.srv.SHA256(check)
+	if err != nil {
+		return result{}, err
+	}
+	os.Remove(check)
+	if got != want {
+		return result{}, fmt.Errorf("checksum of the transferred file is %s, want %s", got, want)
+	}
+	return res, nil
+}
+
+// runClient runs one client command (in the client namespace) that moves n bytes, checks the cipher
+// sshd negotiated, and returns its time (its own, or between the two timestamps it printed), CPU,
+// peak RSS and context switches.
+func (e *env) runClient(args []string, n int64) (result, error) {
+	argv := append(append(append([]string{}, e.prefix...), strings.Fields(*wrap)...), args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -471,14 +502,6 @@ func (e *env) transfer(c client, local, remote, check, want string, n int64, rou
 	}
 	if err := e.checkCipher(); err != nil {
 		return result{}, err
-	}
-	got, err := e.srv.SHA256(check)
-	if err != nil {
-		return result{}, err
-	}
-	os.Remove(check)
-	if got != want {
-		return result{}, fmt.Errorf("checksum of the transferred file is %s, want %s", got, want)
 	}
 	secs := 0.0
 	if m := transferRE.FindStringSubmatch(stdout.String()); m != nil {
@@ -493,7 +516,8 @@ func (e *env) transfer(c client, local, remote, check, want string, n int64, rou
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := tv(ru.Utime) + tv(ru.Stime)
-	return result{secs: secs, cpu: cpu, maxRSS: ru.Maxrss << 10, bytes: n, mibPerS: float64(n) / (1 << 20) / secs}, nil
+	return result{secs: secs, cpu: cpu, maxRSS: ru.Maxrss << 10, bytes: n, mibPerS: float64(n) / (1 << 20) / secs,
+		vcsw: ru.Nvcsw, ivcsw: ru.Nivcsw}, nil
 }
 
 func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
@@ -558,7 +582,8 @@ func genFile(path string, n int64, seed byte) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), f.Close()
 }
 
-// memCheck uploads *memSize bytes through the binding's io.Copy and reports its peak RSS.
+// memCheck moves *memSize bytes through each of the binding's modes (io.Copy up and down, Upload,
+// Download) and reports each one's peak RSS against 64 MiB.
 func (e *env) memCheck() error {
 	fmt.Printf("\nmemcheck: generating %d MiB...\n", *memSize>>20)
 	local := filepath.Join(e.work, "mem.bin")
@@ -567,18 +592,35 @@ func (e *env) memCheck() error {
 		return err
 	}
 	defer os.Remove(local)
-	c := e.clients()[0]
-	res, err := e.upload(c, local, e.srv.Path("mem.bin"), sum, *memSize, 0)
-	if err != nil {
+	remote := e.srv.Path("mem.bin")
+	defer os.Remove(remote)
+	var failed error
+	report := func(c client, res result, err error) {
+		if err != nil {
+			failed = errors.Join(failed, fmt.Errorf("%s: %w", c.name, err))
+			return
+		}
+		v := "UNDER"
+		if res.maxRSS >= 64<<20 {
+			v = "NOT under"
+		}
+		fmt.Printf("memcheck: %s moved %d MiB at %.1f MiB/s, checksum ok; peak RSS %.1f MiB: %s 64 MiB\n",
+			c.name, *memSize>>20, res.mibPerS, float64(res.maxRSS)/(1<<20), v)
+	}
+	for _, c := range []client{e.clients()[0], e.bindingParallel("upload")} {
+		res, err := e.upload(c, local, remote, sum, *memSize, 0)
+		report(c, res, err)
+	}
+	if err := copyFile(local, remote); err != nil {
 		return err
 	}
-	verdict := "UNDER"
-	if res.maxRSS >= 64<<20 {
-		verdict = "NOT under"
+	back := filepath.Join(e.work, "mem-back.bin")
+	defer os.Remove(back)
+	for _, c := range []client{e.downClients()[0], e.bindingParallel("download")} {
+		res, err := e.download(c, remote, back, sum, *memSize, 0)
+		report(c, res, err)
 	}
-	fmt.Printf("memcheck: %d MiB uploaded by the binding's io.Copy at %.1f MiB/s, checksum ok; peak RSS %.1f MiB: %s 64 MiB\n",
-		*memSize>>20, res.mibPerS, float64(res.maxRSS)/(1<<20), verdict)
-	return nil
+	return failed
 }
 
 // stats summarizes one client's uploads.
@@ -587,6 +629,7 @@ type stats struct {
 	median, lo, hi float64 // MiB/s
 	spreadPct      float64 // (max-min)/median
 	cpuPerGiB      float64 // median
+	cswPerGiB      float64 // median context switches (voluntary + involuntary) per GiB
 	maxRSS         int64
 	bytes          int64
 	isC, bestC     bool
@@ -606,11 +649,12 @@ func median(xs []float64) float64 {
 
 func summarize(c client, rs []result) stats {
 	st := stats{name: c.name, isC: c.window > 0}
-	var speeds, cpus []float64
+	var speeds, cpus, csws []float64
 	st.lo = 1e18
 	for _, r := range rs {
 		speeds = append(speeds, r.mibPerS)
 		cpus = append(cpus, r.cpu/(float64(r.bytes)/(1<<30)))
+		csws = append(csws, float64(r.vcsw+r.ivcsw)/(float64(r.bytes)/(1<<30)))
 		st.lo = min(st.lo, r.mibPerS)
 		st.hi = max(st.hi, r.mibPerS)
 		st.maxRSS = max(st.maxRSS, r.maxRSS)
@@ -618,6 +662,7 @@ func summarize(c client, rs []result) stats {
 	}
 	st.median = median(speeds)
 	st.cpuPerGiB = median(cpus)
+	st.cswPerGiB = median(csws)
 	if st.median > 0 {
 		st.spreadPct = (st.hi - st.lo) / st.median * 100
 	}
@@ -664,8 +709,8 @@ func printTable(down bool, clients []client, results map[string][]result, rtt fl
 	}
 	fmt.Printf("%s: %s, %d round(s), %s, %s + %s, server files in tmpfs\n", what, time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 		*rounds, where, cipher, mac)
-	hdr := "| client | MiB | median MiB/s | min | max | spread | CPU s/GiB | peak RSS MiB | speed / " + baseName + " | CPU / " + baseName + " |"
-	sep := "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	hdr := "| client | MiB | median MiB/s | min | max | spread | CPU s/GiB | ctx switches/GiB | peak RSS MiB | speed / " + baseName + " | CPU / " + baseName + " |"
+	sep := "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	if limit > 0 && !down {
 		hdr += " of window limit |"
 		sep += "---:|"
@@ -682,8 +727,8 @@ func printTable(down bool, clients []client, results map[string][]result, rtt fl
 			rs = fmt.Sprintf("%.2fx", s.median/base.median)
 			rc = fmt.Sprintf("%.2fx", s.cpuPerGiB/base.cpuPerGiB)
 		}
-		line := fmt.Sprintf("| %s | %d | %.1f | %.1f | %.1f | %.0f%% | %.2f | %.1f | %s | %s |", name, s.bytes>>20, s.median, s.lo, s.hi,
-			s.spreadPct, s.cpuPerGiB, float64(s.maxRSS)/(1<<20), rs, rc)
+		line := fmt.Sprintf("| %s | %d | %.1f | %.1f | %.1f | %.0f%% | %.2f | %.0f | %.1f | %s | %s |", name, s.bytes>>20, s.median, s.lo, s.hi,
+			s.spreadPct, s.cpuPerGiB, s.cswPerGiB, float64(s.maxRSS)/(1<<20), rs, rc)
 		if limit > 0 && !down {
 			line += fmt.Sprintf(" %.2f |", s.median/limit)
 		}
@@ -705,10 +750,11 @@ func printTable(down bool, clients []client, results map[string][]result, rtt fl
 	}
 	var bestOther *stats
 	for i := range all {
-		if !strings.HasPrefix(all[i].name, "binding") && !all[i].isC && (bestOther == nil || all[i].median > bestOther.median) {
+		if !strings.HasPrefix(all[i].name, "binding") && !all[i].isC && !isPeer(all[i].name) && (bestOther == nil || all[i].median > bestOther.median) {
 			bestOther = &all[i]
 		}
 	}
+	defer issue12Targets(down, rtt, find, bestC, bestOther)
 	switch {
 	case down:
 		// Issue 4: at least 0.95x the C reader, and ahead of the others.
@@ -823,4 +869,43 @@ func rttProbe(addr string) error {
 	}
 	fmt.Printf("%.6f\n", median(ts))
 	return nil
+}
+
+// isPeer reports whether a client is one of the parallel peers (or lftp), which the single-stream
+// targets leave out.
+func isPeer(name string) bool {
+	return strings.Contains(name, "ssh cat") || strings.HasPrefix(name, "lftp")
+}
+
+// issue12Targets prints the targets of the parallel API: more streams where the round trip limits
+// one, and no loss where it does not.
+func issue12Targets(down bool, rtt float64, find func(string) *stats, bestC, bestOther *stats) {
+	par, single := find("binding Upload"), find("binding io.Copy")
+	if down {
+		par, single = find("binding Download"), find("binding io.Copy get")
+	}
+	if par == nil {
+		return
+	}
+	fmt.Println("\ntargets (issue 12):")
+	ratio := func(what string, other *stats, want float64) {
+		if other != nil && other.median > 0 {
+			verdict(fmt.Sprintf("%s / %s", par.name, what+" ("+other.name+")"), par.median/other.median, want)
+		}
+	}
+	if rtt == 0 {
+		ratio("the single-stream File", single, 0.95)
+		return
+	}
+	best := bestOther
+	if bestC != nil && (best == nil || bestC.median > best.median) {
+		best = bestC
+	}
+	ratio("best single-stream client", best, 2.0)
+	peer := fmt.Sprintf("%d x ssh cat", parallelPeers)
+	if down {
+		peer += " get"
+		ratio("lftp pget", find(fmt.Sprintf("lftp pget -n %d", parallelPeers)), 1.0)
+	}
+	ratio("parallel ssh sessions", find(peer), 0.9)
 }

@@ -1,7 +1,8 @@
 // Command binding is one benchmark client: it uploads a local file to an SFTP server through
 // go-libssh2, with io.Copy (File.ReadFrom) or with 32 KiB Writes, or downloads a remote file with
-// io.Copy (File.WriteTo), forcing aes128-ctr and hmac-sha2-256, and prints the seconds from opening
-// the remote file to the last Close returning. The
+// io.Copy (File.WriteTo), or moves it with SFTP.Upload or SFTP.Download (several sessions when they
+// help), or uploads a directory tree through a Batch, forcing aes128-ctr and hmac-sha2-256, and
+// prints the seconds from opening the remote file to the last Close returning. The
 // bench driver runs it as a subprocess so that its CPU time and peak RSS are its own.
 package main
 
@@ -24,7 +25,8 @@ func main() {
 	known := flag.String("knownhosts", "", "known_hosts file")
 	local := flag.String("local", "", "local file")
 	remote := flag.String("remote", "", "remote file")
-	mode := flag.String("mode", "copy", "copy: upload with io.Copy (ReadFrom); write32k: upload with 32 KiB Writes; get: download with io.Copy (WriteTo)")
+	mode := flag.String("mode", "copy", "copy: upload with io.Copy (ReadFrom); write32k: upload with 32 KiB Writes; get: download with io.Copy (WriteTo); "+
+		"upload, download: SFTP.Upload and SFTP.Download with default options (streams as measured); tree: upload the directory local into the directory remote with a Batch")
 	window := flag.Int("window", 0, "write window in bytes (0: the library's default)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the transfer here")
 	flag.Parse()
@@ -74,8 +76,13 @@ func run(addr, user, key, known, local, remote, mode string, window int, cpuprof
 			return 0, err
 		}
 	}
-	if mode == "get" {
+	switch mode {
+	case "get":
 		return get(sf, local, remote, cpuprofile)
+	case "upload", "download":
+		return transfer(sf, local, remote, mode)
+	case "tree":
+		return tree(sf, local, remote)
 	}
 	in, err := os.Open(local)
 	if err != nil {

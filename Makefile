@@ -10,7 +10,7 @@ help:
 	@echo "make build        build everything"
 	@echo "make lint         gofmt, go vet, and the cgo boundary check"
 	@echo "make docker-test  build the Docker images (DOCKER_RELEASES=\"$(DOCKER_RELEASES)\") and run the tests in each"
-	@echo "make bench        upload and download benchmarks against C libssh2, OpenSSH and pkg/sftp (BENCH_ARGS=\"-size 67108864 -rounds 3\")"
+	@echo "make bench        upload, download and small-file tree benchmarks against C libssh2, OpenSSH sftp/scp/ssh, pkg/sftp and lftp (BENCH_ARGS=\"-size 67108864 -rounds 3 -rows up,down,tree\")"
 	@echo "make bench-latency  the same at ~50 ms round trip through ../shared/tools/netdelay (root)"
 	@echo "make deps         install libssh2-1-dev, openssh-server, pkg-config when missing"
 	@echo "make compat LIBSSH2_PREFIX=DIR [COMPAT_TEST=1] [COMPAT_WANT=VERSION]"
@@ -47,12 +47,15 @@ docker-test:
 
 NETDELAY ?= ../shared/tools/netdelay/link
 
-.PHONY: bench bench-latency
+.PHONY: bench bench-latency bench-deps
 # The benchmarks are their own module (bench/), so that the library does not depend on pkg/sftp.
-bench: deps
+bench-deps:
+	@DEPS_BENCH=1 bash scripts/deps.sh
+
+bench: bench-deps
 	cd bench && $(GO) run ./cmd/bench -memcheck $(BENCH_ARGS)
 
-bench-latency: deps
+bench-latency: bench-deps
 	@if [ ! -x "$(NETDELAY)" ]; then \
 		echo "make bench-latency: the netdelay tool is missing: expected $(NETDELAY) (../shared/tools/netdelay next to the project; see its README)"; \
 		exit 1; \

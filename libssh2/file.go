@@ -195,7 +195,8 @@ func (f *File) closeLocked(o *op) error {
 			return first
 		}
 	}
-	rc, err := s.closeCall(o, f.sf.ch, func() int { return cshim.SFTPCloseHandle(h) })
+	rc, err := s.closeCall(o, f.sf.ch, func() int { return cshim.SFTPCloseHandle(h) },
+		func() { s.closeHandleLater(f.sf, h) })
 	switch {
 	case first != nil:
 		return first

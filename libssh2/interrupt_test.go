@@ -27,14 +27,15 @@ import (
 // interruptEnv is one session through a stalled-able proxy, with a File opened on a file of base
 // bytes, at offset 0.
 type interruptEnv struct {
-	proxy *tcpproxy.Proxy
-	sess  *libssh2.Session
-	sf    *libssh2.SFTP
-	f     *libssh2.File
-	name  string // f's remote path
-	dir   string // a directory of the test, with f's file and a subdirectory "sub"
-	want  []byte // what f's file must hold once f is closed
-	setAt atomic.Int64
+	proxy  *tcpproxy.Proxy
+	sess   *libssh2.Session
+	sf     *libssh2.SFTP
+	f      *libssh2.File
+	name   string // f's remote path
+	dir    string // a directory of the test, with f's file and a subdirectory "sub"
+	want   []byte // what f's file must hold once f is closed
+	closed bool   // f was closed by the test
+	setAt  atomic.Int64
 }
 
 func newInterruptEnv(t *testing.T) *interruptEnv {
@@ -250,6 +251,49 @@ func TestInterruptEveryWait(t *testing.T) {
 	}
 }
 
+// TestCloseInterrupted interrupts File.Close itself by its write deadline on a stalled link: while
+// it drains the window, and while it waits for the answer to the handle's close. Close returns the
+// deadline's error in bounded time and the File is closed; once the link is back the session works
+// (the interrupted calls are finished by the next operation) and the remote file holds every byte
+// Write accepted.
+func TestCloseInterrupted(t *testing.T) {
+	checkNoLeaks(t)
+	for _, c := range []struct {
+		name string
+		sync bool // Sync before Close: nothing left to drain
+	}{{"draining", false}, {"closing the handle", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newInterruptEnv(t)
+			n, err := e.f.Write(upload[:100000]) // into the window: no wait
+			if err != nil || n != 100000 {
+				t.Fatalf("Write = %d, %v", n, err)
+			}
+			if c.sync {
+				if err := e.f.Sync(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			copy(e.want, upload[:n])
+			e.proxy.SetPaused(true)
+			e.f.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+			start := time.Now()
+			err = e.f.Close()
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Errorf("Close on a stalled link = %v; want an error wrapping os.ErrDeadlineExceeded", err)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("Close returned after %v", d)
+			}
+			if err := e.f.Close(); !errors.Is(err, fs.ErrClosed) {
+				t.Errorf("a second Close = %v; want fs.ErrClosed", err)
+			}
+			e.proxy.SetPaused(false)
+			e.closed = true
+			e.checkUsable(t)
+		})
+	}
+}
+
 // checkUsable checks that e's session works after an interruption: Stat, closing the File (its
 // remote file then holds e.want exactly), an upload of a new file, and closing the session.
 func (e *interruptEnv) checkUsable(t *testing.T) {
@@ -259,8 +303,10 @@ func (e *interruptEnv) checkUsable(t *testing.T) {
 	if fi, err := sf.Stat(e.name); err != nil || fi.IsDir() {
 		t.Fatalf("Stat after the interruption = %v, %v", fi, err)
 	}
-	if err := e.f.Close(); err != nil {
-		t.Errorf("File.Close after the interruption: %v", err)
+	if !e.closed {
+		if err := e.f.Close(); err != nil {
+			t.Errorf("File.Close after the interruption: %v", err)
+		}
 	}
 	got, err := os.ReadFile(e.name)
 	if err != nil {

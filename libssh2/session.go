@@ -414,11 +414,14 @@ func hostPort(addr string) (string, int) {
 }
 
 // closeCall runs a libssh2 call that releases C resources for o (Close). It talks to the server
-// politely, after the pending calls, while the session is healthy and o's bound allows; otherwise,
-// or when that wait fails, it shuts the socket down (kill) and runs the call again, so that libssh2
-// frees what it holds without waiting. The error reports a failed polite attempt; the resources are
-// released in every case. The caller holds the session lock.
-func (s *Session) closeCall(o *op, ch *cshim.Channel, f func() int) (int, error) {
+// politely, after the pending calls, while the session is healthy and o's bound allows. When that
+// wait is cut short (deadline, context, Close) and later is not nil, the call is left to later
+// (it queues the call as pending, to be finished by the next operation) and the session stays
+// usable; otherwise, or when the link failed, it shuts the socket down (kill) and runs the call
+// again, so that libssh2 frees what it holds without waiting. The error reports a failed polite
+// attempt; the resources are released in every case, or queued for release. The caller holds the
+// session lock.
+func (s *Session) closeCall(o *op, ch *cshim.Channel, f func() int, later func()) (int, error) {
 	var werr error
 	if s.broken == nil && !s.dead {
 		werr = s.finishPending(o)
@@ -432,6 +435,10 @@ func (s *Session) closeCall(o *op, ch *cshim.Channel, f func() int) (int, error)
 				// The channel is gone, the session is not: libssh2 gave up on the call.
 				return rc, werr
 			}
+		}
+		if later != nil && interrupted(werr) && s.broken == nil {
+			later() // the call, repeated with the same arguments, continues where it stopped
+			return 0, werr
 		}
 	}
 	s.kill()

@@ -300,7 +300,7 @@ func (sf *SFTP) closeLocked(o *op) error {
 		}
 	}
 	// No end-of-channel check here: libssh2_sftp_shutdown frees the channel.
-	rc, err := s.closeCall(o, nil, func() int { return cshim.SFTPShutdown(sf.p) })
+	rc, err := s.closeCall(o, nil, func() int { return cshim.SFTPShutdown(sf.p) }, nil)
 	if err != nil && err != errChannelEOF && first == nil {
 		first = newError("close", "", 0, err)
 	} else if rc < 0 && first == nil && sf.broken == nil {

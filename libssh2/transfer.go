@@ -264,7 +264,8 @@ func (t *transfer) start(f *File, st *stream) *stream {
 		err := t.move(f, sp, st)
 		if err != nil || t.ctx.Err() != nil {
 			// The transfer has failed: what is in flight may land, but need not, so Close waits for
-			// it only briefly. (A Close whose own request times out shuts the session down.)
+			// it only briefly. (A Close cut short leaves its last calls to the session's next
+			// operation: the caller's session stays usable.)
 			f.SetWriteDeadline(time.Now().Add(closeAfterFailure))
 		}
 		if cerr := f.Close(); err == nil {

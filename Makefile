@@ -11,9 +11,10 @@ help:
 	@echo "make lint         gofmt, go vet, and the cgo boundary check"
 	@echo "make docker-test  build the Docker images (DOCKER_RELEASES=\"$(DOCKER_RELEASES)\") and run the tests in each"
 	@echo "make bench        loopback: uploads, downloads and a tree of 1000 small files against C libssh2, OpenSSH"
-	@echo "                  (sftp, scp, 4 parallel ssh sessions), pkg/sftp and lftp, every target MET or MISSED,"
-	@echo "                  and the 1 GiB peak-RSS check of every binding mode (about 10 min; for a quick look"
-	@echo "                  BENCH_ARGS=\"-size 16777216 -rounds 1 -rows up,tree -treefiles 200\"; see bench/README.md)"
+	@echo "                  (sftp, scp, 4 parallel ssh sessions), pkg/sftp and lftp, each target printed MET or MISSED,"
+	@echo "                  and the 1 GiB peak-RSS check of every binding mode (about 10 min). A quick look:"
+	@echo "                  BENCH_ARGS=\"-size 16777216 -rounds 1 -rows up,tree -treefiles 200\"; rows and clients:"
+	@echo "                  -rows up,down,tree -only NAME,... (bench/README.md)"
 	@echo "make bench-latency  the same at ~50 ms round trip through ../shared/tools/netdelay (root; about 25 min)"
 	@echo "make deps         install libssh2-1-dev, openssh-server, pkg-config when missing (make bench: and lftp)"
 	@echo "make compat LIBSSH2_PREFIX=DIR [COMPAT_TEST=1] [COMPAT_WANT=VERSION]"
@@ -51,11 +52,10 @@ docker-test:
 NETDELAY ?= ../shared/tools/netdelay/link
 
 .PHONY: bench bench-latency bench-deps
-# What the benchmarks need besides make deps: lftp, one of their peers.
-bench-deps:
-	@bash scripts/deps.sh bench
-
 # The benchmarks are their own module (bench/), so that the library does not depend on pkg/sftp.
+bench-deps:
+	@DEPS_BENCH=1 bash scripts/deps.sh
+
 bench: bench-deps
 	cd bench && $(GO) run ./cmd/bench -memcheck $(BENCH_ARGS)
 

@@ -163,6 +163,12 @@ func (b *Batch) grow(dial func(context.Context) (*Session, error), most int) {
 		if d < 3*growRTT {
 			return
 		}
+		if d >= waitBound*growRTT {
+			// The job spent its time waiting on round trips: more workers help nearly in
+			// proportion, so open one per job waiting, up to most, each starting as it is ready.
+			b.dialWorkers(dial, min(most-1, len(b.jobs)))
+			return
+		}
 	case <-b.ended:
 		return
 	case <-b.ctx.Done():
@@ -200,6 +206,52 @@ func (b *Batch) grow(dial func(context.Context) (*Session, error), most int) {
 	}
 }
 
+// waitBound: a first job that took this many times growRTT waited on the round trip, not on the
+// machine (a small file takes three round trips, a fraction of a millisecond each on loopback).
+const waitBound = 10
+
+// dialWorkers opens k sessions, at most maxDials at once, and starts a worker on each as soon as its
+// SFTP channel is open.
+func (b *Batch) dialWorkers(dial func(context.Context) (*Session, error), k int) {
+	sem := make(chan struct{}, maxDials)
+	var wg sync.WaitGroup
+	for range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if sf := b.open(dial); sf != nil {
+				b.startWorker(sf)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// open opens one more session with its SFTP channel, or returns nil.
+func (b *Batch) open(dial func(context.Context) (*Session, error)) *SFTP {
+	select {
+	case <-b.ended:
+		if len(b.jobs) == 0 {
+			return nil // nothing left to do
+		}
+	default:
+	}
+	s, err := dial(b.ctx)
+	if err != nil {
+		return nil
+	}
+	b.mu.Lock()
+	b.extra = append(b.extra, s)
+	b.mu.Unlock()
+	sf, err := s.SFTPContext(b.ctx)
+	if err != nil {
+		return nil
+	}
+	return sf
+}
+
 // dial opens k sessions at once with their SFTP channels, and returns those that opened. A session
 // that fails to open is not the batch's failure: it goes on with fewer.
 func (b *Batch) dial(dial func(context.Context) (*Session, error), k int) []*SFTP {
@@ -213,20 +265,11 @@ func (b *Batch) dial(dial func(context.Context) (*Session, error), k int) []*SFT
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			s, err := dial(b.ctx)
-			if err != nil {
-				return
+			if sf := b.open(dial); sf != nil {
+				mu.Lock()
+				sfs = append(sfs, sf)
+				mu.Unlock()
 			}
-			b.mu.Lock()
-			b.extra = append(b.extra, s)
-			b.mu.Unlock()
-			sf, err := s.SFTPContext(b.ctx)
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			sfs = append(sfs, sf)
-			mu.Unlock()
 		}()
 	}
 	wg.Wait()

@@ -249,3 +249,74 @@ func ExampleSFTP_MkdirAll() {
 	// note.txt false
 	// 5 true
 }
+
+// ExampleSFTP_Upload uploads a file over as many sessions as help (on a long round trip; on this
+// loopback test server, one), then resumes an interrupted upload from the prefix its error reports.
+func ExampleSFTP_Upload() {
+	sess := exampleSession()
+	defer sess.Close()
+	sftp, err := sess.SFTP()
+	if err != nil {
+		log.Fatal(err)
+	}
+	local, err := os.CreateTemp("", "upload-*.bin")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.Remove(local.Name())
+	defer local.Close()
+	if _, err := local.Write(make([]byte, 10<<20)); err != nil {
+		log.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	n, err := sftp.Upload(ctx, srv.Path("upload.bin"), local, 10<<20, nil)
+	var e *libssh2.Error
+	if errors.As(err, &e) {
+		// The remote file holds the first e.Offset bytes exactly: go on from there.
+		n, err = sftp.Upload(ctx, srv.Path("upload.bin"), local, 10<<20, &libssh2.TransferOptions{Offset: e.Offset})
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(n, "bytes uploaded")
+	// Output:
+	// 10485760 bytes uploaded
+}
+
+// ExampleSFTP_NewBatch uploads many small files at once: each job runs on one of the batch's
+// sessions, and Wait returns the jobs' errors.
+func ExampleSFTP_NewBatch() {
+	sess := exampleSession()
+	defer sess.Close()
+	sftp, err := sess.SFTP()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := sftp.MkdirAll(srv.Path("batch-example"), 0o755); err != nil {
+		log.Fatal(err)
+	}
+	b := sftp.NewBatch(context.Background(), nil)
+	for i := range 100 {
+		name := srv.Path(fmt.Sprintf("batch-example/%03d.txt", i))
+		b.Go(func(ctx context.Context, sftp *libssh2.SFTP) error {
+			f, err := sftp.OpenFileContext(ctx, name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+			if err != nil {
+				return err
+			}
+			if _, err := fmt.Fprintf(f, "file %d\n", i); err != nil {
+				f.Close()
+				return err
+			}
+			return f.Close()
+		})
+	}
+	if err := b.Wait(); err != nil {
+		log.Fatal(err)
+	}
+	entries, _ := os.ReadDir(srv.Path("batch-example")) // the test server is on this machine
+	fmt.Println(len(entries), "files")
+	// Output:
+	// 100 files
+}

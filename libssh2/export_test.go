@@ -6,7 +6,7 @@ import "time"
 // gain, so that tests on loopback run several streams; it returns the function that restores the
 // measured growth.
 func GrowAlways() (restore func()) {
-	rtt, gain, window := growRTT, growGain, growWindow
-	growRTT, growGain, growWindow = 0, 0, time.Millisecond
-	return func() { growRTT, growGain, growWindow = rtt, gain, window }
+	rtt, gain, window, left := growRTT, growGain, growWindow, growMinLeft
+	growRTT, growGain, growWindow, growMinLeft = 0, 0, time.Millisecond, 0
+	return func() { growRTT, growGain, growWindow, growMinLeft = rtt, gain, window, left }
 }

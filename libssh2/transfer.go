@@ -41,6 +41,10 @@ const minSplit = 4 << 20
 // open more.
 var growGain = 1.15
 
+// growMinLeft is the least time the rest of a transfer must take, at its current rate, for it to
+// open more streams: a new session costs several round trips and its window some more to grow.
+var growMinLeft = 3 * time.Second
+
 // growWindow is the least time over which the rate of the streams running is measured.
 var growWindow = 250 * time.Millisecond
 
@@ -332,13 +336,17 @@ func (t *transfer) grow(dial func(context.Context) (*Session, error), most int, 
 	var prev float64
 	var added []*stream
 	for n := 1; ; {
+		_, before := t.plan.prefix()
 		if !t.sleep(settle) {
 			return
 		}
 		_, mark := t.plan.prefix()
 		t0 := time.Now()
 		var files []*File
-		if n < most && t.plan.splittable() {
+		// Grow only when what is left would take long enough, at the rate of the settling time,
+		// for more streams to pay for opening them.
+		left := t.left() / max(float64(mark-before)/settle.Seconds(), 1)
+		if n < most && t.plan.splittable() && left > growMinLeft.Seconds() {
 			files = t.dialStreams(dial, min(n, most-n))
 		}
 		if !t.sleep(window - time.Since(t0)) {
@@ -369,6 +377,18 @@ func (t *transfer) grow(dial func(context.Context) (*Session, error), most int, 
 		n += len(added)
 		prev = rate
 	}
+}
+
+// left is how many bytes no stream has taken yet.
+func (t *transfer) left() float64 {
+	p := &t.plan
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var n int64
+	for _, sp := range p.spans {
+		n += sp.end - sp.pos
+	}
+	return float64(n)
 }
 
 // sleep waits d, and reports false when the transfer ended first.

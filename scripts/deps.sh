@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing go-libssh2 needs on Debian or Ubuntu, when it is missing:
 # libssh2's headers (libssh2-1-dev), pkg-config, OpenSSH's server, sftp-server and client, and dropbear
-# and ProFTPD with mod_sftp (the other SSH servers of the interoperability tests). With the argument
-# "bench", also what only the benchmarks need (lftp).
+# and ProFTPD with mod_sftp (the other SSH servers of the interoperability tests); with DEPS_BENCH=1
+# also lftp, a peer in the benchmarks.
 set -euo pipefail
 missing=()
 pkg-config --exists libssh2 2>/dev/null || missing+=(libssh2-1-dev)
@@ -15,10 +15,8 @@ command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 [ -x /usr/sbin/proftpd ] || missing+=(proftpd-core)
 [ -f /usr/lib/proftpd/mod_sftp.so ] || missing+=(proftpd-mod-crypto)
 command -v gcc >/dev/null || missing+=(gcc libc6-dev)
-# `deps.sh bench` (make bench): the benchmark's peers besides OpenSSH's sftp, scp and ssh.
-if [ "${1:-}" = bench ]; then
-  command -v lftp >/dev/null || missing+=(lftp)
-fi
+# The benchmarks' peers (make bench; DEPS_BENCH=1): lftp.
+if [ "${DEPS_BENCH:-}" = 1 ]; then command -v lftp >/dev/null || missing+=(lftp); fi
 if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}"
   if ! command -v apt-get >/dev/null; then

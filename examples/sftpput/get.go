@@ -87,7 +87,7 @@ func (c *client) getTree(ctx context.Context, remote, local string) error {
 			return nil
 		}
 		b.Go(func(ctx context.Context, sf *libssh2.SFTP) error {
-			_, err := upload.Get(ctx, sf, src, target, upload.Options{Name: src, Summary: summary, Resume: c.o.resume})
+			_, err := upload.Get(ctx, sf, src, target, upload.Options{Name: src, Summary: summary, Resume: c.o.resume, MaxStreams: 1})
 			return err
 		})
 		return nil

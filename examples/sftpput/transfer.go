@@ -83,7 +83,7 @@ func (c *client) putTree(ctx context.Context, local, remote string) error {
 			return nil
 		}
 		b.Go(func(ctx context.Context, sf *libssh2.SFTP) error {
-			_, err := upload.File(ctx, sf, p, target, upload.Options{Name: p, Summary: summary, Resume: c.o.resume})
+			_, err := upload.File(ctx, sf, p, target, upload.Options{Name: p, Summary: summary, Resume: c.o.resume, MaxStreams: 1})
 			return err
 		})
 		return nil

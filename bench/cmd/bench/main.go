@@ -438,7 +438,7 @@ func (e *env) build() error {
 	}
 	for _, prog := range []string{"lftp", "scp", "sftp", "ssh"} {
 		if _, err := exec.LookPath(prog); err != nil && (*only == "" || strings.Contains(*only, prog)) {
-			return fmt.Errorf("%s is not installed: make bench installs the bench's peers (scripts/deps.sh bench)", prog)
+			return fmt.Errorf("%s is not installed: make bench-deps installs the bench's peers", prog)
 		}
 	}
 	flags, err := exec.Command("pkg-config", "--cflags", "--libs", "libssh2").Output()

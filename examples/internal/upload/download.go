@@ -69,8 +69,9 @@ func Get(ctx context.Context, sf *libssh2.SFTP, remote, local string, o Options)
 		p = startProgress(o.Progress, o.Name, o.Width, &got, o.Offset, size, start)
 	}
 	good, err := sf.Download(ctx, remote, f, &libssh2.TransferOptions{
-		Offset:   o.Offset,
-		Progress: func(good int64) { got.Store(good - o.Offset) },
+		MaxStreams: o.MaxStreams,
+		Offset:     o.Offset,
+		Progress:   func(good int64) { got.Store(good - o.Offset) },
 	})
 	p.stop()
 	res := Result{Offset: o.Offset, Sent: good - o.Offset, Elapsed: time.Since(start)}

@@ -39,6 +39,9 @@ type Options struct {
 	// Resume (File only): continue an interrupted upload where the remote file ends, after
 	// checking that it is a prefix of the local file (ResumeOffset).
 	Resume bool
+	// MaxStreams bounds the sessions of one large file's transfer (TransferOptions.MaxStreams; 0:
+	// the library's default). A tree's files, already moved many at once, use 1.
+	MaxStreams int
 }
 
 // Result describes a finished (or interrupted) upload.
@@ -137,9 +140,10 @@ func Parallel(ctx context.Context, sf *libssh2.SFTP, remote string, src io.Reade
 		p = startProgress(o.Progress, o.Name, o.Width, &sent, o.Offset, size, start)
 	}
 	good, err := sf.Upload(ctx, remote, src, size, &libssh2.TransferOptions{
-		Offset:   o.Offset,
-		Perm:     o.Perm,
-		Progress: func(good int64) { sent.Store(good - o.Offset) },
+		MaxStreams: o.MaxStreams,
+		Offset:     o.Offset,
+		Perm:       o.Perm,
+		Progress:   func(good int64) { sent.Store(good - o.Offset) },
 	})
 	p.stop()
 	res := Result{Offset: o.Offset, Sent: good - o.Offset, Elapsed: time.Since(start)}

@@ -1,6 +1,6 @@
 # go-libssh2: a Go binding over the real libssh2, through cgo.
 GO ?= go
-TESTFLAGS ?= -race -count=1 -timeout 9m
+TESTFLAGS ?= -race -count=1 -timeout 15m
 
 .PHONY: help deps build test test-libssh2-1.11 demo lint docker-test
 help:

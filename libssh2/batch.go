@@ -210,9 +210,14 @@ func (b *Batch) grow(dial func(context.Context) (*Session, error), most int) {
 // machine (a small file takes three round trips, a fraction of a millisecond each on loopback).
 const waitBound = 10
 
-// dialWorkers opens k sessions, at most maxDials at once, and starts a worker on each as soon as its
-// SFTP channel is open.
+// dialWorkers opens k sessions and starts a worker on each as soon as its SFTP channel is open.
 func (b *Batch) dialWorkers(dial func(context.Context) (*Session, error), k int) {
+	b.dialEach(dial, k, b.startWorker)
+}
+
+// dialEach opens k sessions, at most maxDials at once, and calls opened with each SFTP channel that
+// opens. A session that fails to open is not the batch's failure: it goes on with fewer.
+func (b *Batch) dialEach(dial func(context.Context) (*Session, error), k int, opened func(*SFTP)) {
 	sem := make(chan struct{}, maxDials)
 	var wg sync.WaitGroup
 	for range k {
@@ -222,7 +227,7 @@ func (b *Batch) dialWorkers(dial func(context.Context) (*Session, error), k int)
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			if sf := b.open(dial); sf != nil {
-				b.startWorker(sf)
+				opened(sf)
 			}
 		}()
 	}
@@ -252,26 +257,14 @@ func (b *Batch) open(dial func(context.Context) (*Session, error)) *SFTP {
 	return sf
 }
 
-// dial opens k sessions at once with their SFTP channels, and returns those that opened. A session
-// that fails to open is not the batch's failure: it goes on with fewer.
+// dial opens k sessions at once with their SFTP channels (dialEach), and returns those that opened.
 func (b *Batch) dial(dial func(context.Context) (*Session, error), k int) []*SFTP {
 	var mu sync.Mutex
 	var sfs []*SFTP
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, maxDials)
-	for range k {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if sf := b.open(dial); sf != nil {
-				mu.Lock()
-				sfs = append(sfs, sf)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	b.dialEach(dial, k, func(sf *SFTP) {
+		mu.Lock()
+		sfs = append(sfs, sf)
+		mu.Unlock()
+	})
 	return sfs
 }

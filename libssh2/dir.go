@@ -30,7 +30,7 @@ func (sf *SFTP) MkdirContext(ctx context.Context, name string, perm fs.FileMode)
 	}
 	mode := int(posixPerm(perm))
 	_, err := sf.do(ctx, "mkdir", name, func() int { return cshim.SFTPMkdirEx(sf.p, name, mode) })
-	return sf.existError(err, name)
+	return sf.existError(ctx, err, name)
 }
 
 // MkdirAll creates the named directory and any missing parents with the permission bits of perm,
@@ -69,11 +69,13 @@ func (sf *SFTP) MkdirAll(name string, perm fs.FileMode) error {
 // Remove removes the named file or empty directory, like os.Remove: it tries
 // libssh2_sftp_unlink_ex, then libssh2_sftp_rmdir_ex, and reports the error of the one that fits
 // (rmdir's, unless rmdir says the path is not a directory or does not exist).
-func (sf *SFTP) Remove(name string) error {
+func (sf *SFTP) Remove(name string) error { return sf.RemoveContext(context.Background(), name) }
+
+// RemoveContext is Remove bounded by ctx as well.
+func (sf *SFTP) RemoveContext(ctx context.Context, name string) error {
 	if err := checkPath("remove", name); err != nil {
 		return err
 	}
-	ctx := context.Background()
 	_, uerr := sf.do(ctx, "remove", name, func() int { return cshim.SFTPUnlinkEx(sf.p, name) })
 	if uerr == nil {
 		return nil
@@ -265,23 +267,33 @@ const (
 // libssh2_sftp_rename does. Unlike os.Rename, an SFTP version 3 server such as OpenSSH's refuses to
 // replace an existing newpath (the error wraps fs.ErrExist); PosixRename does that.
 func (sf *SFTP) Rename(oldpath, newpath string) error {
-	return sf.RenameWithFlags(oldpath, newpath, RenameOverwrite|RenameAtomic|RenameNative)
+	return sf.rename(context.Background(), oldpath, newpath, RenameOverwrite|RenameAtomic|RenameNative)
+}
+
+// RenameContext is Rename bounded by ctx as well.
+func (sf *SFTP) RenameContext(ctx context.Context, oldpath, newpath string) error {
+	return sf.rename(ctx, oldpath, newpath, RenameOverwrite|RenameAtomic|RenameNative)
 }
 
 // RenameWithFlags is libssh2_sftp_rename_ex with the given flags.
 func (sf *SFTP) RenameWithFlags(oldpath, newpath string, flags RenameFlags) error {
+	return sf.rename(context.Background(), oldpath, newpath, flags)
+}
+
+func (sf *SFTP) rename(ctx context.Context, oldpath, newpath string, flags RenameFlags) error {
 	if err := checkPath("rename", oldpath); err != nil {
 		return err
 	}
 	if err := checkPath("rename", newpath); err != nil {
 		return err
 	}
-	_, err := sf.do(context.Background(), "rename", oldpath, func() int {
+	_, err := sf.do(ctx, "rename", oldpath, func() int {
 		return cshim.SFTPRenameEx(sf.p, oldpath, newpath, int(flags))
 	})
-	if err != nil {
-		if _, serr := sf.Lstat(oldpath); serr == nil { // the target, not the source, exists
-			return sf.existError(err, newpath)
+	var e *Error
+	if errors.As(err, &e) && e.Code == errmap.SFTPProtocol { // the server's answer, not an interruption
+		if _, serr := sf.LstatContext(ctx, oldpath); serr == nil { // the target, not the source, exists
+			return sf.existError(ctx, err, newpath)
 		}
 	}
 	return err

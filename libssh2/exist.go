@@ -1,6 +1,7 @@
 package libssh2
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 
@@ -13,13 +14,13 @@ import (
 // path, an exclusive create of an existing file and a Rename onto an existing path; ProFTPD answers
 // FILE_ALREADY_EXISTS, which needs nothing. The cause is found with an Lstat of target; the *Error
 // keeps the server's status and gains fs.ErrExist as its Err. Any other error is returned as it is.
-// The caller holds no lock.
-func (sf *SFTP) existError(err error, target string) error {
+// The Lstat is bounded by ctx. The caller holds no lock.
+func (sf *SFTP) existError(ctx context.Context, err error, target string) error {
 	var e *Error
 	if !errors.As(err, &e) || !e.hasStatus() || e.Status != errmap.FXFailure || e.Err != nil {
 		return err
 	}
-	if _, lerr := sf.Lstat(target); lerr != nil {
+	if _, lerr := sf.LstatContext(ctx, target); lerr != nil {
 		return err
 	}
 	c := *e

@@ -135,12 +135,12 @@ var waitCases = []waitCase{
 		}
 		return noBytes(err)
 	}},
-	{"SFTP.Stat", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
-		_, err := e.sf.Stat(e.name)
+	{"SFTP.Stat", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+		_, err := e.sf.StatContext(ctx, e.name)
 		return noBytes(err)
 	}},
-	{"SFTP.Lstat", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
-		_, err := e.sf.Lstat(e.name)
+	{"SFTP.Lstat", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+		_, err := e.sf.LstatContext(ctx, e.name)
 		return noBytes(err)
 	}},
 	{"SFTP.Chmod", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
@@ -153,14 +153,14 @@ var waitCases = []waitCase{
 		_, err := e.sf.StatVFS(e.dir)
 		return noBytes(err)
 	}},
-	{"SFTP.Mkdir", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
-		return noBytes(e.sf.Mkdir(filepath.Join(e.dir, "new"), 0o755))
+	{"SFTP.Mkdir", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.MkdirContext(ctx, filepath.Join(e.dir, "new"), 0o755))
 	}},
-	{"SFTP.Remove", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
-		return noBytes(e.sf.Remove(filepath.Join(e.dir, "sub")))
+	{"SFTP.Remove", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.RemoveContext(ctx, filepath.Join(e.dir, "sub")))
 	}},
-	{"SFTP.Rename", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
-		return noBytes(e.sf.Rename(filepath.Join(e.dir, "sub"), filepath.Join(e.dir, "sub2")))
+	{"SFTP.Rename", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.RenameContext(ctx, filepath.Join(e.dir, "sub"), filepath.Join(e.dir, "sub2")))
 	}},
 	{"SFTP.Symlink", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
 		return noBytes(e.sf.Symlink(e.name, filepath.Join(e.dir, "link")))

@@ -6,3 +6,6 @@ import "time"
 
 // pollReadable reports false: elsewhere every wait goes through the netpoller.
 func (s *Session) pollReadable(d time.Duration) bool { return false }
+
+// pollWait is empty elsewhere.
+type pollWait struct{}

@@ -69,9 +69,10 @@ type Session struct {
 	network  string // Dial's network; "" for a session made by NewSession
 	// pend holds the interrupted libssh2 calls that must be finished before anything else is sent
 	// (pending.go).
-	pend   []*pending
-	dead   bool   // the socket is shut down (kill): calls fail instead of waiting
-	caller caller // the state of call, kept here so the hot path allocates nothing
+	pend     []*pending
+	dead     bool     // the socket is shut down (kill): calls fail instead of waiting
+	caller   caller   // the state of call, kept here so the hot path allocates nothing
+	pollWait pollWait // the state of pollReadable (Linux), likewise
 
 	// dmu guards the deadlines, which other goroutines change while an operation waits (op.go).
 	dmu          sync.Mutex

@@ -179,7 +179,7 @@ func (sf *SFTP) OpenFile(name string, flag int, perm fs.FileMode) (*File, error)
 func (sf *SFTP) OpenFileContext(ctx context.Context, name string, flag int, perm fs.FileMode) (*File, error) {
 	f, err := sf.openFile(ctx, name, flag, perm)
 	if err != nil && flag&(os.O_CREATE|os.O_EXCL) == os.O_CREATE|os.O_EXCL {
-		return nil, sf.existError(err, name)
+		return nil, sf.existError(ctx, err, name)
 	}
 	return f, err
 }

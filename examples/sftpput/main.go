@@ -53,9 +53,9 @@ many files are in flight at once, over up to 16 sessions.
 
   -P port        the server's port (default 22)
   -i key         private key file (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa)
-  -r             upload directories, creating them on the server
-  -a             resume interrupted uploads, after checking that the remote file is a
-                 prefix of the local one
+  -r             copy directories, creating them on the receiving side
+  -a             resume interrupted transfers, after checking that the partial file is a
+                 prefix of the whole one
   -c cipher      ciphers to allow, comma-separated, in order of preference (aes128-ctr, ...)
   -o accept-new  trust and remember an unknown host key (StrictHostKeyChecking=accept-new)
   -q             print nothing but errors
@@ -165,8 +165,8 @@ func parseArgs(args []string) (*options, error) {
 	fs.SetOutput(io.Discard) // run prints one line and the usage
 	fs.IntVar(&o.port, "P", 22, "the server's `port`")
 	fs.StringVar(&o.identity, "i", "", "private `key` file to authenticate with (default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)")
-	fs.BoolVar(&o.recursive, "r", false, "upload directories, creating them on the server")
-	fs.BoolVar(&o.resume, "a", false, "resume interrupted uploads (the remote file must be a prefix of the local one)")
+	fs.BoolVar(&o.recursive, "r", false, "copy directories, creating them on the receiving side")
+	fs.BoolVar(&o.resume, "a", false, "resume interrupted transfers (the partial file must be a prefix of the whole one)")
 	fs.StringVar(&o.ciphers, "c", "", "`cipher`s to use, comma-separated in order of preference (libssh2 names, such as aes128-ctr)")
 	var opt string
 	fs.StringVar(&opt, "o", "", "`accept-new` (or StrictHostKeyChecking=accept-new): trust and remember an unknown host key")

@@ -1,16 +1,19 @@
-// Command bench compares uploads to one throw-away OpenSSH sshd (internal/sshd, files in tmpfs) by
-// several SFTP clients, each run as its own subprocess so that its CPU time and peak RSS are its own:
-// this binding through io.Copy and through 32 KiB Writes, a C program using libssh2 directly with a
-// sliding window (several window sizes), OpenSSH's sftp, and pkg/sftp with and without concurrent
-// writes. All use aes128-ctr and hmac-sha2-256, which it checks in sshd's log. Rounds are interleaved;
-// every upload is checked by SHA-256. Run it from the bench module's directory (make bench).
+// Command bench compares uploads and downloads to and from one throw-away OpenSSH sshd
+// (internal/sshd, files in tmpfs) by several clients, each run as its own subprocess so that its CPU
+// time, context switches and peak RSS are its own: this binding through io.Copy, 32 KiB Writes and
+// SFTP.Upload/Download over several sessions, a C program using libssh2 directly (several window and
+// buffer sizes), OpenSSH's sftp, pkg/sftp, lftp (single and pget -n 4), and several ssh sessions at
+// once moving parts of the file (cmd/sshcat); and the upload of a tree of small files by the binding
+// (a Batch), sftp put -r, scp -r and lftp mirror -R (tree.go). All use aes128-ctr and hmac-sha2-256,
+// which it checks in sshd's log. Rounds are interleaved; every transfer is checked by SHA-256 (every
+// file of a tree). Run it from the bench module's directory (make bench).
 //
 // With -latency the server runs in one network namespace and the clients in another, joined by the
-// netdelay delay line (about 50 ms round trip). With -memcheck it uploads 1 GiB through the binding's
-// io.Copy and reports the process's peak RSS.
+// netdelay delay line (about 50 ms round trip). With -memcheck it moves 1 GiB through every mode of
+// the binding and reports each process's peak RSS.
 //
-// It exits non-zero when an upload fails or its checksum is wrong; a missed speed target is only
-// reported.
+// It prints each target of targets.go as MET or MISSED. It exits non-zero when a transfer fails or
+// arrives wrong; a missed target is only reported.
 package main
 
 import (
@@ -23,16 +26,17 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -48,32 +52,60 @@ const (
 )
 
 var (
-	size       = flag.Int64("size", 256<<20, "bytes per upload")
-	rounds     = flag.Int("rounds", 5, "interleaved rounds")
-	windowsArg = flag.String("windows", "240000,480000,960000,1920000,3840000", "window sizes in bytes for the C sliding-window client")
-	latency    = flag.Bool("latency", false, "run the server behind a ~50 ms round-trip delay line (netdelay; needs root)")
-	netdelay   = flag.String("netdelay", "../../shared/tools/netdelay/link", "the netdelay link script (-latency; make passes ../shared/tools/netdelay/link of the project root)")
-	delay      = flag.String("delay", "25ms", "one-way delay for -latency")
-	slowSize   = flag.Int64("slowsize", 16<<20, "with -latency: bytes for the client that waits for each packet's acknowledgement")
-	memcheck   = flag.Bool("memcheck", false, "also upload 1 GiB through the binding's io.Copy and report its peak RSS")
-	memSize    = flag.Int64("memsize", 1<<30, "bytes for -memcheck")
-	only       = flag.String("only", "", "comma-separated client names to run (default all)")
-	binWindow  = flag.Int("binwindow", 0, "write window for the binding's clients (0: the library's default)")
-	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the binding's io.Copy upload in round 1 to this file")
-	keep       = flag.Bool("v", false, "print each upload as it finishes")
-	binWindows = flag.String("binwindows", "", "extra binding io.Copy clients with these write windows (comma-separated bytes), for tuning")
-	before     = flag.String("before", "", "also run the binding's io.Copy built from this git revision of the project (before/after in one run)")
-	wrap       = flag.String("wrap", "", "a command prefix for every client, for diagnosis (such as \"perf stat --\"); it skews CPU and RSS")
-	rows       = flag.String("rows", "up,down,tree", "what to measure: up (uploads), down (downloads), tree (1000 small files), comma-separated")
-	readBufs   = flag.String("readbufs", "120000,480000,960000,1920000", "buffer sizes in bytes for the C libssh2_sftp_read client (it reads ahead 4x)")
-	rttAddr    = flag.String("rttprobe", "", "internal: print the round-trip time to this host:port and exit")
+	size         = flag.Int64("size", 256<<20, "bytes per upload")
+	rounds       = flag.Int("rounds", 0, "interleaved rounds (default 5; with -latency 3)")
+	windowsArg   = flag.String("windows", "", "window sizes in bytes for the C sliding-window client (default "+defaultWindows+"; with -latency "+defaultLatencyWindows+")")
+	latency      = flag.Bool("latency", false, "run the server behind a ~50 ms round-trip delay line (netdelay; needs root)")
+	netdelay     = flag.String("netdelay", "../../shared/tools/netdelay/link", "the netdelay link script (-latency; make passes ../shared/tools/netdelay/link of the project root)")
+	delay        = flag.String("delay", "25ms", "one-way delay for -latency")
+	slowSize     = flag.Int64("slowsize", 4<<20, "with -latency: bytes for the client that waits for each packet's acknowledgement")
+	memcheck     = flag.Bool("memcheck", false, "also move 1 GiB through every mode of the binding (the -only ones, if any) and report each one's peak RSS")
+	memSize      = flag.Int64("memsize", 1<<30, "bytes for -memcheck")
+	only         = flag.String("only", "", "comma-separated client names to run (default all; c: every C variant)")
+	binWindow    = flag.Int("binwindow", 0, "write window for the binding's clients (0: the library's default)")
+	cpuProfile   = flag.String("cpuprofile", "", "write a CPU profile of the binding's io.Copy upload in round 1 to this file")
+	keep         = flag.Bool("v", false, "print each upload as it finishes")
+	binWindows   = flag.String("binwindows", "", "extra binding io.Copy clients with these write windows (comma-separated bytes), for tuning")
+	before       = flag.String("before", "", "also run the binding's io.Copy built from this git revision of the project (before/after in one run)")
+	wrap         = flag.String("wrap", "", "a command prefix for every client, for diagnosis (such as \"perf stat --\"); it skews CPU and RSS")
+	rows         = flag.String("rows", "up,down,tree", "what to measure: up (uploads), down (downloads), tree (a tree of small files), comma-separated")
+	readBufs     = flag.String("readbufs", "", "buffer sizes in bytes for the C libssh2_sftp_read client, which reads ahead 4x (default "+defaultReadBufs+"; with -latency "+defaultLatencyReadBufs+")")
+	sshParts     = flag.Int("sshparts", 4, "ssh sessions of the ssh cat peer")
+	lftpParallel = flag.Int("lftpparallel", 16, "lftp mirror --parallel (the binding's Batch opens up to 16 sessions)")
+	treeFiles    = flag.Int("treefiles", 1000, "files in the tree")
+	treeFileSize = flag.Int64("treefilesize", 4096, "bytes per file of the tree")
+	treeDirs     = flag.Int("treedirs", 10, "directories the tree's files are spread over")
+	treeRounds   = flag.Int("treerounds", 0, "rounds of the tree row (0: -rounds)")
+	treeSlow     = flag.Int("treeslowrounds", 1, "with -latency: the tree rounds in which sftp put -r and scp -r run (at 50 ms they take minutes per round, and their time is set by the round trip)")
+	rttAddr      = flag.String("rttprobe", "", "internal: print the round-trip time to this host:port and exit")
+	sinkAddr     = flag.String("tcpsink", "", "internal: discard what TCP connections to this host:port send")
+	sendAddr     = flag.String("tcpsend", "", "internal: send to a -tcpsink at this host:port and print MiB/s")
+	sendConns    = flag.Int("conns", 1, "internal: connections for -tcpsend")
+)
+
+// The C client's sizes. At 50 ms the smaller ones cannot fill the round trip and take minutes per
+// upload, so -latency measures only those that can.
+const (
+	defaultWindows         = "240000,480000,960000,1920000,3840000"
+	defaultLatencyWindows  = "1920000,3840000"
+	defaultReadBufs        = "120000,480000,960000,1920000"
+	defaultLatencyReadBufs = "480000,1920000"
 )
 
 func main() {
 	flag.Parse()
-	if *rttAddr != "" {
-		if err := rttProbe(*rttAddr); err != nil {
-			fmt.Fprintln(os.Stderr, "bench -rttprobe:", err)
+	if *rttAddr != "" || *sinkAddr != "" || *sendAddr != "" {
+		var err error
+		switch {
+		case *rttAddr != "":
+			err = rttProbe(*rttAddr)
+		case *sinkAddr != "":
+			err = tcpSink(*sinkAddr)
+		default:
+			err = tcpSend(*sendAddr, *sendConns)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(2)
 		}
 		return
@@ -91,22 +123,29 @@ type client struct {
 	name string
 	// argv builds the command for uploading local (of n bytes) to remote.
 	argv func(local, remote string, round int) []string
-	// slow: it waits for each packet's acknowledgement, so at high latency it gets a smaller file.
+	// slow: at high latency it waits a round trip per packet (uploads: it gets -slowsize bytes)
+	// or per file (trees: it runs in the first -treeslowrounds rounds only).
 	slow bool
 	// window is the C client's window size, 0 for the others.
 	window int
+	// single: a client with one stream, whose best the parallel modes are measured against.
+	single bool
+	// parts: the upload's parts LOCAL.part<i> must exist (ssh cat).
+	parts int
+	// startRE, when set, is the line of the client's standard error at which the transfer starts
+	// (the client prints no time of its own); it ends when the client exits.
+	startRE *regexp.Regexp
 }
 
-// result is one upload.
+// result is one transfer.
 type result struct {
-	secs    float64 // from opening the remote file to closing it
-	cpu     float64 // user+sys of the whole client process (and its children), seconds
-	maxRSS  int64   // bytes
-	bytes   int64
-	mibPerS float64
-	// vcsw and ivcsw are the process's voluntary and involuntary context switches (getrusage; a
-	// shell-driven peer's count its shell's and its children's).
-	vcsw, ivcsw int64
+	secs        float64 // from opening the remote file to closing it
+	cpu         float64 // user+sys of the whole client process (and its children), seconds
+	vcsw, ivcsw int64   // voluntary and involuntary context switches (ru_nvcsw, ru_nivcsw), children included
+	maxRSS      int64   // bytes
+	bytes       int64
+	files       int // trees
+	mibPerS     float64
 }
 
 type env struct {
@@ -115,6 +154,9 @@ type env struct {
 	bin     string
 	prefix  []string // runs a client command in the client namespace
 	logSeen int
+	// With -latency: runs a command in the server's namespace, and the two ends' addresses.
+	srvPrefix        []string
+	cliHost, srvHost string
 }
 
 func run() (int, error) {
@@ -134,7 +176,34 @@ func run() (int, error) {
 		return 0, err
 	}
 
-	opts := sshd.Options{LogLevel: "DEBUG1"}
+	if *windowsArg == "" {
+		*windowsArg = defaultWindows
+		if *latency {
+			*windowsArg = defaultLatencyWindows
+		}
+	}
+	if *readBufs == "" {
+		*readBufs = defaultReadBufs
+		if *latency {
+			*readBufs = defaultLatencyReadBufs
+		}
+	}
+	if *rounds == 0 {
+		*rounds = 5
+		if *latency {
+			*rounds = 3
+		}
+	}
+
+	// sshd runs every session's command, sftp-server included, through the user's shell, and bash
+	// reads ~/.bashrc when sshd starts it: on a machine whose .bashrc does real work (pyenv init
+	// took a second per session here) every extra session of a parallel client would pay for it.
+	// The sessions get an empty HOME instead.
+	home := filepath.Join(work, "home")
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		return 0, err
+	}
+	opts := sshd.Options{LogLevel: "DEBUG1", ExtraConfig: []string{"SetEnv HOME=" + home}}
 	rtt := 0.0
 	if *latency {
 		vars, down, err := linkUp(*netdelay, *delay)
@@ -148,6 +217,7 @@ func run() (int, error) {
 		opts.Command = []string{"ip", "netns", "exec", vars["LINK_SRV_NS"]}
 		opts.ListenAddr = vars["LINK_SRV_ADDR"]
 		e.prefix = []string{"ip", "netns", "exec", vars["LINK_CLI_NS"]}
+		e.srvPrefix, e.cliHost, e.srvHost = opts.Command, vars["LINK_CLI_ADDR"], vars["LINK_SRV_ADDR"]
 	}
 	srv, err := sshd.Start(opts)
 	if err != nil {
@@ -162,6 +232,7 @@ func run() (int, error) {
 		fmt.Printf("link up: clients in namespace %s, sshd in %s at %s, measured RTT %.1f ms\n",
 			e.prefix[3], opts.Command[3], srv.Addr, rtt*1000)
 	}
+	fmt.Println(machine(e.prefix))
 
 	fmt.Printf("generating %d MiB of random data...\n", *size>>20)
 	local := filepath.Join(work, "upload.bin")
@@ -178,17 +249,18 @@ func run() (int, error) {
 	}
 
 	failures := 0
-	filter := func(cs []client) []client {
-		if *only == "" {
-			return cs
-		}
-		want := strings.Split(*only, ",")
-		return slices.DeleteFunc(cs, func(c client) bool {
-			return !slices.Contains(want, c.name) && !(c.window > 0 && slices.Contains(want, "c"))
-		})
-	}
-	if slices.Contains(strings.Split(*rows, ","), "up") {
+	rowList := strings.Split(*rows, ",")
+	if slices.Contains(rowList, "up") {
 		clients := filter(e.clients())
+		for _, c := range clients {
+			if c.parts > 0 {
+				if err := splitParts(local, *size, c.parts); err != nil {
+					return 0, err
+				}
+				defer removeParts(local, c.parts)
+			}
+		}
+		capacity := e.capacity(true)
 		results := map[string][]result{}
 		fmt.Println("uploads:")
 		for r := 1; r <= *rounds; r++ {
@@ -204,15 +276,18 @@ func run() (int, error) {
 			}
 		}
 		fmt.Println()
-		printTable(false, clients, results, rtt)
+		all := printTable(false, clients, results, rtt)
+		fmt.Print(capacity)
+		upTargets(all, rtt)
 	}
-	if slices.Contains(strings.Split(*rows, ","), "down") {
+	if slices.Contains(rowList, "down") {
 		// The server's copy of the same file, in its tmpfs.
 		remote := srv.Path("download.bin")
 		if err := copyFile(local, remote); err != nil {
 			return 0, err
 		}
 		clients := filter(e.downClients())
+		capacity := e.capacity(false)
 		results := map[string][]result{}
 		fmt.Println("\ndownloads:")
 		for r := 1; r <= *rounds; r++ {
@@ -225,26 +300,53 @@ func run() (int, error) {
 		}
 		os.Remove(remote)
 		fmt.Println()
-		printTable(true, clients, results, rtt)
+		all := printTable(true, clients, results, rtt)
+		fmt.Print(capacity)
+		downTargets(all, rtt)
 	}
-	if slices.Contains(strings.Split(*rows, ","), "tree") {
-		n, err := e.treeRows(rtt)
+	if slices.Contains(rowList, "tree") {
+		fmt.Printf("\ngenerating a tree of %d files of %d bytes...\n", *treeFiles, *treeFileSize)
+		t, err := genTree(filepath.Join(work, "tree"), *treeFiles, *treeFileSize, *treeDirs, 3)
 		if err != nil {
 			return 0, err
 		}
-		failures += n
+		clients := filter(e.treeClients())
+		results := map[string][]result{}
+		fmt.Println("tree:")
+		for r := 1; r <= treeRoundCount(); r++ {
+			fmt.Printf("round %d/%d\n", r, treeRoundCount())
+			for _, c := range clients {
+				if c.slow && *latency && r > *treeSlow {
+					continue
+				}
+				res, err := e.treeUpload(c, t, srv.Path("tree-"+fileName(c.name)), r)
+				failures += e.record(c, res, err, results)
+			}
+		}
+		os.RemoveAll(t.dir)
+		fmt.Println()
+		all := printTreeTable(clients, results, t, rtt)
+		treeTargets(all, rtt)
 	}
 	if *memcheck {
-		if err := e.memCheck(); err != nil {
-			failures++
-			fmt.Println("memcheck FAIL:", err)
-		}
+		failures += e.memCheck()
 	}
 	if failures > 0 {
 		fmt.Printf("\n%d transfer(s) failed or were wrong\n", failures)
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// filter keeps the clients -only names (all without it); "c" names every C variant.
+func filter(cs []client) []client {
+	if *only == "" {
+		return cs
+	}
+	want := strings.Split(*only, ",")
+	return slices.DeleteFunc(cs, func(c client) bool {
+		return !slices.Contains(want, c.name) && !(c.window > 0 && slices.Contains(want, "c"))
+	})
 }
 
 // record keeps a transfer's result, or reports its failure; it returns the number of failures.
@@ -255,7 +357,8 @@ func (e *env) record(c client, res result, err error, results map[string][]resul
 	}
 	results[c.name] = append(results[c.name], res)
 	if *keep {
-		fmt.Printf("  %-28s %8.1f MiB/s  cpu %.2fs  rss %d MiB\n", c.name, res.mibPerS, res.cpu, res.maxRSS>>20)
+		fmt.Printf("  %-30s %8.1f MiB/s  %7.2fs  cpu %.2fs  cs %d+%d  rss %d MiB\n", c.name, res.mibPerS, res.secs, res.cpu,
+			res.vcsw, res.ivcsw, res.maxRSS>>20)
 	}
 	return 0
 }
@@ -298,7 +401,7 @@ func (e *env) build() error {
 	if err := os.MkdirAll(e.bin, 0o755); err != nil {
 		return err
 	}
-	for _, p := range []string{"binding", "pkgsftp"} {
+	for _, p := range []string{"binding", "pkgsftp", "sshcat"} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(e.bin, p), "./cmd/"+p)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go build ./cmd/%s: %v\n%s", p, err, out)
@@ -316,8 +419,9 @@ func (e *env) build() error {
 			return fmt.Errorf("git archive %s: %v\n%s", *before, err, out)
 		}
 		os.MkdirAll(filepath.Join(src, "bench", "cmd", "binding"), 0o755)
-		files, _ := filepath.Glob("cmd/binding/*.go")
-		for _, f := range append([]string{"go.mod", "go.sum"}, files...) {
+		// This revision's client program without its multi-session modes (tag nobatch), whose API an
+		// older library lacks.
+		for _, f := range []string{"go.mod", "go.sum", "cmd/binding/main.go", "cmd/binding/parallel.go", "cmd/binding/parallel_none.go"} {
 			b, err := os.ReadFile(f)
 			if err != nil {
 				return err
@@ -326,10 +430,15 @@ func (e *env) build() error {
 				return err
 			}
 		}
-		cmd = exec.Command("go", "build", "-mod=mod", "-o", filepath.Join(e.bin, "binding-before"), "./cmd/binding")
+		cmd = exec.Command("go", "build", "-mod=mod", "-tags", "nobatch", "-o", filepath.Join(e.bin, "binding-before"), "./cmd/binding")
 		cmd.Dir = filepath.Join(src, "bench")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("building the binding at %s: %v\n%s", *before, err, out)
+		}
+	}
+	for _, prog := range []string{"lftp", "scp", "sftp", "ssh"} {
+		if _, err := exec.LookPath(prog); err != nil && (*only == "" || strings.Contains(*only, prog)) {
+			return fmt.Errorf("%s is not installed: make bench-deps installs the bench's peers", prog)
 		}
 	}
 	flags, err := exec.Command("pkg-config", "--cflags", "--libs", "libssh2").Output()
@@ -340,39 +449,48 @@ func (e *env) build() error {
 	if out, err := exec.Command("cc", args...).CombinedOutput(); err != nil {
 		return fmt.Errorf("cc c/libssh2_client.c: %v\n%s", err, out)
 	}
+	if out, err := exec.Command("cc", "-O2", "-Wall", "-o", filepath.Join(e.bin, "rusage"), "c/rusage.c").CombinedOutput(); err != nil {
+		return fmt.Errorf("cc c/rusage.c: %v\n%s", err, out)
+	}
 	return nil
 }
 
 // downClients lists the downloaders, in the order of every round.
 func (e *env) downClients() []client {
 	srv := e.srv
-	goArgs := func(prog string) func(string, string, int) []string {
+	goArgs := func(prog, mode string) func(string, string, int) []string {
 		return func(local, remote string, round int) []string {
 			return []string{filepath.Join(e.bin, prog), "-addr", srv.Addr, "-user", srv.User, "-key", srv.KeyPath,
-				"-knownhosts", srv.KnownHostsPath, "-local", local, "-remote", remote, "-mode", "get"}
+				"-knownhosts", srv.KnownHostsPath, "-local", local, "-remote", remote, "-mode", mode}
 		}
 	}
-	cs := []client{{name: "binding io.Copy get", argv: goArgs("binding")}, e.bindingParallel("download")}
+	cs := []client{
+		{name: "binding io.Copy get", argv: goArgs("binding", "get")},
+		{name: "binding Download", argv: goArgs("binding", "download")},
+	}
 	if *before != "" {
 		cs = append(cs, client{name: "binding io.Copy get @" + *before, argv: func(local, remote string, round int) []string {
-			a := goArgs("binding")(local, remote, round)
+			a := goArgs("binding", "get")(local, remote, round)
 			a[0] = filepath.Join(e.bin, "binding-before")
 			return a
 		}})
 	}
 	for _, w := range parseInts(*readBufs) {
-		cs = append(cs, client{name: fmt.Sprintf("C libssh2 get buf=%d", w), window: w, argv: func(local, remote string, _ int) []string {
+		cs = append(cs, client{name: fmt.Sprintf("C libssh2 get buf=%d", w), window: w, single: true, argv: func(local, remote string, _ int) []string {
 			return []string{filepath.Join(e.bin, "libssh2_client"), "-host", srv.Host, "-port", strconv.Itoa(srv.Port),
 				"-user", srv.User, "-key", srv.KeyPath, "-knownhosts", srv.KnownHostsPath,
 				"-local", local, "-remote", remote, "-mode", "get", "-window", strconv.Itoa(w)}
 		}})
 	}
-	return append(append(cs,
-		client{name: "OpenSSH sftp get", argv: func(local, remote string, _ int) []string {
+	return append(cs,
+		client{name: "OpenSSH sftp get", single: true, argv: func(local, remote string, _ int) []string {
 			return e.sftpArgs(fmt.Sprintf("get %s %s", remote, local))
 		}},
-		client{name: "pkg/sftp get", argv: goArgs("pkgsftp")},
-	), e.peerDownloads()...)
+		client{name: "pkg/sftp get", single: true, argv: goArgs("pkgsftp", "get")},
+		e.sshCat("get"),
+		e.lftp("lftp get", "get %s -o %s", true),
+		e.lftp("lftp pget -n 4", "pget -n 4 %s -o %s", true),
+	)
 }
 
 // sftpArgs is the OpenSSH sftp command for a batch with one transfer command. The two timestamps
@@ -381,11 +499,8 @@ func (e *env) sftpArgs(command string) []string {
 	srv := e.srv
 	batch := filepath.Join(e.work, "batch")
 	os.WriteFile(batch, []byte("!date +%s.%N\n"+command+"\n!date +%s.%N\n"), 0o644)
-	return []string{"sftp", "-b", batch, "-F", "/dev/null", "-i", srv.KeyPath,
-		"-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-		"-o", "UserKnownHostsFile=" + srv.KnownHostsPath, "-o", "GlobalKnownHostsFile=/dev/null",
-		"-o", "StrictHostKeyChecking=yes", "-o", "Ciphers=" + cipher, "-o", "MACs=" + mac,
-		"-P", strconv.Itoa(srv.Port), srv.User + "@" + srv.Host}
+	a := append([]string{"sftp", "-b", batch}, e.sshOpts()...)
+	return append(a, "-P", strconv.Itoa(srv.Port), srv.User+"@"+srv.Host)
 }
 
 // clients lists the uploaders, in the order of every round.
@@ -412,7 +527,7 @@ func (e *env) clients() []client {
 			return a
 		}},
 		{name: "binding 32KiB Write", argv: goArgs("binding", "write32k", binExtra...)},
-		e.bindingParallel("upload"),
+		{name: "binding Upload", argv: goArgs("binding", "upload")},
 	}
 	for _, w := range parseInts(*binWindows) {
 		cs = append(cs, client{name: fmt.Sprintf("binding io.Copy w=%d", w), argv: goArgs("binding", "copy", "-window", strconv.Itoa(w))})
@@ -426,20 +541,22 @@ func (e *env) clients() []client {
 	}
 	for _, w := range parseInts(*windowsArg) {
 		w := w
-		cs = append(cs, client{name: fmt.Sprintf("C libssh2 w=%d", w), window: w, argv: func(local, remote string, _ int) []string {
+		cs = append(cs, client{name: fmt.Sprintf("C libssh2 w=%d", w), window: w, single: true, argv: func(local, remote string, _ int) []string {
 			return []string{filepath.Join(e.bin, "libssh2_client"), "-host", srv.Host, "-port", strconv.Itoa(srv.Port),
 				"-user", srv.User, "-key", srv.KeyPath, "-knownhosts", srv.KnownHostsPath,
 				"-local", local, "-remote", remote, "-mode", "put", "-window", strconv.Itoa(w)}
 		}})
 	}
 	cs = append(cs,
-		client{name: "OpenSSH sftp", argv: func(local, remote string, _ int) []string {
+		client{name: "OpenSSH sftp", single: true, argv: func(local, remote string, _ int) []string {
 			return e.sftpArgs(fmt.Sprintf("put %s %s", local, remote))
 		}},
-		client{name: "pkg/sftp concurrent", argv: goArgs("pkgsftp", "concurrent")},
-		client{name: "pkg/sftp 32KiB", argv: goArgs("pkgsftp", "copy32k"), slow: true},
+		client{name: "pkg/sftp concurrent", single: true, argv: goArgs("pkgsftp", "concurrent")},
+		client{name: "pkg/sftp 32KiB", single: true, argv: goArgs("pkgsftp", "copy32k"), slow: true},
+		e.sshCat("put"),
+		e.lftp("lftp put", "put %s -o %s", false),
 	)
-	return append(cs, e.peerUploads()...)
+	return cs
 }
 
 func parseInts(list string) []int {
@@ -471,53 +588,99 @@ func (e *env) download(c client, remote, local, want string, n int64, round int)
 // transfer runs one client (between local and remote) and checks the SHA-256 of check afterwards.
 func (e *env) transfer(c client, local, remote, check, want string, n int64, round int) (result, error) {
 	os.Remove(check)
-	res, err := e.runClient(c.argv(local, remote, round), n)
-	if err != nil {
-		return result{}, err
-	}
-	got, err := e.srv.SHA256(check)
-	if err != nil {
-		return result{}, err
-	}
-	os.Remove(check)
-	if got != want {
-		return result{}, fmt.Errorf("checksum of the transferred file is %s, want %s", got, want)
-	}
-	return res, nil
+	defer os.Remove(check)
+	return e.runClient(c, c.argv(local, remote, round), n, func() error {
+		got, err := e.srv.SHA256(check)
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return fmt.Errorf("checksum of the transferred file is %s, want %s", got, want)
+		}
+		return nil
+	})
 }
 
-// runClient runs one client command (in the client namespace) that moves n bytes, checks the cipher
-// sshd negotiated, and returns its time (its own, or between the two timestamps it printed), CPU,
-// peak RSS and context switches.
-func (e *env) runClient(args []string, n int64) (result, error) {
-	argv := append(append(append([]string{}, e.prefix...), strings.Fields(*wrap)...), args...)
+// runClient runs one client's command, moving n bytes, checks the cipher and MAC sshd negotiated and
+// then what arrived (verify), and returns the time the client reports (or c.startRE's) with the
+// process's rusage.
+func (e *env) runClient(c client, argv []string, n int64, verify func() error) (result, error) {
+	// The client runs under c/rusage.c, which reports its true peak RSS (see there); its CPU time
+	// and context switches are the rusage of the whole subprocess (rusage's own are negligible).
+	rssFile := filepath.Join(e.work, "rusage.out")
+	os.Remove(rssFile)
+	argv = slices.Concat(e.prefix, []string{filepath.Join(e.bin, "rusage"), rssFile}, strings.Fields(*wrap), argv)
 	cmd := exec.Command(argv[0], argv[1:]...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var stdout bytes.Buffer
+	stderr := &startWatch{re: c.startRE}
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
 	start := time.Now()
 	err := cmd.Run()
-	wall := time.Since(start).Seconds()
+	end := time.Now()
 	if err != nil {
 		return result{}, fmt.Errorf("%v: %s", err, lastLines(stderr.String()+stdout.String(), 5))
 	}
 	if err := e.checkCipher(); err != nil {
 		return result{}, err
 	}
+	if err := verify(); err != nil {
+		return result{}, err
+	}
 	secs := 0.0
-	if m := transferRE.FindStringSubmatch(stdout.String()); m != nil {
+	if c.startRE != nil {
+		if at := stderr.started(); !at.IsZero() {
+			secs = end.Sub(at).Seconds()
+		}
+	} else if m := transferRE.FindStringSubmatch(stdout.String()); m != nil {
 		secs, _ = strconv.ParseFloat(m[1], 64)
 	} else if ms := stampRE.FindAllStringSubmatch(stdout.String(), -1); len(ms) == 2 {
 		a, _ := strconv.ParseFloat(ms[0][1], 64)
 		b, _ := strconv.ParseFloat(ms[1][1], 64)
 		secs = b - a
 	}
-	if secs <= 0 || secs > wall {
+	if secs <= 0 || secs > end.Sub(start).Seconds() {
 		return result{}, fmt.Errorf("no transfer time in the client's output: %s", lastLines(stdout.String(), 5))
 	}
+	var rssKiB int64
+	if b, err := os.ReadFile(rssFile); err != nil {
+		return result{}, err
+	} else if _, err := fmt.Sscanf(string(b), "maxrss_kib %d", &rssKiB); err != nil {
+		return result{}, fmt.Errorf("c/rusage.c wrote %q: %v", b, err)
+	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	cpu := tv(ru.Utime) + tv(ru.Stime)
-	return result{secs: secs, cpu: cpu, maxRSS: ru.Maxrss << 10, bytes: n, mibPerS: float64(n) / (1 << 20) / secs,
-		vcsw: ru.Nvcsw, ivcsw: ru.Nivcsw}, nil
+	return result{secs: secs, cpu: tv(ru.Utime) + tv(ru.Stime), vcsw: ru.Nvcsw, ivcsw: ru.Nivcsw,
+		maxRSS: rssKiB << 10, bytes: n, mibPerS: float64(n) / (1 << 20) / secs}, nil
+}
+
+// startWatch collects a client's standard error and notes when a line matching re first arrived.
+type startWatch struct {
+	re  *regexp.Regexp
+	mu  sync.Mutex
+	buf bytes.Buffer
+	at  time.Time
+}
+
+func (w *startWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	from := max(0, w.buf.Len()-200) // a match may straddle two writes
+	w.buf.Write(p)
+	if w.re != nil && w.at.IsZero() && w.re.Match(w.buf.Bytes()[from:]) {
+		w.at = time.Now()
+	}
+	return len(p), nil
+}
+
+func (w *startWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func (w *startWatch) started() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.at
 }
 
 func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
@@ -582,57 +745,91 @@ func genFile(path string, n int64, seed byte) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), f.Close()
 }
 
-// memCheck moves *memSize bytes through each of the binding's modes (io.Copy up and down, Upload,
-// Download) and reports each one's peak RSS against 64 MiB.
-func (e *env) memCheck() error {
+// memModes are the binding's modes -memcheck measures, by client name.
+var memModes = []string{"binding io.Copy", "binding 32KiB Write", "binding Upload", "binding io.Copy get", "binding Download", treeBase}
+
+// memCheck moves *memSize bytes through every mode of the binding (those of -only, if it names
+// any) and reports each one's peak RSS; it returns the number of transfers that failed.
+func (e *env) memCheck() int {
+	modes := memModes
+	if *only != "" {
+		modes = slices.DeleteFunc(slices.Clone(memModes), func(m string) bool { return !slices.Contains(strings.Split(*only, ","), m) })
+	}
+	if len(modes) == 0 {
+		return 0
+	}
 	fmt.Printf("\nmemcheck: generating %d MiB...\n", *memSize>>20)
 	local := filepath.Join(e.work, "mem.bin")
 	sum, err := genFile(local, *memSize, 2)
 	if err != nil {
-		return err
+		fmt.Println("memcheck FAIL:", err)
+		return 1
 	}
 	defer os.Remove(local)
 	remote := e.srv.Path("mem.bin")
 	defer os.Remove(remote)
-	var failed error
-	report := func(c client, res result, err error) {
+	byName := map[string]client{}
+	for _, c := range slices.Concat(e.clients(), e.downClients(), e.treeClients()) {
+		byName[c.name] = c
+	}
+	failures := 0
+	for _, m := range modes {
+		c := byName[m]
+		var res result
+		var err error
+		what := "uploaded"
+		switch {
+		case m == treeBase:
+			// The same bytes as a tree of 4 MiB files, so that the Batch's sessions each have
+			// their windows full.
+			var t *localTree
+			const fileSize = 4 << 20
+			t, err = genTree(filepath.Join(e.work, "memtree"), int(*memSize/fileSize), fileSize, 4, 4)
+			if err == nil {
+				res, err = e.treeUpload(c, t, e.srv.Path("memtree"), 0)
+				os.RemoveAll(t.dir)
+				what = fmt.Sprintf("uploaded as %d files", t.files)
+			}
+		case strings.HasSuffix(m, " get") || m == "binding Download":
+			what = "downloaded"
+			if _, serr := os.Stat(remote); serr != nil {
+				err = copyFile(local, remote)
+			}
+			if err == nil {
+				res, err = e.download(c, remote, filepath.Join(e.work, "mem-down.bin"), sum, *memSize, 0)
+			}
+		default:
+			res, err = e.upload(c, local, e.srv.Path("mem-up.bin"), sum, *memSize, 0)
+		}
 		if err != nil {
-			failed = errors.Join(failed, fmt.Errorf("%s: %w", c.name, err))
-			return
+			failures++
+			fmt.Printf("memcheck FAIL %s: %v\n", m, err)
+			continue
 		}
-		v := "UNDER"
+		verdict := "MET"
 		if res.maxRSS >= 64<<20 {
-			v = "NOT under"
+			verdict = "MISSED"
 		}
-		fmt.Printf("memcheck: %s moved %d MiB at %.1f MiB/s, checksum ok; peak RSS %.1f MiB: %s 64 MiB\n",
-			c.name, *memSize>>20, res.mibPerS, float64(res.maxRSS)/(1<<20), v)
+		fmt.Printf("  %-6s %s: %d MiB %s at %.1f MiB/s, checksum ok: peak RSS %.1f MiB (target < 64 MiB)\n",
+			verdict, m, *memSize>>20, what, res.mibPerS, float64(res.maxRSS)/(1<<20))
 	}
-	for _, c := range []client{e.clients()[0], e.bindingParallel("upload")} {
-		res, err := e.upload(c, local, remote, sum, *memSize, 0)
-		report(c, res, err)
-	}
-	if err := copyFile(local, remote); err != nil {
-		return err
-	}
-	back := filepath.Join(e.work, "mem-back.bin")
-	defer os.Remove(back)
-	for _, c := range []client{e.downClients()[0], e.bindingParallel("download")} {
-		res, err := e.download(c, remote, back, sum, *memSize, 0)
-		report(c, res, err)
-	}
-	return failed
+	return failures
 }
 
-// stats summarizes one client's uploads.
+// stats summarizes one client's transfers (medians over the rounds).
 type stats struct {
-	name           string
-	median, lo, hi float64 // MiB/s
-	spreadPct      float64 // (max-min)/median
-	cpuPerGiB      float64 // median
-	cswPerGiB      float64 // median context switches (voluntary + involuntary) per GiB
-	maxRSS         int64
-	bytes          int64
-	isC, bestC     bool
+	name              string
+	median, lo, hi    float64 // MiB/s
+	spreadPct         float64 // (max-min)/median
+	secs              float64 // seconds per transfer
+	loSecs, hiSecs    float64
+	cpu, cpuPerGiB    float64 // seconds per transfer, per GiB
+	vcsw, ivcsw       float64 // context switches per transfer
+	vcswGiB, ivcswGiB float64 // per GiB
+	maxRSS            int64
+	bytes             int64
+	isC, bestC        bool
+	single            bool
 }
 
 func median(xs []float64) float64 {
@@ -648,70 +845,91 @@ func median(xs []float64) float64 {
 }
 
 func summarize(c client, rs []result) stats {
-	st := stats{name: c.name, isC: c.window > 0}
-	var speeds, cpus, csws []float64
-	st.lo = 1e18
+	st := stats{name: c.name, isC: c.window > 0, single: c.single}
+	var speeds, secs, cpus, vcs, ivcs []float64
+	st.lo, st.loSecs = 1e18, 1e18
 	for _, r := range rs {
 		speeds = append(speeds, r.mibPerS)
-		cpus = append(cpus, r.cpu/(float64(r.bytes)/(1<<30)))
-		csws = append(csws, float64(r.vcsw+r.ivcsw)/(float64(r.bytes)/(1<<30)))
-		st.lo = min(st.lo, r.mibPerS)
-		st.hi = max(st.hi, r.mibPerS)
+		secs = append(secs, r.secs)
+		cpus = append(cpus, r.cpu)
+		vcs = append(vcs, float64(r.vcsw))
+		ivcs = append(ivcs, float64(r.ivcsw))
+		st.lo, st.hi = min(st.lo, r.mibPerS), max(st.hi, r.mibPerS)
+		st.loSecs, st.hiSecs = min(st.loSecs, r.secs), max(st.hiSecs, r.secs)
 		st.maxRSS = max(st.maxRSS, r.maxRSS)
 		st.bytes = r.bytes
 	}
-	st.median = median(speeds)
-	st.cpuPerGiB = median(cpus)
-	st.cswPerGiB = median(csws)
+	gib := float64(st.bytes) / (1 << 30)
+	st.median, st.secs = median(speeds), median(secs)
+	st.cpu, st.vcsw, st.ivcsw = median(cpus), median(vcs), median(ivcs)
+	st.cpuPerGiB, st.vcswGiB, st.ivcswGiB = st.cpu/gib, st.vcsw/gib, st.ivcsw/gib
 	if st.median > 0 {
 		st.spreadPct = (st.hi - st.lo) / st.median * 100
 	}
 	return st
 }
 
-func printTable(down bool, clients []client, results map[string][]result, rtt float64) {
+// summarizeAll summarizes the clients that have results, in their order, and marks the fastest C
+// variant.
+func summarizeAll(clients []client, results map[string][]result) []stats {
 	var all []stats
 	for _, c := range clients {
-		if len(results[c.name]) == 0 {
-			continue
+		if len(results[c.name]) > 0 {
+			all = append(all, summarize(c, results[c.name]))
 		}
-		all = append(all, summarize(c, results[c.name]))
 	}
-	find := func(name string) *stats {
-		for i := range all {
-			if all[i].name == name {
-				return &all[i]
-			}
-		}
-		return nil
+	if best := bestOf(all, func(s *stats) bool { return s.isC }); best != nil {
+		best.bestC = true
 	}
-	var bestC *stats
+	return all
+}
+
+// find returns the stats of the client named name, or nil.
+func find(all []stats, name string) *stats {
 	for i := range all {
-		if all[i].isC && (bestC == nil || all[i].median > bestC.median) {
-			bestC = &all[i]
+		if all[i].name == name {
+			return &all[i]
 		}
 	}
-	if bestC != nil {
-		bestC.bestC = true
+	return nil
+}
+
+// bestOf returns the fastest client that ok accepts, or nil.
+func bestOf(all []stats, ok func(*stats) bool) *stats {
+	var best *stats
+	for i := range all {
+		if ok(&all[i]) && (best == nil || all[i].median > best.median) {
+			best = &all[i]
+		}
 	}
+	return best
+}
+
+func stamp() string { return time.Now().UTC().Format("2006-01-02 15:04 UTC") }
+
+func where(rtt float64) string {
+	if rtt > 0 {
+		return fmt.Sprintf("%.1f ms RTT", rtt*1000)
+	}
+	return "loopback"
+}
+
+// printTable prints the uploads' or downloads' table and returns its stats.
+func printTable(down bool, clients []client, results map[string][]result, rtt float64) []stats {
+	all := summarizeAll(clients, results)
 	baseName, what := "binding io.Copy", "uploads"
 	if down {
 		baseName, what = "binding io.Copy get", "downloads"
 	}
-	base := find(baseName)
+	base := find(all, baseName)
 	limit := 0.0
-	if rtt > 0 {
+	if rtt > 0 && !down {
 		limit = sshdWindow / rtt / (1 << 20)
 	}
-	where := "loopback"
-	if rtt > 0 {
-		where = fmt.Sprintf("%.1f ms RTT", rtt*1000)
-	}
-	fmt.Printf("%s: %s, %d round(s), %s, %s + %s, server files in tmpfs\n", what, time.Now().UTC().Format("2006-01-02 15:04 UTC"),
-		*rounds, where, cipher, mac)
-	hdr := "| client | MiB | median MiB/s | min | max | spread | CPU s/GiB | ctx switches/GiB | peak RSS MiB | speed / " + baseName + " | CPU / " + baseName + " |"
-	sep := "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-	if limit > 0 && !down {
+	fmt.Printf("%s: %s, %d round(s), %s, %s + %s, server files in tmpfs\n", what, stamp(), *rounds, where(rtt), cipher, mac)
+	hdr := "| client | MiB | median MiB/s | min | max | spread | CPU s/GiB | vol. cs/GiB | invol. cs/GiB | peak RSS MiB | speed / " + baseName + " | CPU / " + baseName + " |"
+	sep := "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	if limit > 0 {
 		hdr += " of window limit |"
 		sep += "---:|"
 	}
@@ -727,185 +945,51 @@ func printTable(down bool, clients []client, results map[string][]result, rtt fl
 			rs = fmt.Sprintf("%.2fx", s.median/base.median)
 			rc = fmt.Sprintf("%.2fx", s.cpuPerGiB/base.cpuPerGiB)
 		}
-		line := fmt.Sprintf("| %s | %d | %.1f | %.1f | %.1f | %.0f%% | %.2f | %.0f | %.1f | %s | %s |", name, s.bytes>>20, s.median, s.lo, s.hi,
-			s.spreadPct, s.cpuPerGiB, s.cswPerGiB, float64(s.maxRSS)/(1<<20), rs, rc)
-		if limit > 0 && !down {
+		line := fmt.Sprintf("| %s | %d | %.1f | %.1f | %.1f | %.0f%% | %.2f | %.0f | %.0f | %.1f | %s | %s |", name, s.bytes>>20, s.median, s.lo, s.hi,
+			s.spreadPct, s.cpuPerGiB, s.vcswGiB, s.ivcswGiB, float64(s.maxRSS)/(1<<20), rs, rc)
+		if limit > 0 {
 			line += fmt.Sprintf(" %.2f |", s.median/limit)
 		}
 		fmt.Println(line)
 	}
-	if limit > 0 && !down {
-		fmt.Printf("\nwindow limit: sshd's 2 MiB channel window per %.1f ms round trip = %.1f MiB/s\n", rtt*1000, limit)
+	if limit > 0 {
+		fmt.Printf("\nwindow limit: sshd's 2 MiB channel window per %.1f ms round trip = %.1f MiB/s (one channel)\n", rtt*1000, limit)
 	}
-	if base == nil {
-		return
-	}
-	fmt.Println("\ntargets:")
-	check := func(what string, got, want float64) {
-		v := "MET"
-		if got < want {
-			v = "MISSED"
-		}
-		fmt.Printf("  %-6s %s: %.2f (target >= %.2f)\n", v, what, got, want)
-	}
-	var bestOther *stats
-	for i := range all {
-		if !strings.HasPrefix(all[i].name, "binding") && !all[i].isC && !isPeer(all[i].name) && (bestOther == nil || all[i].median > bestOther.median) {
-			bestOther = &all[i]
-		}
-	}
-	defer issue12Targets(down, rtt, find, bestC, bestOther)
-	switch {
-	case down:
-		// Issue 4: at least 0.95x the C reader, and ahead of the others.
-		if bestC != nil {
-			check(baseName+" / best C ("+bestC.name+")", base.median/bestC.median, 0.95)
-		}
-		if bestOther != nil {
-			check(baseName+" / best of OpenSSH and pkg/sftp ("+bestOther.name+")", base.median/bestOther.median, 1.0)
-		}
-	case rtt == 0:
-		// Issue 3, loopback.
-		if bestC != nil {
-			check(baseName+" / best C ("+bestC.name+")", base.median/bestC.median, 0.95)
-		}
-		if s := find("OpenSSH sftp"); s != nil {
-			check(baseName+" / OpenSSH sftp", base.median/s.median, 1.8)
-		}
-		var bestPkg *stats
-		for _, n := range []string{"pkg/sftp concurrent", "pkg/sftp 32KiB"} {
-			if s := find(n); s != nil && (bestPkg == nil || s.median > bestPkg.median) {
-				bestPkg = s
-			}
-		}
-		if bestPkg != nil {
-			check(baseName+" / best pkg/sftp ("+bestPkg.name+")", base.median/bestPkg.median, 1.8)
-		}
-		if w := find("binding 32KiB Write"); w != nil {
-			check("binding 32KiB Write / "+baseName, w.median/base.median, 0.9)
-		}
-	default:
-		// Issue 3, 50 ms round trip: ahead of every other client, C included.
-		best := bestOther
-		if bestC != nil && (best == nil || bestC.median > best.median) {
-			best = bestC
-		}
-		if best != nil {
-			check(baseName+" / best other client ("+best.name+")", base.median/best.median, 1.0)
-		}
-		check(baseName+" / window limit", base.median/limit, 0.75)
-	}
-	if bestC != nil {
-		// Within 10% of C: the binding's CPU per GiB at most 1.10x the best C client's.
-		r := base.cpuPerGiB / bestC.cpuPerGiB
-		v := "MET"
-		if r > 1.10 {
-			v = "MISSED"
-		}
-		fmt.Printf("  %-6s %s CPU s/GiB / best C's: %.2f (target <= 1.10)\n", v, baseName, r)
-	}
+	return all
 }
 
-// linkUp brings up the netdelay link and returns its variables and a function that tears it down.
-func linkUp(script, delay string) (map[string]string, func(), error) {
-	if _, err := os.Stat(script); err != nil {
-		return nil, nil, fmt.Errorf("the netdelay tool is missing (%s): -latency needs ../shared/tools/netdelay next to the project", script)
+// machine describes what the numbers depend on besides the clients: cores, load, and the TCP
+// congestion control of the clients' network namespace.
+func machine(prefix []string) string {
+	load, _ := os.ReadFile("/proc/loadavg")
+	argv := append(append([]string{}, prefix...), "cat", "/proc/sys/net/ipv4/tcp_congestion_control")
+	cc, _ := exec.Command(argv[0], argv[1:]...).Output()
+	f := strings.Fields(string(load))
+	if len(f) > 3 {
+		f = f[:3]
 	}
-	if os.Geteuid() != 0 {
-		return nil, nil, errors.New("-latency needs root (network namespaces)")
-	}
-	name := fmt.Sprintf("gb%d", os.Getpid()%100000)
-	out, err := exec.Command(script, "up", name, delay).Output()
-	down := func() { exec.Command(script, "down", name).Run() }
-	if err != nil {
-		down()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return nil, nil, fmt.Errorf("netdelay link up: %v: %s", err, ee.Stderr)
-		}
-		return nil, nil, fmt.Errorf("netdelay link up: %v", err)
-	}
-	vars := map[string]string{}
-	for _, f := range strings.Fields(string(out)) {
-		if k, v, ok := strings.Cut(f, "="); ok {
-			vars[k] = v
-		}
-	}
-	for _, k := range []string{"LINK_CLI_NS", "LINK_SRV_NS", "LINK_SRV_ADDR"} {
-		if vars[k] == "" {
-			down()
-			return nil, nil, fmt.Errorf("netdelay link up printed no %s: %q", k, out)
-		}
-	}
-	return vars, down, nil
+	return fmt.Sprintf("machine: %d CPUs, load average %s at the start, TCP congestion control %s", runtime.NumCPU(),
+		strings.Join(f, " "), strings.TrimSpace(string(cc)))
 }
 
-// probeRTT measures the round-trip time from the client namespace to addr: this program, run there
-// with -rttprobe, times TCP connects (one round trip each: SYN, SYN-ACK).
-func probeRTT(prefix []string, addr string) (float64, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return 0, err
+// capacity measures, with -latency, what raw TCP gets through the delay line in the row's
+// direction with 1 and with -sshparts connections, and returns it as a line for the report.
+func (e *env) capacity(up bool) string {
+	if e.srvPrefix == nil {
+		return ""
 	}
-	argv := append(append([]string{}, prefix...), self, "-rttprobe", addr)
-	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
-	if err != nil {
-		return 0, fmt.Errorf("measuring the round trip to %s: %v: %s", addr, err, out)
+	from, to, toHost, dir := e.prefix, e.srvPrefix, e.srvHost, "client->server"
+	if !up {
+		from, to, toHost, dir = e.srvPrefix, e.prefix, e.cliHost, "server->client"
 	}
-	return strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-}
-
-// rttProbe prints the median time of 7 TCP connects to addr, in seconds.
-func rttProbe(addr string) error {
-	var ts []float64
-	for i := 0; i < 7; i++ {
-		start := time.Now()
-		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	var parts []string
+	for _, n := range []int{1, *sshParts} {
+		r, err := linkCapacity(from, to, toHost, n)
 		if err != nil {
-			return err
+			return fmt.Sprintf("link capacity: %v\n", err)
 		}
-		ts = append(ts, time.Since(start).Seconds())
-		c.Close()
+		parts = append(parts, fmt.Sprintf("%d connection(s) %.1f MiB/s", n, r))
 	}
-	fmt.Printf("%.6f\n", median(ts))
-	return nil
-}
-
-// isPeer reports whether a client is one of the parallel peers (or lftp), which the single-stream
-// targets leave out.
-func isPeer(name string) bool {
-	return strings.Contains(name, "ssh cat") || strings.HasPrefix(name, "lftp")
-}
-
-// issue12Targets prints the targets of the parallel API: more streams where the round trip limits
-// one, and no loss where it does not.
-func issue12Targets(down bool, rtt float64, find func(string) *stats, bestC, bestOther *stats) {
-	par, single := find("binding Upload"), find("binding io.Copy")
-	if down {
-		par, single = find("binding Download"), find("binding io.Copy get")
-	}
-	if par == nil {
-		return
-	}
-	fmt.Println("\ntargets (issue 12):")
-	ratio := func(what string, other *stats, want float64) {
-		if other != nil && other.median > 0 {
-			verdict(fmt.Sprintf("%s / %s", par.name, what+" ("+other.name+")"), par.median/other.median, want)
-		}
-	}
-	if rtt == 0 {
-		ratio("the single-stream File", single, 0.95)
-		return
-	}
-	best := bestOther
-	if bestC != nil && (best == nil || bestC.median > best.median) {
-		best = bestC
-	}
-	ratio("best single-stream client", best, 2.0)
-	peer := fmt.Sprintf("%d x ssh cat", parallelPeers)
-	if down {
-		peer += " get"
-		ratio("lftp pget", find(fmt.Sprintf("lftp pget -n %d", parallelPeers)), 1.0)
-	}
-	ratio("parallel ssh sessions", find(peer), 0.9)
+	return fmt.Sprintf("link capacity (raw TCP %s through the delay line, %d MiB, measured before the row): %s\n",
+		dir, capacityBytes>>20, strings.Join(parts, ", "))
 }

@@ -1,122 +1,115 @@
 package main
 
+// The peers that are not SFTP libraries: several ssh sessions at once (cmd/sshcat), lftp (single
+// and parallel transfers, mirror -R for trees) and scp. All of them run OpenSSH's ssh underneath,
+// with the options of sshOpts.
+
 import (
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 )
 
-// The parallel peers: N `ssh cat`-style sessions moving the parts of the file at once, and lftp
-// (single get/put, pget -n N, mirror -R --parallel=N), all through OpenSSH's ssh with the bench's
-// cipher and MAC. Each runs as one shell script that prints a timestamp before and after the
-// transfer, as the sftp client's batch does.
-
-// parallelPeers is N for the parallel peers.
-const parallelPeers = 4
-
-// sshArgs is the ssh command line (without the command) that every shell-driven peer uses.
-func (e *env) sshArgs() []string {
+// sshOpts are the options every OpenSSH program of the bench gets: this server's key and
+// known_hosts only, no user or system configuration, aes128-ctr and hmac-sha2-256.
+func (e *env) sshOpts() []string {
 	srv := e.srv
-	return []string{"ssh", "-F", "/dev/null", "-i", srv.KeyPath, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+	return []string{"-F", "/dev/null", "-i", srv.KeyPath,
+		"-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
 		"-o", "UserKnownHostsFile=" + srv.KnownHostsPath, "-o", "GlobalKnownHostsFile=/dev/null",
-		"-o", "StrictHostKeyChecking=yes", "-o", "Ciphers=" + cipher, "-o", "MACs=" + mac, "-p", strconv.Itoa(srv.Port)}
+		"-o", "StrictHostKeyChecking=yes", "-o", "Ciphers=" + cipher, "-o", "MACs=" + mac}
 }
 
-// stamped wraps a shell script between two timestamps.
-func stamped(script string) []string {
-	return []string{"sh", "-ec", "date +%s.%N\n" + script + "\ndate +%s.%N"}
+// sshCat is the client that moves the file in *sshParts parts over as many ssh sessions at once.
+func (e *env) sshCat(mode string) client {
+	name := fmt.Sprintf("ssh cat x%d", *sshParts)
+	if mode == "get" {
+		name += " get"
+	}
+	return client{name: name, parts: *sshParts, argv: func(local, remote string, _ int) []string {
+		size := *size
+		a := []string{filepath.Join(e.bin, "sshcat"), "-n", strconv.Itoa(*sshParts), "-mode", mode,
+			"-local", local, "-remote", remote, "-size", strconv.FormatInt(size, 10), "--", "ssh", "-a", "-x", "-T"}
+		a = append(a, e.sshOpts()...)
+		return append(a, "-p", strconv.Itoa(e.srv.Port), e.srv.User+"@"+e.srv.Host)
+	}}
 }
 
-// parts splits n bytes into parallelPeers runs of whole 64 KiB blocks (the last takes the rest):
-// their first block and block count (0: to the end).
-func parts(n int64) [][2]int64 {
-	blocks := (n + 65535) / 65536
-	per := (blocks + parallelPeers - 1) / parallelPeers
-	var ps [][2]int64
-	for i := int64(0); i < parallelPeers; i++ {
-		first := i * per
-		if first >= blocks {
-			break
+// splitParts writes LOCAL.part0 ... LOCAL.part<n-1>, the parts cmd/sshcat uploads (the same cut:
+// part i is bytes [size*i/n, size*(i+1)/n)).
+func splitParts(local string, size int64, n int) error {
+	b, err := os.Open(local)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	for i := range n {
+		off, end := size*int64(i)/int64(n), size*int64(i+1)/int64(n)
+		out, err := os.Create(fmt.Sprintf("%s.part%d", local, i))
+		if err != nil {
+			return err
 		}
-		ps = append(ps, [2]int64{first, min(per, blocks-first)})
+		if _, err := out.ReadFrom(io.NewSectionReader(b, off, end-off)); err != nil {
+			out.Close()
+			return err
+		}
+		if err := out.Close(); err != nil {
+			return err
+		}
 	}
-	return ps
+	return nil
 }
 
-// sshCatPut uploads local as remote with parallelPeers ssh sessions, each writing its part with dd.
-func (e *env) sshCatPut(local, remote string, n int64) []string {
-	ssh := strings.Join(e.sshArgs(), " ")
-	host := e.srv.User + "@" + e.srv.Host
-	var b strings.Builder
-	for _, p := range parts(n) {
-		fmt.Fprintf(&b, "dd if=%s bs=64K skip=%d count=%d status=none | %s %s 'dd of=%s bs=64K seek=%d conv=notrunc iflag=fullblock status=none' &\n",
-			local, p[0], p[1], ssh, host, remote, p[0])
-	}
-	b.WriteString("wait")
-	return stamped(b.String())
-}
-
-// sshCatGet downloads remote as local with parallelPeers ssh sessions, each reading its part with dd.
-func (e *env) sshCatGet(local, remote string, n int64) []string {
-	ssh := strings.Join(e.sshArgs(), " ")
-	host := e.srv.User + "@" + e.srv.Host
-	var b strings.Builder
-	for _, p := range parts(n) {
-		fmt.Fprintf(&b, "%s %s 'dd if=%s bs=64K skip=%d count=%d status=none' | dd of=%s bs=64K seek=%d conv=notrunc iflag=fullblock status=none &\n",
-			ssh, host, remote, p[0], p[1], local, p[0])
-	}
-	b.WriteString("wait")
-	return stamped(b.String())
-}
-
-// lftp runs lftp commands on the server over SFTP, through the same ssh.
-func (e *env) lftp(commands string) []string {
-	ssh := e.sshArgs()
-	// lftp adds -l USER -p PORT HOST -s sftp itself; the port in sshArgs would come twice.
-	ssh = ssh[:len(ssh)-2]
-	script := fmt.Sprintf("set sftp:connect-program %q; set net:max-retries 1; set cmd:fail-exit yes; open -u %s, -p %d sftp://%s; %s",
-		strings.Join(ssh, " ")+" -a -x", e.srv.User, e.srv.Port, e.srv.Host, commands)
-	return stamped(fmt.Sprintf("lftp -c %s", shellQuote(script)))
-}
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-// peerUploads are the parallel peers of the upload rows.
-func (e *env) peerUploads() []client {
-	return []client{
-		{name: fmt.Sprintf("%d x ssh cat", parallelPeers), argv: func(local, remote string, _ int) []string {
-			return e.sshCatPut(local, remote, fileSize(local))
-		}},
-		{name: "lftp put", argv: func(local, remote string, _ int) []string {
-			return e.lftp(fmt.Sprintf("put %s -o %s", local, remote))
-		}},
+func removeParts(local string, n int) {
+	for i := range n {
+		os.Remove(fmt.Sprintf("%s.part%d", local, i))
 	}
 }
 
-// peerDownloads are the parallel peers of the download rows.
-func (e *env) peerDownloads() []client {
-	return []client{
-		{name: fmt.Sprintf("%d x ssh cat get", parallelPeers), argv: func(local, remote string, _ int) []string {
-			return e.sshCatGet(local, remote, fileSize(remote))
-		}},
-		{name: "lftp get", argv: func(local, remote string, _ int) []string {
-			return e.lftp(fmt.Sprintf("get %s -o %s", remote, local))
-		}},
-		{name: fmt.Sprintf("lftp pget -n %d", parallelPeers), argv: func(local, remote string, _ int) []string {
-			return e.lftp(fmt.Sprintf("pget -n %d %s -o %s", parallelPeers, remote, local))
-		}},
-	}
-}
-
-// bindingParallel is the binding's Upload or Download client, with default options.
-func (e *env) bindingParallel(mode string) client {
-	name := "binding Upload"
-	if mode == "download" {
-		name = "binding Download"
-	}
+// lftp is a client running lftp with one transfer command (its %s are the local and the remote
+// path, in the order the command wants them given by swap). lftp runs "ssh -a -x -s ... sftp" for
+// every connection; the script forces the bench's ssh options there, fails on the first error
+// without retrying, connects (cd) before the first timestamp, and brackets the command with two
+// timestamps, as for OpenSSH's sftp.
+func (e *env) lftp(name, command string, remoteFirst bool) client {
 	return client{name: name, argv: func(local, remote string, _ int) []string {
-		return []string{filepath.Join(e.bin, "binding"), "-addr", e.srv.Addr, "-user", e.srv.User, "-key", e.srv.KeyPath,
-			"-knownhosts", e.srv.KnownHostsPath, "-local", local, "-remote", remote, "-mode", mode}
+		cmd := fmt.Sprintf(command, local, remote)
+		if remoteFirst {
+			cmd = fmt.Sprintf(command, remote, local)
+		}
+		srv := e.srv
+		script := strings.Join([]string{
+			"set cmd:fail-exit yes",
+			"set net:max-retries 1",
+			"set sftp:connect-program " + lftpQuote("ssh -a -x "+strings.Join(e.sshOpts(), " ")),
+			fmt.Sprintf("open -u %s,unused -p %d sftp://%s", srv.User, srv.Port, srv.Host),
+			"cd " + srv.SFTPRoot,
+			"!date +%s.%N",
+			cmd,
+			"!date +%s.%N",
+			"",
+		}, "\n")
+		path := filepath.Join(e.work, "lftp-"+fileName(name))
+		os.WriteFile(path, []byte(script), 0o644)
+		return []string{"lftp", "-f", path}
+	}}
+}
+
+// lftpQuote quotes s as one argument of an lftp command.
+func lftpQuote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
+
+// scpStart is the line scp -v prints (from its ssh) once logged in, as it asks for the sftp
+// subsystem (OpenSSH 9.0 and later) or runs the remote scp (-O): the transfer starts there.
+var scpStart = regexp.MustCompile(`debug1: Sending (subsystem: sftp|command: scp )`)
+
+// scp is scp -r, timed from scpStart to its exit, since it has no way to print timestamps.
+func (e *env) scp() client {
+	return client{name: "scp -r", startRE: scpStart, argv: func(local, remote string, _ int) []string {
+		a := append([]string{"scp", "-v", "-r"}, e.sshOpts()...)
+		return append(a, "-P", strconv.Itoa(e.srv.Port), local, e.srv.User+"@"+e.srv.Host+":"+remote)
 	}}
 }

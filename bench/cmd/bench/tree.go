@@ -1,192 +1,166 @@
 package main
 
+// The small-file tree: -treefiles files of -treefilesize bytes in -treedirs directories, uploaded
+// as one directory by the binding (a Batch), OpenSSH's sftp (put -r), scp -r and lftp (mirror -R),
+// every file checked on the server afterwards.
+
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
+	"strconv"
 )
 
-// The small-file tree: treeFiles files of treeFileSize bytes in treeDirs directories, uploaded by
-// the binding (a Batch, as sftpput -r), OpenSSH's sftp (put -r), scp -r and lftp's mirror -R.
-
-const (
-	treeFiles    = 1000
-	treeFileSize = 4096
-	treeDirs     = 10
-	// treeParallel is lftp mirror's --parallel: as many transfers at once as a Batch may use.
-	treeParallel = 16
-)
-
-func fileSize(name string) int64 {
-	st, err := os.Stat(name)
-	if err != nil {
-		return 0
-	}
-	return st.Size()
+// localTree is a generated tree: the SHA-256 of every file by its slash-separated path.
+type localTree struct {
+	dir   string
+	sums  map[string]string
+	files int
+	bytes int64
 }
 
-// genTree writes the tree under dir and returns its digest.
-func genTree(dir string) (string, error) {
-	for i := 0; i < treeFiles; i++ {
-		d := filepath.Join(dir, fmt.Sprintf("d%02d", i%treeDirs))
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return "", err
-		}
-		if _, err := genFile(filepath.Join(d, fmt.Sprintf("f%04d", i)), treeFileSize, byte(i)); err != nil {
-			return "", err
-		}
+// genTree writes files files of size bytes each, spread over dirs directories d00, d01, ... of dir,
+// with pseudo-random contents from seed.
+func genTree(dir string, files int, size int64, dirs int, seed byte) (*localTree, error) {
+	t := &localTree{dir: dir, sums: map[string]string{}, files: files, bytes: int64(files) * size}
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
 	}
-	return treeDigest(dir)
+	rng := rand.NewChaCha8([32]byte{seed})
+	buf := make([]byte, 1<<20)
+	for i := range files {
+		rel := fmt.Sprintf("d%02d/f%04d.bin", i%dirs, i)
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, err
+		}
+		f, err := os.Create(p)
+		if err != nil {
+			return nil, err
+		}
+		h := sha256.New()
+		w := bufio.NewWriterSize(io.MultiWriter(f, h), len(buf))
+		for left := size; left > 0; {
+			k := min(int64(len(buf)), left)
+			rng.Read(buf[:k])
+			w.Write(buf[:k])
+			left -= k
+		}
+		if err := w.Flush(); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if err := f.Close(); err != nil {
+			return nil, err
+		}
+		t.sums[rel] = hex.EncodeToString(h.Sum(nil))
+	}
+	return t, nil
 }
 
-// treeDigest is the SHA-256 of the sorted list of every file's path and SHA-256 under dir.
-func treeDigest(dir string) (string, error) {
-	var lines []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+// check compares the tree that arrived at remote (a directory of the server, on this machine)
+// with t: the same files, no others, each with the same SHA-256.
+func (t *localTree) check(remote string) error {
+	seen := 0
+	err := filepath.WalkDir(remote, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		b, err := os.ReadFile(p)
+		rel, err := filepath.Rel(remote, p)
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(dir, p)
-		sum := sha256.Sum256(b)
-		lines = append(lines, rel+" "+hex.EncodeToString(sum[:]))
+		rel = filepath.ToSlash(rel)
+		want, ok := t.sums[rel]
+		if !ok {
+			return fmt.Errorf("%s arrived but was not sent", rel)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		h := sha256.New()
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != want {
+			return fmt.Errorf("%s arrived with SHA-256 %s, want %s", rel, got, want)
+		}
+		seen++
 		return nil
 	})
 	if err != nil {
-		return "", err
+		return err
 	}
-	sort.Strings(lines)
-	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
-	return fmt.Sprintf("%d files %s", len(lines), hex.EncodeToString(sum[:])), nil
+	if seen != t.files {
+		return fmt.Errorf("%d of %d files arrived", seen, t.files)
+	}
+	return nil
 }
 
-// treeClients are the tree uploaders: argv(localDir, remoteDir).
+// treeClients lists the tree uploaders, in the order of every round.
 func (e *env) treeClients() []client {
 	srv := e.srv
+	scp := e.scp()
+	scp.slow = true
 	return []client{
 		{name: "binding tree (Batch)", argv: func(local, remote string, _ int) []string {
 			return []string{filepath.Join(e.bin, "binding"), "-addr", srv.Addr, "-user", srv.User, "-key", srv.KeyPath,
 				"-knownhosts", srv.KnownHostsPath, "-local", local, "-remote", remote, "-mode", "tree"}
 		}},
-		{name: "OpenSSH sftp put -r", argv: func(local, remote string, _ int) []string {
+		{name: "OpenSSH sftp put -r", slow: true, argv: func(local, remote string, _ int) []string {
 			return e.sftpArgs(fmt.Sprintf("put -r %s %s", local, remote))
 		}},
-		{name: "scp -r", argv: func(local, remote string, _ int) []string {
-			ssh := e.sshArgs()
-			opts := strings.Join(ssh[1:len(ssh)-2], " ") // scp takes ssh's options, but -P for the port
-			return stamped(fmt.Sprintf("scp -q -r %s -P %d %s %s@%s:%s", opts, srv.Port, local, srv.User, srv.Host, remote))
-		}},
-		{name: fmt.Sprintf("lftp mirror -R --parallel=%d", treeParallel), argv: func(local, remote string, _ int) []string {
-			return e.lftp(fmt.Sprintf("mirror -R --parallel=%d %s %s", treeParallel, local, remote))
-		}},
+		scp,
+		e.lftp("lftp mirror -R --parallel="+strconv.Itoa(*lftpParallel),
+			"mirror -R --parallel="+strconv.Itoa(*lftpParallel)+" %s %s", false),
 	}
 }
 
-// treeRows runs the tree uploads for every round and prints their table and targets.
-func (e *env) treeRows(rtt float64) (int, error) {
-	local := filepath.Join(e.work, "tree")
-	want, err := genTree(local)
-	if err != nil {
-		return 0, err
+// treeUpload runs one tree uploader and checks every file that arrived.
+func (e *env) treeUpload(c client, t *localTree, remote string, round int) (result, error) {
+	os.RemoveAll(remote)
+	defer os.RemoveAll(remote)
+	res, err := e.runClient(c, c.argv(t.dir, remote, round), t.bytes, func() error { return t.check(remote) })
+	res.files = t.files
+	return res, err
+}
+
+func printTreeTable(clients []client, results map[string][]result, t *localTree, rtt float64) []stats {
+	all := summarizeAll(clients, results)
+	fmt.Printf("tree: %s, %d file(s) of %d bytes in %d directories, %d round(s), %s, %s + %s, server files in tmpfs\n",
+		stamp(), t.files, t.bytes/int64(t.files), *treeDirs, treeRoundCount(), where(rtt), cipher, mac)
+	if rtt > 0 && *treeSlow < treeRoundCount() {
+		fmt.Printf("(sftp put -r and scp -r ran in the first %d round(s) only: -treeslowrounds)\n", *treeSlow)
 	}
-	clients := e.treeClients()
-	results := map[string][]result{}
-	failures := 0
-	fmt.Printf("\ntrees (%d files of %d bytes in %d directories):\n", treeFiles, treeFileSize, treeDirs)
-	for r := 1; r <= *rounds; r++ {
-		fmt.Printf("round %d/%d\n", r, *rounds)
-		for _, c := range clients {
-			remote := e.srv.Path("tree-" + fileName(c.name))
-			os.RemoveAll(remote)
-			res, err := e.runClient(c.argv(local, remote, r), treeFiles*treeFileSize)
-			if err == nil {
-				var got string
-				if got, err = treeDigest(remote); err == nil && got != want {
-					err = fmt.Errorf("the uploaded tree is %s, want %s", got, want)
-				}
-			}
-			os.RemoveAll(remote)
-			failures += e.record(c, res, err, results)
+	base := find(all, treeBase)
+	fmt.Println("| client | median s | files/s | min s | max s | spread | CPU s | vol. cs | invol. cs | peak RSS MiB | speed / " + treeBase + " |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, s := range all {
+		rs := "-"
+		if base != nil {
+			rs = fmt.Sprintf("%.2fx", s.median/base.median)
 		}
+		fmt.Printf("| %s | %.2f | %.0f | %.2f | %.2f | %.0f%% | %.2f | %.0f | %.0f | %.1f | %s |\n", s.name, s.secs,
+			float64(t.files)/s.secs, s.loSecs, s.hiSecs, s.spreadPct, s.cpu, s.vcsw, s.ivcsw, float64(s.maxRSS)/(1<<20), rs)
 	}
-	fmt.Println()
-	printTreeTable(clients, results, rtt)
-	return failures, nil
+	return all
 }
 
-func printTreeTable(clients []client, results map[string][]result, rtt float64) {
-	where := "loopback"
-	if rtt > 0 {
-		where = fmt.Sprintf("%.1f ms RTT", rtt*1000)
-	}
-	fmt.Printf("trees: %d round(s), %s\n", *rounds, where)
-	fmt.Println("| client | median s | min | max | CPU s | ctx switches | peak RSS MiB |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
-	secs := map[string]float64{}
-	for _, c := range clients {
-		rs := results[c.name]
-		if len(rs) == 0 {
-			continue
-		}
-		var ts, cpus, sws []float64
-		var rss int64
-		for _, r := range rs {
-			ts = append(ts, r.secs)
-			cpus = append(cpus, r.cpu)
-			sws = append(sws, float64(r.vcsw+r.ivcsw))
-			rss = max(rss, r.maxRSS)
-		}
-		secs[c.name] = median(ts)
-		fmt.Printf("| %s | %.2f | %.2f | %.2f | %.2f | %.0f | %.1f |\n", c.name, median(ts), slicesMin(ts), slicesMax(ts),
-			median(cpus), median(sws), float64(rss)/(1<<20))
-	}
-	base := secs["binding tree (Batch)"]
-	if base == 0 {
-		return
-	}
-	fmt.Println("\ntargets (issue 12):")
-	speedup := func(peer string, want float64) {
-		if s := secs[peer]; s > 0 {
-			verdict(fmt.Sprintf("tree: %s time / binding tree time", peer), s/base, want)
-		}
-	}
-	if rtt > 0 {
-		speedup("OpenSSH sftp put -r", 15)
-		speedup(fmt.Sprintf("lftp mirror -R --parallel=%d", treeParallel), 1.0)
-	} else {
-		speedup("OpenSSH sftp put -r", 1.5)
-	}
-}
+const treeBase = "binding tree (Batch)"
 
-func slicesMin(xs []float64) float64 {
-	m := xs[0]
-	for _, x := range xs {
-		m = min(m, x)
+// treeRoundCount is -treerounds, or -rounds when it is 0.
+func treeRoundCount() int {
+	if *treeRounds > 0 {
+		return *treeRounds
 	}
-	return m
-}
-
-func slicesMax(xs []float64) float64 {
-	m := xs[0]
-	for _, x := range xs {
-		m = max(m, x)
-	}
-	return m
-}
-
-// verdict prints one target: MET when got >= want.
-func verdict(what string, got, want float64) {
-	v := "MET"
-	if got < want {
-		v = "MISSED"
-	}
-	fmt.Printf("  %-6s %s: %.2f (target >= %.2f)\n", v, what, got, want)
+	return *rounds
 }

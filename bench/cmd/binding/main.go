@@ -1,9 +1,9 @@
 // Command binding is one benchmark client: it uploads a local file to an SFTP server through
-// go-libssh2, with io.Copy (File.ReadFrom) or with 32 KiB Writes, or downloads a remote file with
-// io.Copy (File.WriteTo), or moves it with SFTP.Upload or SFTP.Download (several sessions when they
-// help), or uploads a directory tree through a Batch, forcing aes128-ctr and hmac-sha2-256, and
-// prints the seconds from opening the remote file to the last Close returning. The
-// bench driver runs it as a subprocess so that its CPU time and peak RSS are its own.
+// go-libssh2, with io.Copy (File.ReadFrom), with 32 KiB Writes or with SFTP.Upload over several
+// sessions, downloads a remote file with io.Copy (File.WriteTo) or SFTP.Download, or uploads a tree
+// of files through a Batch (parallel.go), forcing aes128-ctr and hmac-sha2-256, and prints the
+// seconds from opening the first remote file to the last Close returning. The bench driver runs it
+// as a subprocess so that its CPU time and peak RSS are its own.
 package main
 
 import (
@@ -26,7 +26,7 @@ func main() {
 	local := flag.String("local", "", "local file")
 	remote := flag.String("remote", "", "remote file")
 	mode := flag.String("mode", "copy", "copy: upload with io.Copy (ReadFrom); write32k: upload with 32 KiB Writes; get: download with io.Copy (WriteTo); "+
-		"upload, download: SFTP.Upload and SFTP.Download with default options (streams as measured); tree: upload the directory local into the directory remote with a Batch")
+		"upload: SFTP.Upload; download: SFTP.Download; tree: upload the directory -local as -remote through a Batch")
 	window := flag.Int("window", 0, "write window in bytes (0: the library's default)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the transfer here")
 	flag.Parse()
@@ -76,13 +76,11 @@ func run(addr, user, key, known, local, remote, mode string, window int, cpuprof
 			return 0, err
 		}
 	}
-	switch mode {
-	case "get":
+	if mode == "get" {
 		return get(sf, local, remote, cpuprofile)
-	case "upload", "download":
-		return transfer(sf, local, remote, mode)
-	case "tree":
-		return tree(sf, local, remote)
+	}
+	if _, ok := parallelModes[mode]; ok {
+		return runParallel(sf, mode, local, remote)
 	}
 	in, err := os.Open(local)
 	if err != nil {

@@ -1,7 +1,13 @@
+//go:build !nobatch
+
 package main
+
+// The modes that use several sessions: SFTP.Upload and SFTP.Download with the default
+// TransferOptions (the library decides how many streams), and a tree of files through a Batch.
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -12,47 +18,60 @@ import (
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
-// transfer moves one file with SFTP.Upload (mode "upload") or SFTP.Download, default options: the
-// library decides how many sessions to use. The time includes opening the extra sessions.
-func transfer(sf *libssh2.SFTP, local, remote, mode string) (float64, error) {
+// parallelModes are the modes of this file, each timed from its first remote operation to its
+// return.
+var parallelModes = map[string]func(ctx context.Context, sf *libssh2.SFTP, local, remote string) error{
+	"upload":   upload,
+	"download": download,
+	"tree":     tree,
+}
+
+func runParallel(sf *libssh2.SFTP, mode, local, remote string) (float64, error) {
+	ctx := context.Background()
 	start := time.Now()
-	if mode == "upload" {
-		in, err := os.Open(local)
-		if err != nil {
-			return 0, err
-		}
-		defer in.Close()
-		st, err := in.Stat()
-		if err != nil {
-			return 0, err
-		}
-		start = time.Now()
-		if _, err := sf.Upload(context.Background(), remote, in, st.Size(), nil); err != nil {
-			return 0, err
-		}
-		return time.Since(start).Seconds(), nil
-	}
-	out, err := os.Create(local)
-	if err != nil {
-		return 0, err
-	}
-	start = time.Now()
-	_, err = sf.Download(context.Background(), remote, out, nil)
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := parallelModes[mode](ctx, sf, local, remote); err != nil {
 		return 0, err
 	}
 	return time.Since(start).Seconds(), nil
 }
 
-// tree uploads the directory local as the directory remote: the directories first, as the walk finds
-// them, then one Batch job per file (Create, io.Copy, Close), as sftpput -r does.
-func tree(sf *libssh2.SFTP, local, remote string) (float64, error) {
-	start := time.Now()
-	b := sf.NewBatch(context.Background(), nil)
-	walkErr := filepath.WalkDir(local, func(p string, d fs.DirEntry, err error) error {
+// upload sends local to remote with SFTP.Upload, default options, the *os.File as its io.ReaderAt.
+func upload(ctx context.Context, sf *libssh2.SFTP, local, remote string) error {
+	in, err := os.Open(local)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	n, err := sf.Upload(ctx, remote, in, fi.Size(), nil)
+	if err == nil && n != fi.Size() {
+		err = fmt.Errorf("upload returned %d of %d bytes without an error", n, fi.Size())
+	}
+	return err
+}
+
+// download fetches remote into local with SFTP.Download, default options, the *os.File as its
+// io.WriterAt.
+func download(ctx context.Context, sf *libssh2.SFTP, local, remote string) error {
+	out, err := os.Create(local)
+	if err != nil {
+		return err
+	}
+	_, err = sf.Download(ctx, remote, out, nil)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// tree uploads the directory local as remote: the directories first, one Mkdir each in walk order
+// (parents before children), then one Batch job per file: Create, io.Copy, Close.
+func tree(ctx context.Context, sf *libssh2.SFTP, local, remote string) error {
+	var dirs, files []string // slash-separated, relative to local
+	err := filepath.WalkDir(local, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -60,33 +79,44 @@ func tree(sf *libssh2.SFTP, local, remote string) (float64, error) {
 		if err != nil {
 			return err
 		}
-		target := path.Join(remote, filepath.ToSlash(rel))
-		if d.IsDir() {
-			return sf.MkdirAll(target, 0o755)
+		switch {
+		case d.IsDir():
+			dirs = append(dirs, filepath.ToSlash(rel))
+		case d.Type().IsRegular():
+			files = append(files, filepath.ToSlash(rel))
 		}
-		b.Go(func(ctx context.Context, sf *libssh2.SFTP) error {
-			in, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer in.Close()
-			f, err := sf.OpenFileContext(ctx, target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-			if err != nil {
-				return err
-			}
-			if _, err := io.Copy(f, in); err != nil {
-				f.Close()
-				return err
-			}
-			return f.Close()
-		})
 		return nil
 	})
-	if err := b.Wait(); walkErr == nil {
-		walkErr = err
+	if err != nil {
+		return err
 	}
-	if walkErr != nil {
-		return 0, walkErr
+	for _, d := range dirs {
+		if err := sf.MkdirContext(ctx, path.Join(remote, d), 0o755); err != nil {
+			return err
+		}
 	}
-	return time.Since(start).Seconds(), nil
+	b := sf.NewBatch(ctx, nil)
+	for _, name := range files {
+		b.Go(func(ctx context.Context, sf *libssh2.SFTP) error {
+			return putFile(ctx, sf, filepath.Join(local, filepath.FromSlash(name)), path.Join(remote, name))
+		})
+	}
+	return b.Wait()
+}
+
+func putFile(ctx context.Context, sf *libssh2.SFTP, local, remote string) error {
+	in, err := os.Open(local)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	f, err := sf.OpenFileContext(ctx, remote, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, in)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

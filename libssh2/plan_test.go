@@ -3,7 +3,29 @@ package libssh2
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 )
+
+// TestEagerStreams: a transfer opens all its streams at once only when one channel's window per
+// round trip would make it last longer than growMinLeft.
+func TestEagerStreams(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		rtt  time.Duration
+		want bool
+	}{
+		{256 << 20, 50 * time.Millisecond, true},  // 6.7 s at 2 MiB per round trip
+		{1 << 30, 10 * time.Millisecond, true},    // 5.4 s
+		{64 << 20, 50 * time.Millisecond, false},  // 1.7 s: doubling, if anything
+		{8 << 20, 200 * time.Millisecond, false},  // 0.8 s
+		{1 << 30, 200 * time.Microsecond, false},  // loopback
+		{16 << 30, 300 * time.Microsecond, false}, // 2.6 s even for 16 GiB
+	} {
+		if got := eagerStreams(c.n, c.rtt); got != c.want {
+			t.Errorf("eagerStreams(%d MiB, %v) = %v, want %v", c.n>>20, c.rtt, got, c.want)
+		}
+	}
+}
 
 // TestPlanCoversEveryByteOnce drives a plan with simulated streams that start, move random amounts,
 // steal, and get retired at random moments: every byte of the range is handed out exactly once, and

@@ -48,6 +48,10 @@ var growMinLeft = 3 * time.Second
 // growWindow is the least time over which the rate of the streams running is measured.
 var growWindow = 250 * time.Millisecond
 
+// channelWindow is the SSH channel window that sshd grants (docs/DESIGN.md, fact 10): one channel
+// moves at most this much per round trip.
+const channelWindow = 2 << 20
+
 // transferChunk is how many bytes a download stream reads from the server at a time.
 const transferChunk = 256 << 10
 
@@ -238,6 +242,9 @@ type transfer struct {
 	// on, taking more spans until none is left.
 	open func(ctx context.Context, sf *SFTP) (*File, error)
 	move func(f *File, sp *span, st *stream) error
+	// prepare, when set, readies a stream's File before it moves anything, when the transfer may
+	// run several streams at once (an upload window's share of the memory).
+	prepare func(f *File)
 
 	wg    sync.WaitGroup
 	mu    sync.Mutex
@@ -282,6 +289,13 @@ func (t *transfer) start(f *File, st *stream) *stream {
 // opens more streams while they help. It returns the contiguous prefix known at the destination and
 // the first failure.
 func (t *transfer) run(base *SFTP, f *File, from, size int64, rtt time.Duration) (int64, error) {
+	most := t.opt.maxStreams(DefaultMaxStreams)
+	dial := t.opt.opener(base.s)
+	grows := most > 1 && dial != nil && rtt >= growRTT && size-from >= 2*minSplit
+	eager := grows && eagerStreams(size-from, rtt)
+	if eager && t.prepare != nil {
+		t.prepare(f)
+	}
 	st := &stream{sp: t.plan.first(from, size)}
 	t.wg.Add(1) // held until grow is started, so done cannot close before
 	t.start(f, st)
@@ -290,13 +304,11 @@ func (t *transfer) run(base *SFTP, f *File, from, size int64, rtt time.Duration)
 		t.wg.Wait()
 		close(done)
 	}()
-	most := t.opt.maxStreams(DefaultMaxStreams)
-	dial := t.opt.opener(base.s)
-	if most > 1 && dial != nil && rtt >= growRTT && size-from >= 2*minSplit {
+	if grows {
 		t.wg.Add(1) // added before the first stream can end, so done waits for grow too
 		go func() {
 			defer t.wg.Done()
-			t.grow(dial, most, rtt)
+			t.grow(dial, most, rtt, eager)
 		}()
 	}
 	t.wg.Done()
@@ -328,17 +340,25 @@ func (t *transfer) run(base *SFTP, f *File, from, size int64, rtt time.Duration)
 	return good, t.err
 }
 
-// grow opens more streams, doubling them, while the ones running move faster than half as many
-// did. The rate of n streams is measured once their windows have had time to grow, while the next
-// ones are dialled; when n streams turn out no faster than n/2, the last ones are retired.
-func (t *transfer) grow(dial func(context.Context) (*Session, error), most int, rtt time.Duration) {
+// eagerStreams reports whether a transfer of n bytes should open all its streams at once: when
+// one channel, moving at most its window per round trip, would take more than growMinLeft, the
+// round trip is what limits, and doubling step by step would spend much of the transfer growing.
+func eagerStreams(n int64, rtt time.Duration) bool {
+	return float64(n)/(channelWindow/rtt.Seconds()) > growMinLeft.Seconds()
+}
+
+// grow opens more streams while the ones running move faster than fewer did: all of them at once
+// when eager, else doubling. The rate of n streams is measured once their windows have had time to
+// grow, while the next ones are dialled; when n streams turn out no faster than before, the last
+// ones are retired.
+func (t *transfer) grow(dial func(context.Context) (*Session, error), most int, rtt time.Duration, eager bool) {
 	window := max(growWindow, 8*rtt)
 	settle := max(growWindow/2, 12*rtt) // a new window grows from initialWriteWindow over a few turns
 	var prev float64
 	var added []*stream
 	for n := 1; ; {
 		_, before := t.plan.prefix()
-		if !t.sleep(settle) {
+		if !eager && !t.sleep(settle) {
 			return
 		}
 		_, mark := t.plan.prefix()
@@ -347,8 +367,12 @@ func (t *transfer) grow(dial func(context.Context) (*Session, error), most int, 
 		// Grow only when what is left would take long enough, at the rate of the settling time,
 		// for more streams to pay for opening them.
 		left := t.left() / max(float64(mark-before)/settle.Seconds(), 1)
-		if n < most && t.plan.splittable() && left > growMinLeft.Seconds() {
-			files = t.dialStreams(dial, min(n, most-n))
+		if eager || n < most && t.plan.splittable() && left > growMinLeft.Seconds() {
+			k := min(n, most-n)
+			if eager {
+				k, eager = most-1, false
+			}
+			files = t.dialStreams(dial, k)
 		}
 		if !t.sleep(window - time.Since(t0)) {
 			closeFiles(files)
@@ -440,6 +464,9 @@ func (t *transfer) dialStreams(dial func(context.Context) (*Session, error), k i
 			if err != nil {
 				return
 			}
+			if t.prepare != nil {
+				t.prepare(f)
+			}
 			mu.Lock()
 			files = append(files, f)
 			mu.Unlock()
@@ -520,6 +547,10 @@ func (sf *SFTP) Upload(ctx context.Context, dst string, src io.ReaderAt, size in
 		return sf.openFile(ctx, dst, os.O_WRONLY, 0)
 	}
 	t.move = func(f *File, sp *span, st *stream) error { return t.upload(f, sp, st, src) }
+	// The streams share what one File's window may hold, so that the memory of an upload does not
+	// grow with its streams, and each starts at its share: the round trip is known to be long.
+	share := max(2*sf.window/t.opt.maxStreams(DefaultMaxStreams), initialWriteWindow)
+	t.prepare = func(f *File) { f.startWindow(share) }
 	return t.result(t.run(sf, f, from, size, rtt))
 }
 

@@ -196,11 +196,13 @@ func TestTransferSessionKilled(t *testing.T) {
 			proxy := tcpproxy.StartT(t, srv.Addr)
 			ss := newSessions(t, proxy.Addr)
 			go func() {
-				// Cut the extra sessions once the last of them has been opened and has run a little.
+				// Cut the extra sessions once all of them are open and they have moved 4 MiB.
 				for range 3 {
 					<-ss.opened
 				}
-				time.Sleep(50 * time.Millisecond)
+				for end := time.Now().Add(10 * time.Second); proxy.BytesUp()+proxy.BytesDown() < 4<<20 && time.Now().Before(end); {
+					time.Sleep(time.Millisecond)
+				}
 				proxy.Close()
 			}()
 			remote := srv.Path("killed-" + dir + ".bin")

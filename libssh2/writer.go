@@ -141,6 +141,19 @@ func (f *File) writer() *writeBehind {
 	return f.wb
 }
 
+// startWindow makes f's window keep up to n bytes in flight (rounded up to whole packets, at most
+// the SFTP channel's window) from its first write on, instead of growing to it: for the streams of
+// a transfer (transfer.go), which know the round trip is long and share the memory of one window.
+// f has not written yet.
+func (f *File) startWindow(n int) {
+	s := f.sf.s
+	s.lock()
+	defer s.release()
+	wb := f.writer()
+	n = min((n+packetSize-1)/packetSize*packetSize, wb.max)
+	wb.window, wb.max = n, n
+}
+
 // took accounts for what one libssh2_sftp_write returned: acknowledged bytes leave the window; on a
 // server error libssh2 has dropped everything in flight (docs/DESIGN.md, fact 2), so the window is
 // dropped too and the error, with the offset up to which the file is good, becomes sticky. It is

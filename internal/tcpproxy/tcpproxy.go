@@ -26,11 +26,15 @@ type Proxy struct {
 	conns  []net.Conn
 	wg     sync.WaitGroup
 	up     atomic.Int64 // bytes read from clients
+	down   atomic.Int64 // bytes read from the target
 }
 
 // BytesUp returns how many bytes the clients have sent so far (read by the proxy, whether or not
 // forwarded yet): a test can tell that a call sent nothing.
 func (p *Proxy) BytesUp() int64 { return p.up.Load() }
+
+// BytesDown returns how many bytes the target has sent back so far (read by the proxy).
+func (p *Proxy) BytesDown() int64 { return p.down.Load() }
 
 // Option tunes a Proxy.
 type Option func(*Proxy)
@@ -104,7 +108,7 @@ func (p *Proxy) serve() {
 		p.mu.Unlock()
 		p.wg.Add(2)
 		go p.pipe(s, c, 0, &p.up)
-		go p.pipe(c, s, p.delay, nil)
+		go p.pipe(c, s, p.delay, &p.down)
 	}
 }
 

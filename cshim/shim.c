@@ -10,8 +10,19 @@
 struct shim_block {
     struct shim_block *prev, *next; /* NULL when the block belongs to no session */
     size_t size;
+    size_t cap; /* the bytes malloc gave after the header: SHIM_POOL_CAP for a pooled block */
 };
 #define SHIM_HDR ((sizeof(struct shim_block) + 15) & ~(size_t)15)
+
+/* Packet-sized blocks are kept for reuse, per session: libssh2 allocates one or two blocks of about
+   30 KB for every SFTP data packet it sends or receives and frees them a round trip later, and
+   through malloc that churn made glibc trim and grow its heap over and over (madvise, then a page
+   fault for every page of the next packets: a tenth of a download's CPU time). Blocks of
+   SHIM_POOL_MIN to SHIM_POOL_CAP bytes are allocated with SHIM_POOL_CAP bytes, and up to SHIM_POOL_MAX
+   freed ones per session wait in its pool (about 600 KB) until the session is freed. */
+#define SHIM_POOL_MIN 16384
+#define SHIM_POOL_CAP 36864 /* libssh2's largest packet, 35000 bytes, with room to spare */
+#define SHIM_POOL_MAX 16
 
 /* One per session, passed as libssh2's abstract pointer: the list of the session's live blocks and the
    cgo.Handle of a running keyboard-interactive authentication. A session is used by one thread at a
@@ -20,6 +31,8 @@ struct shim_session {
     struct shim_block head; /* sentinel of a circular list */
     uintptr_t kbd_handle;
     int aborted; /* set (atomically, from any thread) by shim_session_abort */
+    struct shim_block *pool; /* freed packet-sized blocks, linked by next */
+    int npool;
 };
 
 static long long live_allocs;
@@ -53,27 +66,84 @@ static void unlink_block(struct shim_block *b) {
     b->next->prev = b->prev;
 }
 
+static struct shim_block *block_of(void *ptr) {
+    return (struct shim_block *)((unsigned char *)ptr - SHIM_HDR);
+}
+
 void *shim_session_alloc(void *sess, size_t n) {
-    struct shim_block *b = malloc(n + SHIM_HDR);
-    if (!b) return NULL;
+    struct shim_session *ss = sess;
+    struct shim_block *b = NULL;
+    size_t cap = n;
+    if (ss && n >= SHIM_POOL_MIN && n <= SHIM_POOL_CAP) {
+        cap = SHIM_POOL_CAP;
+        if (ss->pool) {
+            b = ss->pool;
+            ss->pool = b->next;
+            ss->npool--;
+        }
+    }
+    if (!b) {
+        b = malloc(cap + SHIM_HDR);
+        if (!b) return NULL;
+    }
     b->size = n;
-    link_block(sess, b);
+    b->cap = cap;
+    link_block(ss, b);
     count(1, (long long)n);
     return (unsigned char *)b + SHIM_HDR;
 }
 
 static void shim_free(void *ptr) {
     if (!ptr) return;
-    struct shim_block *b = (struct shim_block *)((unsigned char *)ptr - SHIM_HDR);
+    struct shim_block *b = block_of(ptr);
     unlink_block(b);
     count(-1, -(long long)b->size);
     free(b);
 }
 
+/* shim_release is libssh2's free: a pooled block of a session goes back to the session's pool while
+   it has room. */
+static void shim_release(struct shim_session *ss, void *ptr) {
+    if (!ptr) return;
+    struct shim_block *b = block_of(ptr);
+    if (!ss || b->cap != SHIM_POOL_CAP || !b->next || ss->npool >= SHIM_POOL_MAX) {
+        shim_free(ptr);
+        return;
+    }
+    unlink_block(b);
+    count(-1, -(long long)b->size);
+    b->prev = NULL;
+    b->next = ss->pool;
+    ss->pool = b;
+    ss->npool++;
+}
+
+/* drain_pool frees the blocks of a session's pool. */
+static void drain_pool(struct shim_session *ss) {
+    while (ss->pool) {
+        struct shim_block *b = ss->pool;
+        ss->pool = b->next;
+        free(b);
+    }
+    ss->npool = 0;
+}
+
 static void *shim_realloc(struct shim_session *ss, void *ptr, size_t n) {
     if (!ptr) return shim_session_alloc(ss, n);
-    struct shim_block *b = (struct shim_block *)((unsigned char *)ptr - SHIM_HDR);
+    struct shim_block *b = block_of(ptr);
     size_t old = b->size;
+    if (b->cap == SHIM_POOL_CAP) {
+        if (n <= b->cap) {
+            b->size = n;
+            count(0, (long long)n - (long long)old);
+            return ptr;
+        }
+        void *p = shim_session_alloc(b->next ? ss : NULL, n);
+        if (!p) return NULL;
+        memcpy(p, ptr, old);
+        shim_release(ss, ptr);
+        return p;
+    }
     int linked = b->next != NULL;
     unlink_block(b); /* realloc may move it: link it again where it lands */
     struct shim_block *q = realloc(b, n + SHIM_HDR);
@@ -82,6 +152,7 @@ static void *shim_realloc(struct shim_session *ss, void *ptr, size_t n) {
         return NULL;
     }
     q->size = n;
+    q->cap = n;
     if (linked) link_block(ss, q);
     else q->prev = q->next = NULL;
     count(0, (long long)n - (long long)old);
@@ -92,7 +163,7 @@ static void *shim_realloc(struct shim_session *ss, void *ptr, size_t n) {
    abstract argument of libssh2_session_init_ex): either way it points at our shim_session. The session
    struct is itself one of the session's blocks; *abstract is read before it is freed. */
 static LIBSSH2_ALLOC_FUNC(cb_alloc) { return shim_session_alloc(*abstract, count); }
-static LIBSSH2_FREE_FUNC(cb_free) { (void)abstract; shim_free(ptr); }
+static LIBSSH2_FREE_FUNC(cb_free) { shim_release(*abstract, ptr); }
 static LIBSSH2_REALLOC_FUNC(cb_realloc) { return shim_realloc(*abstract, ptr, count); }
 
 long long shim_live_allocs(void) { return __atomic_load_n(&live_allocs, __ATOMIC_RELAXED); }
@@ -130,10 +201,13 @@ LIBSSH2_SESSION *shim_session_init(void) {
     ss->head.size = 0;
     ss->kbd_handle = 0;
     ss->aborted = 0;
+    ss->pool = NULL;
+    ss->npool = 0;
     LIBSSH2_SESSION *s = libssh2_session_init_ex(cb_alloc, cb_free, cb_realloc, ss);
     if (!s) {
         /* libssh2 frees what it allocated before failing, but be sure */
         while (ss->head.next != &ss->head) shim_free((unsigned char *)ss->head.next + SHIM_HDR);
+        drain_pool(ss);
         free(ss);
         return NULL;
     }
@@ -155,6 +229,7 @@ int shim_session_free(LIBSSH2_SESSION *s, long long *reclaimed) {
         shim_free((unsigned char *)ss->head.next + SHIM_HDR);
         n++;
     }
+    drain_pool(ss);
     free(ss);
     if (n) __atomic_add_fetch(&reclaimed_allocs, n, __ATOMIC_RELAXED);
     *reclaimed = n;

@@ -89,9 +89,7 @@ func (b *Batch) Wait() error {
 	close(b.ended)
 	close(b.jobs)
 	b.wg.Wait()
-	for _, s := range b.extra {
-		s.Close()
-	}
+	closeSessions(b.extra, b.ctx.Err() != nil)
 	b.cancel(nil)
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -288,6 +288,11 @@ func (s *Session) Close() error {
 	if s == nil {
 		return errInvalid("close", "", fs.ErrInvalid)
 	}
+	return s.close(closeTimeout)
+}
+
+// close is Close with its polite part bounded by polite rather than closeTimeout.
+func (s *Session) close(polite time.Duration) error {
 	if !s.closing.CompareAndSwap(false, true) {
 		return errClosed("close", "")
 	}
@@ -304,7 +309,7 @@ func (s *Session) Close() error {
 	if s.s == nil {
 		return errClosed("close", "")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), polite)
 	defer cancel()
 	o := op{s: s, name: "close", w: waiter{s: s, ctx: ctx, closer: true}}
 	s.arm(&o, dlSession, ctx)

@@ -332,9 +332,7 @@ func (t *transfer) run(base *SFTP, f *File, from, size int64, rtt time.Duration)
 			report()
 		}
 	}
-	for _, s := range t.extra {
-		s.Close()
-	}
+	closeSessions(t.extra, t.ctx.Err() != nil)
 	report()
 	good, _ := t.plan.prefix()
 	return good, t.err
@@ -429,6 +427,26 @@ func (t *transfer) sleep(d time.Duration) bool {
 	case <-t.ctx.Done():
 		return false
 	}
+}
+
+// closeSessions closes the extra sessions of a transfer or batch, at once. After a failure or a
+// cancellation their goodbyes are bounded by closeAfterFailure instead of closeTimeout: an extra
+// session may still be finishing an interrupted SFTP start or open, which on a loaded server takes
+// seconds, and the caller is waiting.
+func closeSessions(ss []*Session, failed bool) {
+	polite := closeTimeout
+	if failed {
+		polite = closeAfterFailure
+	}
+	var wg sync.WaitGroup
+	for _, s := range ss {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.close(polite)
+		}()
+	}
+	wg.Wait()
 }
 
 // closeFiles closes the files of streams that were opened but are not needed, with their sessions.

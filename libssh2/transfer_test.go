@@ -196,11 +196,12 @@ func TestTransferSessionKilled(t *testing.T) {
 			proxy := tcpproxy.StartT(t, srv.Addr)
 			ss := newSessions(t, proxy.Addr)
 			go func() {
-				// Cut the extra sessions once all of them are open and they have moved 4 MiB.
+				// Cut the extra sessions once all of them are open and they have moved 4 MiB since.
 				for range 3 {
 					<-ss.opened
 				}
-				for end := time.Now().Add(10 * time.Second); proxy.BytesUp()+proxy.BytesDown() < 4<<20 && time.Now().Before(end); {
+				base := proxy.BytesUp() + proxy.BytesDown()
+				for end := time.Now().Add(10 * time.Second); proxy.BytesUp()+proxy.BytesDown() < base+4<<20 && time.Now().Before(end); {
 					time.Sleep(time.Millisecond)
 				}
 				proxy.Close()

@@ -5,7 +5,7 @@
 //	sftpput [options] [user@]host:REMOTE... LOCAL
 //
 // Large files go over several sessions at once when the round trip makes that faster
-// (libssh2.SFTP.Upload and Download), and -r keeps many files in flight over up to 16 sessions
+// (libssh2.SFTP.Upload and Download), and -r keeps many files in flight over up to 32 sessions
 // (libssh2.Batch).
 //
 // The server's host key must be in ~/.ssh/known_hosts; an unknown host is refused with the key's
@@ -49,7 +49,7 @@ With the remote files first and a local path last, as with scp, it downloads the
 is then the directory when it is one, ends with a slash, or several REMOTEs are given.
 
 Large files go over several sessions at once when the round trip makes that faster; with -r,
-many files are in flight at once, over up to 16 sessions.
+many files are in flight at once, over up to 32 sessions.
 
   -P port        the server's port (default 22)
   -i key         private key file (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa)

@@ -52,9 +52,6 @@ var growWindow = 250 * time.Millisecond
 // moves at most this much per round trip.
 const channelWindow = 2 << 20
 
-// transferChunk is how many bytes a download stream reads from the server at a time.
-const transferChunk = 256 << 10
-
 // closeAfterFailure bounds the Close of a stream's File once the transfer has failed.
 const closeAfterFailure = time.Second
 
@@ -201,6 +198,13 @@ func (p *plan) take(sp *span, n int) (int64, int) {
 	off := sp.pos
 	sp.pos += int64(k)
 	return off, k
+}
+
+// unfinished reports whether sp has bytes left to hand out.
+func (p *plan) unfinished(sp *span) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return sp.pos < sp.end
 }
 
 func (p *plan) setGood(sp *span, good int64) {
@@ -670,39 +674,48 @@ func (sf *SFTP) Download(ctx context.Context, src string, dst io.WriterAt, opt *
 	return t.result(t.run(sf, f, from, size, rtt))
 }
 
-// download is one download stream.
+// download is one download stream. It writes each span from the File's read buffer (nextChunk, as
+// WriteTo does), so the bytes are copied once on the Go side.
 func (t *transfer) download(f *File, sp *span, st *stream, dst io.WriterAt) error {
-	buf := make([]byte, transferChunk)
 	for sp != nil {
 		if _, err := f.SeekContext(t.ctx, sp.start, io.SeekStart); err != nil {
 			return err
 		}
-		for {
-			off, k := t.plan.take(sp, len(buf))
-			if k == 0 {
-				break
-			}
-			n, err := io.ReadFull(ctxReader{t.ctx, f}, buf[:k])
-			if err != nil {
-				if err == io.ErrUnexpectedEOF || err == io.EOF {
-					err = newError("read", f.name, 0, fmt.Errorf("the file ends at %d, before its size when the download began: %w", off+int64(n), io.ErrUnexpectedEOF))
-				}
-				return err
-			}
-			if _, err := dst.WriteAt(buf[:k], off); err != nil {
-				return err
-			}
-			t.plan.setGood(sp, off+int64(k))
+		if err := t.downloadSpan(f, sp, dst); err != nil {
+			return err
 		}
 		sp = t.plan.steal(st)
 	}
 	return nil
 }
 
-// ctxReader reads a File within a context.
-type ctxReader struct {
-	ctx context.Context
-	f   *File
+// downloadSpan moves sp from f's position, its start, to dst.
+func (t *transfer) downloadSpan(f *File, sp *span, dst io.WriterAt) error {
+	f.rmu.Lock()
+	defer f.rmu.Unlock()
+	taken := 0
+	for {
+		chunk, err := f.nextChunk(t.ctx, taken)
+		taken = 0
+		if err == io.EOF {
+			if t.plan.unfinished(sp) {
+				return newError("read", f.name, 0, fmt.Errorf("the file ends before its size when the download began: %w", io.ErrUnexpectedEOF))
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		off, k := t.plan.take(sp, len(chunk))
+		if k == 0 {
+			return nil // the rest of the buffer is past the span: the next seek drops it
+		}
+		if _, err := dst.WriteAt(chunk[:k], off); err != nil {
+			return err
+		}
+		t.plan.setGood(sp, off+int64(k))
+		taken = k
+	}
 }
 
-func (r ctxReader) Read(p []byte) (int, error) { return r.f.ReadContext(r.ctx, p) }
+

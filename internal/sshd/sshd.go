@@ -259,6 +259,10 @@ func Start(opts Options) (*Server, error) {
 		}
 		s.Port = port
 		s.Addr = net.JoinHostPort(host, strconv.Itoa(port))
+		sessionHome := filepath.Join(dir, "session-home")
+		if err := os.MkdirAll(sessionHome, 0o755); err != nil {
+			return fail(err)
+		}
 		var cfg strings.Builder
 		for _, l := range opts.ExtraConfig {
 			cfg.WriteString(l + "\n")
@@ -287,6 +291,11 @@ MaxStartups 100
 MaxSessions 50
 ClientAliveInterval 0
 `, filepath.Join(dir, "sshd.pid"), authPath, pw, sftpCmd, logLevel)
+		// sshd starts every session's command, sftp-server included, through the user's shell, and
+		// bash reads ~/.bashrc when sshd starts it: a machine's dotfiles (a slow `pyenv init`, say)
+		// would be in every session's start. The sessions get an empty HOME; their working
+		// directory is still the user's home directory from the password database.
+		fmt.Fprintf(&cfg, "SetEnv HOME=%s\n", sessionHome)
 		if hasPerSourcePenalties() {
 			// OpenSSH 9.8 and later refuse, for a while, a source whose connections end before
 			// authentication; the tests make many such from 127.0.0.1 on purpose.

@@ -717,5 +717,3 @@ func (t *transfer) downloadSpan(f *File, sp *span, dst io.WriterAt) error {
 		taken = k
 	}
 }
-
-

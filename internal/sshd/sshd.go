@@ -33,6 +33,7 @@ type Options struct {
 	FileSizeLimit int64    // if > 0, RLIMIT_FSIZE in bytes for sftp-server (writes past it fail with EFBIG)
 	ExtraConfig   []string // more sshd_config lines (they come first, so they win over the defaults)
 	Password      bool     // enable password authentication for a dedicated test account (needs root)
+	SFTPArgs      []string // more arguments for sftp-server, such as {"-d", DIR} (its start directory)
 }
 
 // Server is a running sshd.
@@ -286,7 +287,7 @@ LogLevel %s
 MaxStartups 100
 MaxSessions 50
 ClientAliveInterval 0
-`, filepath.Join(dir, "sshd.pid"), authPath, pw, sftpCmd, logLevel)
+`, filepath.Join(dir, "sshd.pid"), authPath, pw, strings.Join(append([]string{sftpCmd}, opts.SFTPArgs...), " "), logLevel)
 		if hasPerSourcePenalties() {
 			// OpenSSH 9.8 and later refuse, for a while, a source whose connections end before
 			// authentication; the tests make many such from 127.0.0.1 on purpose.

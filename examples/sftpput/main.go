@@ -100,7 +100,8 @@ each on stderr, and the rest of the tree is copied; the exit status is then 1.
 
 Ctrl-C stops after the bytes in flight have landed; -a resumes. File names are printed
 with control characters escaped.
-Exit status: 0 done, 1 failed or something skipped, 2 usage error, 130 interrupted.`
+Exit status: 0 done, 1 failed or something skipped, 2 usage error, 130 interrupted
+(128 + the signal's number for a signal at a password or passphrase prompt).`
 
 // options are the command line's.
 type options struct {

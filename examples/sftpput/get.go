@@ -161,17 +161,10 @@ func (c *client) followRemote(ctx context.Context, root, p string) (target, why 
 		return "", "symbolic link: " + oneLine(err)
 	}
 	real, err := c.sf.RealPath(p)
-	switch {
-	case err != nil:
+	if err != nil {
 		return "", "symbolic link: " + oneLine(err)
-	case !inside(root, path.Clean(real), '/'):
-		return "", "symbolic link to " + dest + ", outside the tree"
-	case fi.IsDir():
-		return "", "symbolic link to a directory (not followed)"
-	case !fi.Mode().IsRegular():
-		return "", "symbolic link to something that is not a regular file"
 	}
-	return real, ""
+	return real, linkPolicy(dest, inside(root, path.Clean(real), '/'), fi.Mode())
 }
 
 // sharedSummary is the summary writer for files that finish concurrently: one line at a time.

@@ -143,17 +143,25 @@ func followLocal(root, p string) (target, why string) {
 		return "", "symbolic link: " + describeLocal(err)
 	}
 	target, err = filepath.EvalSymlinks(p)
-	switch {
-	case err != nil:
+	if err != nil {
 		return "", "symbolic link: " + describeLocal(err)
-	case !inside(root, target, filepath.Separator):
-		return "", "symbolic link to " + dest + ", outside the tree"
-	case st.IsDir():
-		return "", "symbolic link to a directory (not followed)"
-	case !st.Mode().IsRegular():
-		return "", "symbolic link to something that is not a regular file"
 	}
-	return target, ""
+	return target, linkPolicy(dest, inside(root, target, filepath.Separator), st.Mode())
+}
+
+// linkPolicy decides, for both directions, whether -r follows a symbolic link of a tree: only to
+// a regular file inside the tree. dest is the link's text, isInside says where it really leads,
+// mode is the mode of what it leads to. It returns why the link is skipped, "" to follow it.
+func linkPolicy(dest string, isInside bool, mode fs.FileMode) string {
+	switch {
+	case !isInside:
+		return "symbolic link to " + dest + ", outside the tree"
+	case mode.IsDir():
+		return "symbolic link to a directory (not followed)"
+	case !mode.IsRegular():
+		return "symbolic link to something that is not a regular file"
+	}
+	return ""
 }
 
 // inside reports whether the clean path p is root or below it, for paths separated by sep.

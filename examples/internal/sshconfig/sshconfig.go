@@ -134,12 +134,7 @@ func (r *reader) line(line string, active *bool, neverMatch bool, depth int) err
 	case "include":
 		return r.include(args, active, neverMatch, depth)
 	case "hostname":
-		if err := one(args); err != nil {
-			return err
-		}
-		if *active && r.h.HostName == "" {
-			r.h.HostName = args[0]
-		}
+		return setFirst(&r.h.HostName, args, *active)
 	case "port":
 		if err := one(args); err != nil {
 			return err
@@ -155,12 +150,7 @@ func (r *reader) line(line string, active *bool, neverMatch bool, depth int) err
 			r.h.Port = p
 		}
 	case "user":
-		if err := one(args); err != nil {
-			return err
-		}
-		if *active && r.h.User == "" {
-			r.h.User = args[0]
-		}
+		return setFirst(&r.h.User, args, *active)
 	case "identityfile":
 		if err := one(args); err != nil {
 			return err
@@ -214,6 +204,18 @@ func (r *reader) include(args []string, active *bool, neverMatch bool, depth int
 	return nil
 }
 
+// setFirst sets a one-argument keyword's value, when the block applies and no line set it before.
+func setFirst(value *string, args []string, active bool) error {
+	if err := one(args); err != nil {
+		return err
+	}
+	if active && *value == "" {
+		*value = args[0]
+	}
+	return nil
+}
+
+// one refuses more than one argument, as ssh does for its one-argument keywords.
 func one(args []string) error {
 	if len(args) > 1 {
 		return fmt.Errorf("extra arguments at end of line: %q", args[1:])

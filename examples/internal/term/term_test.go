@@ -63,19 +63,25 @@ func (s *screen) String() string {
 	return s.buf.String()
 }
 
-func TestReadPasswordDoesNotEcho(t *testing.T) {
+// promptPTY opens a pseudo-terminal for a ReadPassword test, closed when the test ends: the
+// terminal side, what its screen shows, and its settings before the test.
+func promptPTY(t *testing.T) (ptm, pts *os.File, shown *screen, before *syscall.Termios) {
+	t.Helper()
 	ptm, pts, err := OpenPTY()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ptm.Close()
-	defer pts.Close()
-	var shown screen
-	go io.Copy(&shown, ptm)
-	before, err := getTermios(pts.Fd())
-	if err != nil {
+	t.Cleanup(func() { ptm.Close(); pts.Close() })
+	shown = &screen{}
+	go io.Copy(shown, ptm)
+	if before, err = getTermios(pts.Fd()); err != nil {
 		t.Fatal(err)
 	}
+	return ptm, pts, shown, before
+}
+
+func TestReadPasswordDoesNotEcho(t *testing.T) {
+	ptm, pts, shown, before := promptPTY(t)
 	go func() {
 		for !strings.Contains(shown.String(), "Password: ") {
 			time.Sleep(5 * time.Millisecond)
@@ -103,17 +109,7 @@ func TestReadPasswordDoesNotEcho(t *testing.T) {
 }
 
 func TestReadPasswordInterrupted(t *testing.T) {
-	ptm, pts, err := OpenPTY()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ptm.Close()
-	defer pts.Close()
-	go io.Copy(io.Discard, ptm)
-	before, err := getTermios(pts.Fd())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, pts, _, before := promptPTY(t)
 	stop := make(chan struct{})
 	time.AfterFunc(50*time.Millisecond, func() { close(stop) })
 	if _, err := ReadPassword(pts, "Password: ", stop); err != ErrInterrupted {
@@ -143,18 +139,7 @@ func TestReadPasswordInterrupted(t *testing.T) {
 func TestReadPasswordSignals(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
-			ptm, pts, err := OpenPTY()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ptm.Close()
-			defer pts.Close()
-			var shown screen
-			go io.Copy(&shown, ptm)
-			before, err := getTermios(pts.Fd())
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, pts, shown, before := promptPTY(t)
 			if before.Lflag&syscall.ECHO == 0 {
 				t.Fatal("a new pseudo-terminal does not echo")
 			}
@@ -167,7 +152,7 @@ func TestReadPasswordSignals(t *testing.T) {
 				echoOff <- err == nil && during.Lflag&syscall.ECHO == 0
 				syscall.Kill(os.Getpid(), sig)
 			}()
-			_, err = ReadPassword(pts, "Password: ", nil)
+			_, err := ReadPassword(pts, "Password: ", nil)
 			var se *SignalError
 			if !errors.As(err, &se) || se.Signal != sig || !errors.Is(err, ErrInterrupted) {
 				t.Fatalf("ReadPassword with %v: %v, want a *SignalError for it (and ErrInterrupted)", sig, err)

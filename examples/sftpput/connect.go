@@ -58,22 +58,25 @@ func (c *client) connect(ctx context.Context) error {
 		cfg.Auth = append(cfg.Auth, libssh2.Agent())
 		tried = append(tried, "ssh-agent")
 	}
-	var encrypted, rsa []string // keys that need a passphrase: tried only if the others fail
+	var encrypted []string // keys that need a passphrase: tried only if the others fail
+	var rsa []string       // RSA keys tried (for rsaHint)
+	isRSA := map[string]bool{}
 	for _, k := range t.keys {
 		info, err := readKeyFile(k)
 		if err != nil {
 			tried = append(tried, fmt.Sprintf("key %s (%s)", k, describeLocal(err)))
 			continue
 		}
-		if info.isRSA() {
-			rsa = append(rsa, k)
-		}
+		isRSA[k] = info.isRSA()
 		if info.encrypted {
 			encrypted = append(encrypted, k)
 			continue
 		}
 		cfg.Auth = append(cfg.Auth, libssh2.PublicKeyFile(k, ""))
 		tried = append(tried, "key "+k)
+		if isRSA[k] {
+			rsa = append(rsa, k)
+		}
 	}
 	// The first Dial checks the host key even when there is no method to try yet: nothing is asked
 	// of the user before the server is known to be the right one.
@@ -83,6 +86,11 @@ func (c *client) connect(ctx context.Context) error {
 		if slices.Contains(offered, "publickey") {
 			sess, err = c.passphraseLogin(ctx, addr, cfg, encrypted, err, &tried)
 			offered = authMethods(err, offered)
+			for _, k := range encrypted {
+				if isRSA[k] && c.tty() != nil { // asked for, so tried
+					rsa = append(rsa, k)
+				}
+			}
 		} else {
 			for _, k := range encrypted {
 				tried = append(tried, "key "+k+" (encrypted; not asked for: the server takes no keys)")
@@ -128,8 +136,11 @@ func authFailure(t *target, offered, tried, rsa []string, err error) error {
 	if len(tried) == 0 {
 		tried = []string{"nothing: no agent, no key"}
 	}
-	msg := fmt.Sprintf("%s@%s: Permission denied (%s); tried %s", t.user, t.host, strings.Join(offered, ","),
-		strings.Join(tried, ", "))
+	denied := "Permission denied (" + strings.Join(offered, ",") + ")"
+	if offered == nil { // the server did not say: the failure came before its list
+		denied = "authentication failed"
+	}
+	msg := fmt.Sprintf("%s@%s: %s; tried %s", t.user, t.host, denied, strings.Join(tried, ", "))
 	if !errors.Is(err, libssh2.ErrorMethodNone) { // else what was tried already says it all
 		msg += fmt.Sprintf(" (%v)", err)
 	}

@@ -161,6 +161,9 @@ func TestEncryptedKeyAsksPassphrase(t *testing.T) {
 	if rp.code != 1 || !strings.Contains(rp.stderr, "(encrypted, and no terminal to ask its passphrase on)") {
 		t.Errorf("an encrypted key without a terminal: exit status %d; stderr:\n%s", rp.code, rp.stderr)
 	}
+	if strings.Contains(rp.stderr, "is an RSA key") {
+		t.Errorf("the ssh-rsa hint for an RSA key that was never tried:\n%s", rp.stderr)
+	}
 }
 
 func TestRevokedHostKey(t *testing.T) {

@@ -186,8 +186,8 @@ func (s *Session) authenticate(w *waiter) error {
 	if rc < 0 {
 		return s.errorf("auth", "", rc, nil)
 	}
-	methods := strings.Split(offered, ",")
-	var last error
+	methods := strings.FieldsFunc(offered, func(r rune) bool { return r == ',' })
+	var last *Error
 	for _, m := range s.cfg.Auth {
 		if m == nil || !slices.Contains(methods, m.method()) {
 			continue
@@ -211,12 +211,13 @@ func (s *Session) authenticate(w *waiter) error {
 		} else {
 			last = newError("auth", "", 0, err)
 		}
-		last.(*Error).Err = joinMethod(m.method(), last.(*Error).Err)
+		last.Err = joinMethod(m.method(), last.Err)
 	}
 	if last == nil {
-		return newError("auth", "", errmap.MethodNone,
+		last = newError("auth", "", errmap.MethodNone,
 			fmt.Errorf("no configured method is offered by the server (it offers %q)", offered))
 	}
+	last.AuthMethods = methods
 	return last
 }
 

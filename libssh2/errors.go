@@ -30,6 +30,11 @@ type Error struct {
 	// remote file is known to hold exactly the bytes written; -1 where it does not apply.
 	Offset int64
 	Err    error // the underlying Go error (context, network, host key), or nil
+	// AuthMethods are, for an authentication that failed (Op "auth"), the methods the server
+	// offered (libssh2_userauth_list), in its order, such as ["publickey", "password"]: what a
+	// client needs to decide whether asking for a password can help. nil when the failure came
+	// before the server said (a cut connection, a context's end).
+	AuthMethods []string
 }
 
 func (e *Error) hasStatus() bool { return e.Code == errmap.SFTPProtocol && e.Status != 0 }

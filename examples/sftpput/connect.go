@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,6 +27,8 @@ type client struct {
 	summary  io.Writer // nil with -q
 	sess     *libssh2.Session
 	sf       *libssh2.SFTP
+	t        *target  // where and as whom
+	skipped  int      // entries of trees not copied (each reported on stderr)
 	ttyFile  *os.File // the controlling terminal, once opened
 	ttyErr   error
 }
@@ -40,33 +41,14 @@ func (c *client) tty() *os.File {
 	return c.ttyFile
 }
 
-// sshDir is ~/.ssh, from $HOME.
-func sshDir() (string, error) {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(home, ".ssh"), nil
-}
-
-// connect opens the session: host key check, then agent, keys, and at last a password.
+// connect opens the session: host key check, then agent, keys, and at last a password, asked only
+// when the server takes one.
 func (c *client) connect(ctx context.Context) error {
-	dir, err := sshDir()
-	if err != nil {
-		return err
-	}
-	userName := c.o.user
-	if userName == "" {
-		u, err := user.Current()
-		if err != nil {
-			return fmt.Errorf("who am I? %v (give user@host)", err)
-		}
-		userName = u.Username
-	}
-	addr := net.JoinHostPort(c.o.host, strconv.Itoa(c.o.port))
+	t := c.t
+	addr := net.JoinHostPort(t.host, strconv.Itoa(t.port))
 	cfg := &libssh2.Config{
-		User:            userName,
-		HostKeyCallback: c.hostKeyCheck(filepath.Join(dir, "known_hosts")),
+		User:            t.user,
+		HostKeyCallback: c.hostKeyCheck(t.knownHosts),
 	}
 	if c.o.ciphers != "" {
 		cfg.Ciphers = strings.Split(c.o.ciphers, ",")
@@ -76,51 +58,123 @@ func (c *client) connect(ctx context.Context) error {
 		cfg.Auth = append(cfg.Auth, libssh2.Agent())
 		tried = append(tried, "ssh-agent")
 	}
-	keys := []string{c.o.identity}
-	if c.o.identity == "" {
-		keys = nil
-		for _, k := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
-			if _, err := os.Stat(filepath.Join(dir, k)); err == nil {
-				keys = append(keys, filepath.Join(dir, k))
-			}
-		}
-	} else if _, err := os.Stat(c.o.identity); err != nil {
-		return fmt.Errorf("-i %s: %s", c.o.identity, describeLocal(err))
-	}
 	var encrypted []string // keys that need a passphrase: tried only if the others fail
-	for _, k := range keys {
-		if keyEncrypted(k) {
+	var rsa []string       // RSA keys tried (for rsaHint)
+	isRSA := map[string]bool{}
+	for _, k := range t.keys {
+		info, err := readKeyFile(k)
+		if err != nil {
+			tried = append(tried, fmt.Sprintf("key %s (%s)", k, describeLocal(err)))
+			continue
+		}
+		isRSA[k] = info.isRSA()
+		if info.encrypted {
 			encrypted = append(encrypted, k)
 			continue
 		}
 		cfg.Auth = append(cfg.Auth, libssh2.PublicKeyFile(k, ""))
 		tried = append(tried, "key "+k)
+		if isRSA[k] {
+			rsa = append(rsa, k)
+		}
 	}
 	// The first Dial checks the host key even when there is no method to try yet: nothing is asked
 	// of the user before the server is known to be the right one.
 	sess, err := libssh2.Dial(ctx, "tcp", addr, cfg)
+	offered := authMethods(err, nil)
 	if isAuthFailure(err) && len(encrypted) > 0 {
-		sess, err = c.passphraseLogin(ctx, addr, cfg, encrypted, err, &tried)
+		if slices.Contains(offered, "publickey") {
+			sess, err = c.passphraseLogin(ctx, addr, cfg, encrypted, err, &tried)
+			offered = authMethods(err, offered)
+			for _, k := range encrypted {
+				if isRSA[k] && c.tty() != nil { // asked for, so tried
+					rsa = append(rsa, k)
+				}
+			}
+		} else {
+			for _, k := range encrypted {
+				tried = append(tried, "key "+k+" (encrypted; not asked for: the server takes no keys)")
+			}
+		}
 	}
 	if isAuthFailure(err) {
-		var asked bool
-		sess, asked, err = c.passwordLogin(ctx, addr, cfg, err)
-		if asked {
+		switch {
+		case !slices.Contains(offered, "password") && !slices.Contains(offered, "keyboard-interactive"):
+			// Nothing to ask the user for: the server takes no password.
+		case c.tty() == nil:
+			tried = append(tried, "password (no terminal to ask it on)")
+		default:
+			sess, err = c.passwordLogin(ctx, addr, cfg, err)
+			offered = authMethods(err, offered)
 			tried = append(tried, "password")
 		}
 	}
 	if err != nil {
 		if isAuthFailure(err) {
-			if len(tried) == 0 {
-				tried = []string{"nothing: no agent, no key, no terminal to ask a password on"}
-			}
-			return fmt.Errorf("authentication as %s on %s failed; tried %s (%v)", userName, addr, strings.Join(tried, ", "), err)
+			return authFailure(t, offered, tried, rsa, err)
 		}
 		return describeDial(addr, err)
 	}
 	c.sess = sess
 	c.sf, err = sess.SFTPContext(ctx)
 	return err
+}
+
+// authMethods returns the methods the server offered, from a failed authentication's error, or
+// before when err does not say.
+func authMethods(err error, before []string) []string {
+	var le *libssh2.Error
+	if errors.As(err, &le) && le.AuthMethods != nil {
+		return le.AuthMethods
+	}
+	return before
+}
+
+// authFailure says, as ssh does, that the server refused every way sftpput had: which methods the
+// server takes, what was tried, and why an RSA key may have been refused.
+func authFailure(t *target, offered, tried, rsa []string, err error) error {
+	if len(tried) == 0 {
+		tried = []string{"nothing: no agent, no key"}
+	}
+	denied := "Permission denied (" + strings.Join(offered, ",") + ")"
+	if offered == nil { // the server did not say: the failure came before its list
+		denied = "authentication failed"
+	}
+	msg := fmt.Sprintf("%s@%s: %s; tried %s", t.user, t.host, denied, strings.Join(tried, ", "))
+	if !errors.Is(err, libssh2.ErrorMethodNone) { // else what was tried already says it all
+		msg += fmt.Sprintf(" (%v)", err)
+	}
+	if h := rsaHint(offered, rsa, libssh2.Version()); h != "" {
+		msg += "; " + h
+	}
+	return errors.New(msg)
+}
+
+// rsaHint explains why an RSA key may have been refused: libssh2 before 1.11 signs with ssh-rsa
+// (SHA-1), which OpenSSH 8.8 and later refuse unless PubkeyAcceptedAlgorithms allows it
+// (docs/DESIGN.md, fact 9). "" when no RSA key was tried, the server takes no keys, or the
+// libssh2 signs with SHA-2.
+func rsaHint(offered, rsa []string, version string) string {
+	if len(rsa) == 0 || !slices.Contains(offered, "publickey") || !olderThan(version, 1, 11) {
+		return ""
+	}
+	return fmt.Sprintf("%s is an RSA key, and libssh2 %s signs with RSA keys using ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse by default: use an ed25519 or ECDSA key, or a program built with libssh2 1.11 or later (rsa-sha2-256/512)",
+		strings.Join(rsa, ", "), version)
+}
+
+// olderThan reports whether the version "major.minor.patch" is older than major.minor; a version
+// it cannot read is not.
+func olderThan(version string, major, minor int) bool {
+	f := strings.SplitN(version, ".", 3)
+	if len(f) < 2 {
+		return false
+	}
+	ma, err1 := strconv.Atoi(f[0])
+	mi, err2 := strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return ma < major || ma == major && mi < minor
 }
 
 func (c *client) close() {
@@ -140,21 +194,14 @@ func isAuthFailure(err error) bool {
 }
 
 // passwordLogin asks for a password on the terminal (up to three times) and logs in with it, by the
-// password method or keyboard-interactive, whichever the server offers. asked says whether there was
-// a terminal to ask on.
-func (c *client) passwordLogin(ctx context.Context, addr string, cfg *libssh2.Config, first error) (sess *libssh2.Session, asked bool, err error) {
+// password method or keyboard-interactive, whichever the server offers.
+func (c *client) passwordLogin(ctx context.Context, addr string, cfg *libssh2.Config, first error) (*libssh2.Session, error) {
 	tty := c.tty()
-	if tty == nil {
-		return nil, false, first // no terminal to ask on
-	}
 	last := first
 	for attempt := 0; attempt < 3; attempt++ {
-		pw, err := term.ReadPassword(tty, fmt.Sprintf("%s@%s's password: ", cfg.User, c.o.host), ctx.Done())
+		pw, err := term.ReadPassword(tty, term.Escape(fmt.Sprintf("%s@%s's password: ", cfg.User, c.t.host)), ctx.Done())
 		if err != nil {
-			if errors.Is(err, term.ErrInterrupted) {
-				return nil, true, context.Canceled
-			}
-			return nil, true, err
+			return nil, promptError(err)
 		}
 		pcfg := *cfg
 		pcfg.Auth = []libssh2.AuthMethod{
@@ -169,17 +216,30 @@ func (c *client) passwordLogin(ctx context.Context, addr string, cfg *libssh2.Co
 		}
 		sess, err := libssh2.Dial(ctx, "tcp", addr, &pcfg)
 		if err == nil {
-			return sess, true, nil
+			return sess, nil
 		}
 		if !isAuthFailure(err) {
-			return nil, true, err
+			return nil, err
 		}
 		last = err
 		if attempt < 2 {
 			fmt.Fprintln(tty, "Permission denied, please try again.")
 		}
 	}
-	return nil, true, last
+	return nil, last
+}
+
+// promptError is what a prompt that did not get its answer ends the login with: the signal that
+// came (the terminal is restored; the program exits as the signal asks), or the context's end.
+func promptError(err error) error {
+	var se *term.SignalError
+	switch {
+	case errors.As(err, &se):
+		return se
+	case errors.Is(err, term.ErrInterrupted):
+		return context.Canceled
+	}
+	return err
 }
 
 // passphraseLogin asks on the terminal for the passphrase of each encrypted key and logs in with
@@ -195,46 +255,14 @@ func (c *client) passphraseLogin(ctx context.Context, addr string, cfg *libssh2.
 	kcfg := *cfg
 	kcfg.Auth = nil
 	for _, k := range encrypted {
-		pass, err := term.ReadPassword(tty, fmt.Sprintf("Enter passphrase for key '%s': ", k), ctx.Done())
-		if errors.Is(err, term.ErrInterrupted) {
-			return nil, context.Canceled
-		}
+		pass, err := term.ReadPassword(tty, fmt.Sprintf("Enter passphrase for key '%s': ", term.Escape(k)), ctx.Done())
 		if err != nil {
-			return nil, err
+			return nil, promptError(err)
 		}
 		kcfg.Auth = append(kcfg.Auth, libssh2.PublicKeyFile(k, pass))
 		*tried = append(*tried, "key "+k)
 	}
 	return libssh2.Dial(ctx, "tcp", addr, &kcfg)
-}
-
-// keyEncrypted reports whether the private key file at path needs a passphrase: a PEM key with an
-// ENCRYPTED header, or an OpenSSH key whose cipher is not "none".
-func keyEncrypted(path string) bool {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	text := string(b)
-	if strings.Contains(text, "ENCRYPTED") { // Proc-Type: 4,ENCRYPTED or BEGIN ENCRYPTED PRIVATE KEY
-		return true
-	}
-	const begin, end = "-----BEGIN OPENSSH PRIVATE KEY-----", "-----END OPENSSH PRIVATE KEY-----"
-	i, j := strings.Index(text, begin), strings.Index(text, end)
-	if i < 0 || j < i {
-		return false
-	}
-	blob, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(text[i+len(begin):j]), ""))
-	const magic = "openssh-key-v1\x00"
-	if err != nil || len(blob) < len(magic)+4 || string(blob[:len(magic)]) != magic {
-		return false
-	}
-	rest := blob[len(magic):]
-	n := binary.BigEndian.Uint32(rest)
-	if uint64(n) > uint64(len(rest)-4) {
-		return false
-	}
-	return string(rest[4:4+n]) != "none"
 }
 
 // hostKeyCheck checks host keys against known_hosts; with -o accept-new it adds unknown ones.

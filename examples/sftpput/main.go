@@ -1,24 +1,41 @@
 // Command sftpput uploads files to an SSH server over SFTP, through libssh2, as comfortably as scp,
 // and downloads them when the remote files come first:
 //
-//	sftpput [-P port] [-i key] [-r] [-a] [-c cipher] [-o accept-new] [-q] LOCAL... [user@]host:REMOTE
+//	sftpput [-P port] [-i key] [-F ssh_config] [-r] [-a] [-c cipher] [-o accept-new] [-q] LOCAL... [user@]host:REMOTE
 //	sftpput [options] [user@]host:REMOTE... LOCAL
 //
 // Large files go over several sessions at once when the round trip makes that faster
 // (libssh2.SFTP.Upload and Download), and -r keeps many files in flight over up to 32 sessions
-// (libssh2.Batch).
+// (libssh2.Batch). A REMOTE of "~" or "~/path" is the login directory or a path under it, as with
+// scp; a relative REMOTE is relative to the login directory too.
 //
-// The server's host key must be in ~/.ssh/known_hosts; an unknown host is refused with the key's
-// SHA-256 fingerprint, unless -o accept-new, which adds it; a key marked @revoked is refused. It
-// authenticates with the ssh-agent ($SSH_AUTH_SOCK), then with the -i key or the default keys
-// (~/.ssh/id_ed25519, id_ecdsa, id_rsa; the passphrase of an encrypted one is asked on the terminal
-// if the others fail), then with a password read from the terminal. -r uploads directories, creating them on the server;
+// The host may be an alias of ~/.ssh/config (or of the -F file), which supplies HostName, Port,
+// User, IdentityFile and UserKnownHostsFile as ssh reads them (the first value found wins; the
+// command line's -P, -i and user@ win over the file). See help for the details.
+//
+// The server's host key must be in ~/.ssh/known_hosts (or the UserKnownHostsFile); an unknown host
+// is refused with the key's SHA-256 fingerprint, unless -o accept-new, which adds it; a key marked
+// @revoked is refused. It authenticates with the ssh-agent ($SSH_AUTH_SOCK), then with the -i key,
+// the IdentityFile keys or the default keys (~/.ssh/id_ed25519, id_ecdsa, id_rsa; the passphrase of
+// an encrypted one is asked on the terminal if the others fail), then with a password read from the
+// terminal, asked only when the server takes passwords (or keyboard-interactive). Echo is restored
+// if the prompt is ended by Ctrl-C, Ctrl-\, SIGTERM or a hang-up.
+//
+// -r copies directories, creating them on the receiving side. Symbolic links in the tree are
+// followed when they lead to a regular file inside the tree (it is copied under the link's name);
+// a dangling link, a link leading outside the tree, a link to a directory and anything that is not
+// a regular file or a directory are skipped, each named on stderr in one line; the rest of the
+// tree is copied all the same, and the exit status is then 1, as scp's is for what it could not
+// copy. The same holds for a remote tree's links when downloading.
+//
 // -a resumes interrupted uploads after checking that what is on the server is a prefix of the local
 // file. On a terminal it shows a progress line (file, bytes, rate, ETA). Ctrl-C stops after the bytes
-// already in flight have landed, so that -a can resume; a second Ctrl-C stops at once.
+// already in flight have landed, so that -a can resume; a second Ctrl-C stops at once. File names
+// are printed with control characters escaped (\x1b, \n, ...), so that a name cannot drive the
+// terminal.
 //
-// Exit status: 0 when every file is uploaded, 1 on failure, 2 for a usage error, 130 when
-// interrupted.
+// Exit status: 0 when every file is copied, 1 on failure or when something was skipped, 2 for a
+// usage error, 130 when interrupted (128 + the signal's number for a signal at a prompt).
 package main
 
 import (
@@ -38,7 +55,7 @@ import (
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
-const usage = "usage: sftpput [-P port] [-i key] [-r] [-a] [-c cipher] [-o accept-new] [-q] LOCAL... [user@]host:REMOTE\n" +
+const usage = "usage: sftpput [-P port] [-i key] [-F ssh_config] [-r] [-a] [-c cipher] [-o accept-new] [-q] LOCAL... [user@]host:REMOTE\n" +
 	"       sftpput [options] [user@]host:REMOTE... LOCAL   (download)"
 
 const help = usage + `
@@ -48,27 +65,50 @@ files keep their names) when it exists as one, ends with a slash, or several LOC
 With the remote files first and a local path last, as with scp, it downloads them instead; LOCAL
 is then the directory when it is one, ends with a slash, or several REMOTEs are given.
 
+REMOTE "~" or "~/path" is the login directory or a path under it (as with scp); a relative
+REMOTE is relative to the login directory too.
+
 Large files go over several sessions at once when the round trip makes that faster; with -r,
 many files are in flight at once, over up to 32 sessions.
 
-  -P port        the server's port (default 22)
-  -i key         private key file (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa)
-  -r             copy directories, creating them on the receiving side
+  -P port        the server's port (default: ssh_config's Port, or 22)
+  -i key         private key file (default: ssh_config's IdentityFile, or ~/.ssh/id_ed25519,
+                 id_ecdsa, id_rsa)
+  -F file        the ssh_config file to read instead of ~/.ssh/config ("none": no file)
+  -r             copy directories, creating them on the receiving side (symbolic links: below)
   -a             resume interrupted transfers, after checking that the partial file is a
                  prefix of the whole one
   -c cipher      ciphers to allow, comma-separated, in order of preference (aes128-ctr, ...)
   -o accept-new  trust and remember an unknown host key (StrictHostKeyChecking=accept-new)
   -q             print nothing but errors
 
-Host keys are checked against ~/.ssh/known_hosts. Authentication: the ssh-agent
-($SSH_AUTH_SOCK), then the keys (passphrases asked on the terminal), then a password
-asked on the terminal. Ctrl-C stops after the bytes in flight have landed; -a resumes.
-Exit status: 0 done, 1 failed, 2 usage error, 130 interrupted.`
+host may be an alias of ~/.ssh/config: its Host blocks (patterns with * ? and !negation)
+supply HostName, Port, User, IdentityFile (~ and %d %u %h %r %p %n %% expanded) and
+UserKnownHostsFile, the first value found winning, as with ssh; -P, -i and user@ win over
+them. Include is followed; Match blocks are ignored (except Match all); /etc/ssh/ssh_config
+is not read.
+
+Host keys are checked against ~/.ssh/known_hosts (or the first UserKnownHostsFile).
+Authentication: the ssh-agent ($SSH_AUTH_SOCK), then the keys (passphrases asked on the
+terminal), then a password asked on the terminal, only when the server takes one; a server
+that takes only keys refuses at once ("Permission denied (publickey)").
+
+-r and symbolic links: a link to a regular file inside the tree is followed (the file is
+copied under the link's name); a dangling link, a link leading outside the tree, a link to
+a directory, and anything that is not a regular file or directory are skipped, one line
+each on stderr, and the rest of the tree is copied; the exit status is then 1.
+
+Ctrl-C stops after the bytes in flight have landed; -a resumes. File names are printed
+with control characters escaped.
+Exit status: 0 done, 1 failed or something skipped, 2 usage error, 130 interrupted
+(128 + the signal's number for a signal at a password or passphrase prompt).`
 
 // options are the command line's.
 type options struct {
 	port      int
+	portSet   bool // -P was given: it wins over ssh_config
 	identity  string
+	config    string // -F
 	recursive bool
 	resume    bool
 	ciphers   string
@@ -97,37 +137,42 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr *os.File) int {
 	o, err := parseArgs(args)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(stdout, help)
+		io.WriteString(stdout, help+"\n")
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "sftpput:", err)
+		fmt.Fprintln(stderr, "sftpput:", term.Escape(err.Error()))
 		fmt.Fprintln(stderr, usage)
 		return 2
 	}
 	// Check the local side before connecting: a typo should not cost a login.
 	if o.download {
 		if err := checkLocalTarget(o); err != nil {
-			fmt.Fprintln(stderr, "sftpput:", err)
+			fmt.Fprintln(stderr, "sftpput:", term.Escape(err.Error()))
 			return 1
 		}
 	}
 	for _, l := range o.locals {
 		st, err := os.Stat(l)
 		if err != nil {
-			fmt.Fprintf(stderr, "sftpput: %s: %s\n", l, describeLocal(err))
+			fmt.Fprintf(stderr, "sftpput: %s: %s\n", term.Escape(l), describeLocal(err))
 			return 1
 		}
 		if st.IsDir() && !o.recursive {
-			fmt.Fprintf(stderr, "sftpput: %s: is a directory (use -r to upload directories)\n", l)
+			fmt.Fprintf(stderr, "sftpput: %s: is a directory (use -r to upload directories)\n", term.Escape(l))
 			return 1
 		}
 		if !st.IsDir() && !st.Mode().IsRegular() {
-			fmt.Fprintf(stderr, "sftpput: %s: not a regular file\n", l)
+			fmt.Fprintf(stderr, "sftpput: %s: not a regular file\n", term.Escape(l))
 			return 1
 		}
 	}
-	c := &client{o: o, stderr: stderr}
+	t, err := resolveTarget(o)
+	if err != nil {
+		fmt.Fprintln(stderr, "sftpput:", term.Escape(oneLine(err)))
+		return 1
+	}
+	c := &client{o: o, t: t, stderr: stderr}
 	if !o.quiet {
 		c.summary = stdout
 		if term.IsTerminal(stdout) {
@@ -144,9 +189,13 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) int {
 		}
 	}
 	var ie *upload.InterruptedError
+	var se *term.SignalError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &se): // at a prompt: the terminal is restored
+		fmt.Fprintln(stderr, "sftpput:", se)
+		return se.ExitCode()
 	case errors.As(err, &ie):
 		fmt.Fprintln(stderr, "sftpput:", err)
 		return 130
@@ -154,7 +203,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) int {
 		fmt.Fprintln(stderr, "sftpput: interrupted")
 		return 130
 	default:
-		fmt.Fprintln(stderr, "sftpput:", describe(err))
+		fmt.Fprintln(stderr, "sftpput:", term.Escape(describe(err)))
 		return 1
 	}
 }
@@ -165,6 +214,7 @@ func parseArgs(args []string) (*options, error) {
 	fs.SetOutput(io.Discard) // run prints one line and the usage
 	fs.IntVar(&o.port, "P", 22, "the server's `port`")
 	fs.StringVar(&o.identity, "i", "", "private `key` file to authenticate with (default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)")
+	fs.StringVar(&o.config, "F", "", "the ssh_config `file` to read instead of ~/.ssh/config (none: no file)")
 	fs.BoolVar(&o.recursive, "r", false, "copy directories, creating them on the receiving side")
 	fs.BoolVar(&o.resume, "a", false, "resume interrupted transfers (the partial file must be a prefix of the whole one)")
 	fs.StringVar(&o.ciphers, "c", "", "`cipher`s to use, comma-separated in order of preference (libssh2 names, such as aes128-ctr)")
@@ -174,6 +224,7 @@ func parseArgs(args []string) (*options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	fs.Visit(func(f *flag.Flag) { o.portSet = o.portSet || f.Name == "P" })
 	switch strings.ToLower(opt) {
 	case "":
 	case "accept-new", "stricthostkeychecking=accept-new":
@@ -195,6 +246,9 @@ func parseArgs(args []string) (*options, error) {
 	o.locals = rest[:len(rest)-1]
 	var err error
 	o.user, o.host, o.remote, err = parseDest(last)
+	if err == nil {
+		o.remote, err = remotePath(o.remote)
+	}
 	return o, err
 }
 
@@ -226,6 +280,9 @@ func parseDownload(o *options, args []string) error {
 		o.user, o.host = user, host
 		if remote == "" {
 			remote = "."
+		}
+		if remote, err = remotePath(remote); err != nil {
+			return err
 		}
 		o.remotes = append(o.remotes, remote)
 	}

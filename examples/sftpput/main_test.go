@@ -131,11 +131,30 @@ func runPiped(t *testing.T, home string, args ...string) result {
 // and its stdin, stdout and stderr. dialog, when set, talks to it through the terminal while it runs.
 func runPTY(t *testing.T, home string, dialog func(tty io.Writer, out *sshd.SyncBuffer), args ...string) result {
 	t.Helper()
+	p := startPTY(t, home, args...)
+	if dialog != nil {
+		dialog(p.ptm, p.out)
+	}
+	return p.wait()
+}
+
+// ptyRun is sftpput running on a pseudo-terminal (startPTY).
+type ptyRun struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	ptm    *os.File // the controlling side, open until the test ends
+	out    *sshd.SyncBuffer
+	copied chan struct{}
+}
+
+// startPTY starts sftpput on a new pseudo-terminal, its controlling terminal, with HOME at home.
+func startPTY(t *testing.T, home string, args ...string) *ptyRun {
+	t.Helper()
 	ptm, pts, err := term.OpenPTY()
 	if err != nil {
 		t.Fatalf("opening a pseudo-terminal: %v", err)
 	}
-	defer ptm.Close()
+	t.Cleanup(func() { ptm.Close() })
 	term.SetSize(pts, 24, 120)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = exampletest.Env(home, "TERM=xterm")
@@ -145,32 +164,36 @@ func runPTY(t *testing.T, home string, dialog func(tty io.Writer, out *sshd.Sync
 		t.Fatal(err)
 	}
 	pts.Close()
-	out := &sshd.SyncBuffer{}
-	copied := make(chan struct{})
+	p := &ptyRun{t: t, cmd: cmd, ptm: ptm, out: &sshd.SyncBuffer{}, copied: make(chan struct{})}
 	go func() {
-		io.Copy(out, ptm) // ends with EIO once the child has exited and the terminal is gone
-		close(copied)
+		io.Copy(p.out, ptm) // ends with EIO once the child has exited and the terminal is gone
+		close(p.copied)
 	}()
-	if dialog != nil {
-		dialog(ptm, out)
-	}
+	return p
+}
+
+// wait waits for the run to end (at most a minute) and returns what it did; the terminal stays
+// open, so that its settings can still be read.
+func (p *ptyRun) wait() result {
+	t := p.t
+	t.Helper()
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { done <- p.cmd.Wait() }()
 	select {
 	case <-done:
 	case <-time.After(time.Minute):
-		cmd.Process.Kill()
+		p.cmd.Process.Kill()
 		<-done
-		t.Fatalf("sftpput %v ran for a minute; terminal:\n%q", args, out.String())
+		t.Fatalf("sftpput %v ran for a minute; terminal:\n%q", p.cmd.Args[1:], p.out.String())
 	}
 	select {
-	case <-copied:
+	case <-p.copied:
 	case <-time.After(5 * time.Second):
 	}
 	if os.Getenv("SFTPPUT_TEST_SHOW") != "" {
-		t.Logf("terminal:\n%q", out.String())
+		t.Logf("terminal:\n%q", p.out.String())
 	}
-	return result{code: cmd.ProcessState.ExitCode(), stdout: out.String()}
+	return result{code: p.cmd.ProcessState.ExitCode(), stdout: p.out.String()}
 }
 
 // waitFor waits until out holds s.
@@ -478,7 +501,7 @@ func TestAuthFailureIsOneLine(t *testing.T) {
 	home := exampletest.Home(t, srv, true, false)
 	local := exampletest.RandomFile(t, t.TempDir(), "f.bin", 10, 8)
 	r := runPiped(t, home, append(port(srv), "-i", srv.WrongKeyPath, local, dest(srv, "denied.bin"))...)
-	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "authentication as "+srv.User) ||
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "sftpput: "+srv.User+"@"+srv.Host+": Permission denied (publickey); ") ||
 		!strings.Contains(r.stderr, "tried key "+srv.WrongKeyPath+" (") {
 		t.Errorf("exit status %d; want 1 and one line naming the user and the key tried (and no password: there is no terminal); stderr:\n%s", r.code, r.stderr)
 	}

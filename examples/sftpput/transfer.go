@@ -9,12 +9,15 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 
+	"github.com/seed191f4051/go-libssh2/examples/internal/term"
 	"github.com/seed191f4051/go-libssh2/examples/internal/upload"
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
-// uploadAll uploads every LOCAL argument, stopping at the first failure.
+// uploadAll uploads every LOCAL argument, stopping at the first failure. What -r skipped (each
+// named on stderr) makes it fail at the end.
 func (c *client) uploadAll(ctx context.Context) error {
 	remote := c.o.remote
 	if remote == "" {
@@ -48,47 +51,128 @@ func (c *client) uploadAll(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	return c.skippedError()
+}
+
+// skip reports on stderr, in one line, an entry of a tree that is not copied, and counts it.
+func (c *client) skip(name, why string) {
+	c.skipped++
+	fmt.Fprintf(c.stderr, "sftpput: %s: skipped: %s\n", term.Escape(name), term.Escape(why))
+}
+
+// skippedError is the error of a copy that skipped entries of a tree, nil when none was.
+func (c *client) skippedError() error {
+	switch c.skipped {
+	case 0:
+		return nil
+	case 1:
+		return errors.New("1 entry was skipped (named above); everything else was copied")
+	}
+	return fmt.Errorf("%d entries were skipped (named above); everything else was copied", c.skipped)
 }
 
 // putTree uploads the directory local as remote: the directories as the walk finds them, and every
 // file through a Batch, many at once (over several sessions when the round trip makes that faster).
+// A symbolic link is followed when it leads to a regular file inside the tree; other links, and
+// entries that are neither regular files nor directories, are skipped (c.skip), as is a directory
+// that cannot be read: the walk goes on.
 func (c *client) putTree(ctx context.Context, local, remote string) error {
+	// The tree is walked where it really is (local may itself be a link to it), and links are
+	// judged against that.
+	root, err := filepath.EvalSymlinks(local)
+	if err != nil {
+		return fmt.Errorf("%s: %s", local, describeLocal(err))
+	}
 	b := c.sf.NewBatch(ctx, nil)
 	summary := c.sharedSummary()
-	walkErr := filepath.WalkDir(local, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
+	walkErr := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		rel, err := filepath.Rel(local, p)
+		rel, rerr := filepath.Rel(root, p)
+		if rerr != nil {
+			return rerr
+		}
+		name := filepath.Join(local, rel) // as the user named it
 		if err != nil {
-			return err
+			if d == nil || p == root {
+				return fmt.Errorf("%s: %s", name, describeLocal(err))
+			}
+			c.skip(name, describeLocal(err)) // a directory that cannot be read: its contents
+			return nil
 		}
 		target := path.Join(remote, filepath.ToSlash(rel))
-		st, err := os.Stat(p) // follows symbolic links to files
-		if err != nil {
-			return fmt.Errorf("%s: %s", p, describeLocal(err))
-		}
+		src := p
 		switch {
 		case d.IsDir():
-			return c.mkdirAll(target, st.Mode().Perm())
-		case st.IsDir():
-			fmt.Fprintf(c.stderr, "sftpput: %s: skipping a symbolic link to a directory\n", p)
-			return nil
-		case !st.Mode().IsRegular():
-			fmt.Fprintf(c.stderr, "sftpput: %s: skipping, not a regular file\n", p)
+			info, err := d.Info()
+			if err != nil {
+				return fmt.Errorf("%s: %s", name, describeLocal(err))
+			}
+			return c.mkdirAll(target, info.Mode().Perm())
+		case d.Type()&fs.ModeSymlink != 0:
+			var why string
+			if src, why = followLocal(root, p); why != "" {
+				c.skip(name, why)
+				return nil
+			}
+		case !d.Type().IsRegular():
+			c.skip(name, "not a regular file")
 			return nil
 		}
 		b.Go(func(ctx context.Context, sf *libssh2.SFTP) error {
-			_, err := upload.File(ctx, sf, p, target, upload.Options{Name: p, Summary: summary, Resume: c.o.resume, MaxStreams: 1})
+			_, err := upload.File(ctx, sf, src, target, upload.Options{Name: name, Summary: summary, Resume: c.o.resume, MaxStreams: 1})
 			return err
 		})
 		return nil
 	})
 	return errors.Join(walkErr, b.Wait())
+}
+
+// followLocal resolves the symbolic link at p in the tree at root (a resolved path): the regular
+// file inside the tree that it leads to, or why it is not followed.
+func followLocal(root, p string) (target, why string) {
+	dest, _ := os.Readlink(p)
+	st, err := os.Stat(p) // follows the link
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", "dangling symbolic link (to " + dest + ")"
+	case errors.Is(err, syscall.ELOOP):
+		return "", "symbolic link loop (to " + dest + ")"
+	case err != nil:
+		return "", "symbolic link: " + describeLocal(err)
+	}
+	target, err = filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", "symbolic link: " + describeLocal(err)
+	}
+	return target, linkPolicy(dest, inside(root, target, filepath.Separator), st.Mode())
+}
+
+// linkPolicy decides, for both directions, whether -r follows a symbolic link of a tree: only to
+// a regular file inside the tree. dest is the link's text, isInside says where it really leads,
+// mode is the mode of what it leads to. It returns why the link is skipped, "" to follow it.
+func linkPolicy(dest string, isInside bool, mode fs.FileMode) string {
+	switch {
+	case !isInside:
+		return "symbolic link to " + dest + ", outside the tree"
+	case mode.IsDir():
+		return "symbolic link to a directory (not followed)"
+	case !mode.IsRegular():
+		return "symbolic link to something that is not a regular file"
+	}
+	return ""
+}
+
+// inside reports whether the clean path p is root or below it, for paths separated by sep.
+func inside(root, p string, sep byte) bool {
+	if p == root {
+		return true
+	}
+	if !strings.HasSuffix(root, string(sep)) {
+		root += string(sep)
+	}
+	return strings.HasPrefix(p, root)
 }
 
 // putFile uploads one regular file.

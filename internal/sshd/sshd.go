@@ -33,6 +33,7 @@ type Options struct {
 	FileSizeLimit int64    // if > 0, RLIMIT_FSIZE in bytes for sftp-server (writes past it fail with EFBIG)
 	ExtraConfig   []string // more sshd_config lines (they come first, so they win over the defaults)
 	Password      bool     // enable password authentication for a dedicated test account (needs root)
+	SFTPArgs      []string // more arguments for sftp-server, such as {"-d", DIR} (its start directory)
 }
 
 // Server is a running sshd.
@@ -290,7 +291,7 @@ LogLevel %s
 MaxStartups 100
 MaxSessions 50
 ClientAliveInterval 0
-`, filepath.Join(dir, "sshd.pid"), authPath, pw, sftpCmd, logLevel)
+`, filepath.Join(dir, "sshd.pid"), authPath, pw, strings.Join(append([]string{sftpCmd}, opts.SFTPArgs...), " "), logLevel)
 		// sshd starts every session's command, sftp-server included, through the user's shell, and
 		// bash reads ~/.bashrc when sshd starts it: a machine's dotfiles (a slow `pyenv init`, say)
 		// would be in every session's start. The sessions get an empty HOME; their working

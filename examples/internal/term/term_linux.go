@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -41,11 +42,20 @@ func IsTerminal(f *os.File) bool {
 // ReadPassword prints prompt on the terminal tty and reads one line from it with echo turned off.
 // The terminal's settings are restored before it returns, and also if interrupt is closed first (the
 // read is then abandoned and ReadPassword returns ErrInterrupted).
+//
+// While echo is off it also catches SIGINT, SIGTERM, SIGHUP and SIGQUIT, which would otherwise end
+// the process with the terminal left silent: it restores the terminal and returns a *SignalError
+// (which is ErrInterrupted too); the caller then exits, as the signal asked. A signal that comes as
+// the line is read is reported all the same, never lost.
 func ReadPassword(tty *os.File, prompt string, interrupt <-chan struct{}) (string, error) {
 	old, err := getTermios(tty.Fd())
 	if err != nil {
 		return "", fmt.Errorf("reading a password: %s is not a terminal", tty.Name())
 	}
+	// Catch the signals before echo goes off, so that none can come in between.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, passwordSignals...)
+	defer signal.Stop(sigs)
 	noEcho := *old
 	noEcho.Lflag &^= syscall.ECHO
 	noEcho.Lflag |= syscall.ICANON | syscall.ECHONL
@@ -66,10 +76,20 @@ func ReadPassword(tty *os.File, prompt string, interrupt <-chan struct{}) (strin
 	select {
 	case r := <-done:
 		restore()
+		signal.Stop(sigs)
+		select {
+		case sig := <-sigs: // it came while the line was read, or just after
+			return "", &SignalError{sig.(syscall.Signal)}
+		default:
+		}
 		if r.err != nil && !(errors.Is(r.err, io.EOF) && r.line != "") {
 			return "", fmt.Errorf("reading a password: %w", r.err)
 		}
 		return strings.TrimRight(r.line, "\r\n"), nil
+	case sig := <-sigs:
+		restore()
+		io.WriteString(tty, "\n")
+		return "", &SignalError{sig.(syscall.Signal)}
 	case <-interrupt:
 		restore()
 		io.WriteString(tty, "\n")
@@ -77,8 +97,40 @@ func ReadPassword(tty *os.File, prompt string, interrupt <-chan struct{}) (strin
 	}
 }
 
+// passwordSignals are the signals ReadPassword catches while echo is off: the ones a terminal or a
+// session manager sends to end a program (Ctrl-C, Ctrl-\, a hang-up, a polite kill).
+var passwordSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+
 // ErrInterrupted is returned by ReadPassword when it is interrupted.
 var ErrInterrupted = errors.New("interrupted")
+
+// SignalError is returned by ReadPassword when a signal came while it read: the terminal is
+// restored, and the program should exit as the signal asked (ExitCode).
+type SignalError struct {
+	Signal syscall.Signal
+}
+
+func (e *SignalError) Error() string { return "interrupted by " + signalName(e.Signal) }
+
+// Is makes a SignalError an ErrInterrupted.
+func (e *SignalError) Is(target error) bool { return target == ErrInterrupted }
+
+// ExitCode is the status a shell reports for a program killed by the signal: 128 + its number.
+func (e *SignalError) ExitCode() int { return 128 + int(e.Signal) }
+
+func signalName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	case syscall.SIGQUIT:
+		return "SIGQUIT"
+	}
+	return s.String()
+}
 
 // OpenPTY opens a new pseudo-terminal pair through /dev/ptmx: the controlling side, which a test
 // reads and writes, and the terminal side, which a child process gets as its stdin, stdout and stderr.

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/seed191f4051/go-libssh2/examples/internal/term"
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
@@ -56,7 +57,7 @@ func Get(ctx context.Context, sf *libssh2.SFTP, remote, local string, o Options)
 		}
 		if st.Size() == size && size > 0 {
 			if o.Summary != nil {
-				fmt.Fprintf(o.Summary, "%s  %s  already complete\n", o.Name, Size(size))
+				fmt.Fprintf(o.Summary, "%s  %s  already complete\n", term.Escape(o.Name), Size(size))
 			}
 			return Result{Offset: size}, nil
 		}

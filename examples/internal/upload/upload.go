@@ -14,7 +14,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
+	"github.com/seed191f4051/go-libssh2/examples/internal/term"
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
@@ -70,7 +72,7 @@ type InterruptedError struct {
 
 // Error says how much of the file is on the server and how to resume.
 func (e *InterruptedError) Error() string {
-	return fmt.Sprintf("interrupted: %s holds the first %d bytes (%s); run again with -a to resume", e.Remote, e.Durable, Size(e.Durable))
+	return fmt.Sprintf("interrupted: %s holds the first %d bytes (%s); run again with -a to resume", term.Escape(e.Remote), e.Durable, Size(e.Durable))
 }
 
 // Unwrap returns the context's error.
@@ -106,7 +108,7 @@ func File(ctx context.Context, sf *libssh2.SFTP, local, remote string, o Options
 		}
 		if off == st.Size() && off > 0 {
 			if o.Summary != nil {
-				fmt.Fprintf(o.Summary, "%s  %s  already complete on the server\n", o.Name, Size(off))
+				fmt.Fprintf(o.Summary, "%s  %s  already complete on the server\n", term.Escape(o.Name), Size(off))
 			}
 			return Result{Offset: off}, nil
 		}
@@ -171,7 +173,7 @@ func summarize(o Options, res Result) {
 	if o.Summary == nil {
 		return
 	}
-	line := fmt.Sprintf("%s  %s  %s  %s/s", o.Name, Size(o.Offset+res.Sent), duration(res.Elapsed), Size(int64(res.Rate())))
+	line := fmt.Sprintf("%s  %s  %s  %s/s", term.Escape(o.Name), Size(o.Offset+res.Sent), duration(res.Elapsed), Size(int64(res.Rate())))
 	if o.Offset > 0 {
 		line += fmt.Sprintf("  (resumed at byte %d)", o.Offset)
 	}
@@ -267,7 +269,7 @@ type progress struct {
 }
 
 func startProgress(w io.Writer, name string, width int, n *atomic.Int64, off, size int64, start time.Time) *progress {
-	p := &progress{w: w, name: name, width: width, n: n, off: off, size: size, start: start, done: make(chan struct{})}
+	p := &progress{w: w, name: term.Escape(name), width: width, n: n, off: off, size: size, start: start, done: make(chan struct{})}
 	p.print()
 	p.finished.Add(1)
 	go func() {
@@ -317,15 +319,21 @@ func (p *progress) stop() {
 	p.finished.Wait()
 }
 
-// shorten keeps the end of name within max bytes, marking a cut with "...". max <= 0: no limit.
+// shorten keeps the end of name within max bytes, marking a cut with "...", and never cuts a
+// UTF-8 character in two. max <= 0: no limit.
 func shorten(name string, max int) string {
 	if max <= 0 || len(name) <= max {
 		return name
 	}
+	mark := "..."
 	if max <= 3 {
-		return name[len(name)-max:]
+		mark = ""
 	}
-	return "..." + name[len(name)-(max-3):]
+	i := len(name) - (max - len(mark))
+	for i < len(name) && !utf8.RuneStart(name[i]) {
+		i++
+	}
+	return mark + name[i:]
 }
 
 // Size formats a byte count for people: "512 B", "3.4 KiB", "256.0 MiB".

@@ -24,6 +24,9 @@ func TestSize(t *testing.T) {
 	if got := shorten("/a/long/path/file.bin", 12); got != ".../file.bin" {
 		t.Errorf("shorten to 12 = %q, want .../file.bin", got)
 	}
+	if got := shorten("/dir/été.bin", 8); got != "....bin" { // 8 bytes would end in half an é
+		t.Errorf("shorten cut a character in two: %q", got)
+	}
 	if got := shorten("short", 0); got != "short" {
 		t.Errorf("shorten without a limit = %q", got)
 	}

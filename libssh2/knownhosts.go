@@ -171,6 +171,10 @@ func parseKnownLine(line []byte) (knownLine, bool) {
 	return knownLine{marker: marker, hosts: strings.Join(hosts, ","), key: key, blob: key.Marshal()}, true
 }
 
+// maxHostName bounds the host names looked up (NI_MAXHOST): matching a name against a pattern takes
+// time proportional to both lengths.
+const maxHostName = 1025
+
 // lookupName is the name ssh looks a host up by: "host" on port 22, "[host]:port" on others, with
 // the host in lower case. hostname is "host:port", or a host alone for port 22.
 func lookupName(hostname string) (name, host string, port int) {
@@ -348,6 +352,10 @@ func decideHostKey(lines []knownLine, hostname string, key PublicKey) error {
 		blob, typ = k.Marshal(), k.Type()
 	}
 	name, host, port := lookupName(hostname)
+	if len(host) > maxHostName {
+		return &HostKeyError{Host: hostname, Key: key, Fingerprint: Fingerprint(key),
+			Err: fmt.Errorf("%w: a host name of more than %d bytes is not looked up", ErrHostKeyUnknown, maxHostName)}
+	}
 	ls := linesFor(lines, name)
 	st := checkLines(ls, blob)
 	if st == hostNew && port != 22 && checkLines(linesFor(lines, host), blob) == hostOK {
@@ -387,7 +395,10 @@ func decideHostKey(lines []knownLine, hostname string, key PublicKey) error {
 // key line of that type decides, and its key must not be @revoked (OpenSSH's
 // lookup_key_in_hostkeys_by_type, as order_hostkeyalgs uses it).
 func knownKeyTypes(lines []knownLine, hostname string) []string {
-	name, _, _ := lookupName(hostname)
+	name, host, _ := lookupName(hostname)
+	if len(host) > maxHostName {
+		return nil
+	}
 	ls := linesFor(lines, name)
 	var types, seen []string
 	for _, l := range ls {
@@ -423,7 +434,7 @@ func AppendKnownHost(file, hostname string, key PublicKey, opt *AppendKnownHostO
 		opt = &AppendKnownHostOptions{}
 	}
 	name, host, _ := lookupName(hostname)
-	if host == "" || strings.ContainsAny(host, " \t\r\n,#@|!*?\"'\\[]") {
+	if host == "" || len(host) > maxHostName || strings.ContainsAny(host, " \t\r\n,#@|!*?\"'\\[]") {
 		return newError("knownhosts", file, 0, fmt.Errorf("cannot record host name %q in known_hosts", host))
 	}
 	blob := key.Marshal()

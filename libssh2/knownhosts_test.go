@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/seed191f4051/go-libssh2/internal/sshd"
 	"github.com/seed191f4051/go-libssh2/libssh2"
 	"golang.org/x/crypto/ssh"
@@ -316,7 +317,8 @@ func TestKnownHostsAgreeWithOpenSSH(t *testing.T) {
 		{name: "global file revokes", user: func(f hostFacts) string { return lines(f.hp + " " + f.ed) },
 			global: func(f hostFacts) string { return lines("@revoked * " + f.ed) }},
 	}
-	agreed := 0
+	ran, agreed := 0, 0
+	tally := map[string]int{}
 	var xdiff []string
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -328,6 +330,7 @@ func TestKnownHostsAgreeWithOpenSSH(t *testing.T) {
 			if host == "" {
 				host = "127.0.0.1"
 			}
+			ran++
 			f := facts(s)
 			dir := t.TempDir()
 			user, global := filepath.Join(dir, "known_hosts"), filepath.Join(dir, "ssh_known_hosts")
@@ -356,16 +359,234 @@ func TestKnownHostsAgreeWithOpenSSH(t *testing.T) {
 				return
 			}
 			agreed++
+			tally[want]++
 			if x := xcryptoDecides(fp, s, host, user, global); x != want {
 				xdiff = append(xdiff, fmt.Sprintf("%s: ssh %s, x/crypto's knownhosts.New callback %s", c.name, want, x))
 			}
 		})
 	}
-	t.Logf("%d of %d cases: the binding decided as OpenSSH's ssh, on the same host key", agreed, len(cases))
-	if agreed != len(cases) {
-		t.Errorf("only %d of %d cases agreed with OpenSSH", agreed, len(cases))
+	t.Logf("%d of %d cases: the binding decided as OpenSSH's ssh, on the same host key (%d %s, %d %s, %d %s, %d %s)",
+		agreed, ran, tally[accept], accept, tally[unknown], unknown, tally[changed], changed, tally[revoked], revoked)
+	if agreed != ran {
+		t.Errorf("only %d of %d cases agreed with OpenSSH", agreed, ran)
 	}
 	if len(xdiff) > 0 {
 		t.Logf("where x/crypto's own knownhosts callback would decide otherwise than ssh:\n  %s", strings.Join(xdiff, "\n  "))
+	}
+}
+
+// knownHostsFile writes content to a known_hosts file of the test and opens a KnownHostsDB on it.
+func knownHostsFile(t *testing.T, content string) (string, *libssh2.KnownHostsDB) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := libssh2.OpenKnownHosts(file)
+	if err != nil {
+		t.Fatalf("OpenKnownHosts: %v", err)
+	}
+	return file, db
+}
+
+// TestKnownOnlyWithAnotherType is the accept-new man in the middle: the host is known by its
+// ed25519 key, and what answers at its address has only an ECDSA key. That is a changed key
+// (ErrHostKeyOtherType, a mismatch), never an unknown one that accept-new would add.
+func TestKnownOnlyWithAnotherType(t *testing.T) {
+	mitm := sshd.StartT(t, sshd.Options{HostKeyTypes: []string{"ecdsa"}})
+	line := fmt.Sprintf("[%s]:%d %s\n", mitm.Host, mitm.Port, keyLine(srv.HostKeys["ssh-ed25519"]))
+	file, db := knownHostsFile(t, line)
+	cfg := &libssh2.Config{User: mitm.User, Auth: []libssh2.AuthMethod{libssh2.PublicKeyFile(mitm.KeyPath, "")},
+		HostKeyCallback: db.Check, KnownHostKeyTypes: db.KeyTypes}
+	_, err := dialErr(mitm.Addr, cfg)
+	if !errors.Is(err, libssh2.ErrHostKeyOtherType) || !errors.Is(err, libssh2.ErrHostKeyMismatch) || errors.Is(err, libssh2.ErrHostKeyUnknown) {
+		t.Fatalf("Dial = %v; want ErrHostKeyOtherType and ErrHostKeyMismatch, not ErrHostKeyUnknown", err)
+	}
+	var hk *libssh2.HostKeyError
+	if !errors.As(err, &hk) || hk.Key.Type() != "ecdsa-sha2-nistp256" {
+		t.Fatalf("Dial = %v; want a *HostKeyError for the ECDSA key", err)
+	}
+	if len(hk.Known) != 1 {
+		t.Fatalf("Known = %v, want the ed25519 line", hk.Known)
+	}
+	want := []libssh2.KnownHostKey{{File: file, Line: 1, Key: hk.Known[0].Key}}
+	if diff := cmp.Diff(want, hk.Known); diff != "" || libssh2.Fingerprint(hk.Known[0].Key) != libssh2.Fingerprint(mustKey(t, keyLine(srv.HostKeys["ssh-ed25519"]))) {
+		t.Errorf("Known (-want +got):\n%s", diff)
+	}
+	for _, s := range []string{"known only by keys of other types", file + ":1", "ssh-ed25519"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not say %q", err, s)
+		}
+	}
+}
+
+func mustKey(t testing.TB, line string) libssh2.PublicKey {
+	t.Helper()
+	k, err := libssh2.ParsePublicKey(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestHostKeyOrder: a host known only by its ed25519 key, whose server offers an ECDSA key and an
+// ed25519 key, is accepted when the session asks for the known type first
+// (Config.KnownHostKeyTypes); libssh2 left to itself asks for ECDSA first and the key is refused
+// as of another type; Config.HostKeyAlgorithms, when set, wins over the known types.
+func TestHostKeyOrder(t *testing.T) {
+	s := sshd.StartT(t, sshd.Options{HostKeyTypes: []string{"ecdsa", "ed25519"}})
+	_, db := knownHostsFile(t, fmt.Sprintf("[%s]:%d %s\n", s.Host, s.Port, keyLine(s.HostKeys["ssh-ed25519"])))
+	cfg := &libssh2.Config{User: s.User, Auth: []libssh2.AuthMethod{libssh2.PublicKeyFile(s.KeyPath, "")},
+		HostKeyCallback: db.Check, KnownHostKeyTypes: db.KeyTypes}
+	sess := dial(t, s, cfg)
+	if m, err := sess.Methods(); err != nil || m.HostKey != "ssh-ed25519" {
+		t.Errorf("with KnownHostKeyTypes: Methods() = %+v, %v; want host key ssh-ed25519", m, err)
+	}
+	sess.Close()
+
+	unordered := *cfg
+	unordered.KnownHostKeyTypes = nil
+	if _, err := dialErr(s.Addr, &unordered); !errors.Is(err, libssh2.ErrHostKeyOtherType) {
+		t.Errorf("without KnownHostKeyTypes: Dial = %v; want ErrHostKeyOtherType (libssh2 prefers ECDSA)", err)
+	}
+	explicit := *cfg
+	explicit.HostKeyAlgorithms = []string{"ecdsa-sha2-nistp256"}
+	if _, err := dialErr(s.Addr, &explicit); !errors.Is(err, libssh2.ErrHostKeyOtherType) {
+		t.Errorf("with HostKeyAlgorithms ecdsa-sha2-nistp256: Dial = %v; want ErrHostKeyOtherType (the explicit list wins)", err)
+	}
+}
+
+// TestHostKeyOrderLists: the order asked of libssh2, from the known types and the algorithms of
+// libssh2 1.10 and 1.11.1 (libssh2_session_supported_algs, as their hostkey.c lists them).
+func TestHostKeyOrderLists(t *testing.T) {
+	v110 := []string{"ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+		"ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+		"ecdsa-sha2-nistp521-cert-v01@openssh.com", "ssh-ed25519", "ssh-rsa", "ssh-dss"}
+	v111 := []string{"ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+		"ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+		"ecdsa-sha2-nistp521-cert-v01@openssh.com", "ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com",
+		"rsa-sha2-512", "rsa-sha2-256", "rsa-sha2-512-cert-v01@openssh.com",
+		"rsa-sha2-256-cert-v01@openssh.com", "ssh-rsa", "ssh-rsa-cert-v01@openssh.com"}
+	for _, c := range []struct {
+		name      string
+		known     []string
+		supported []string
+		want      []string
+	}{
+		{"1.10, nothing known", nil, v110, []string{"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa", "ssh-dss"}},
+		{"1.10, ECDSA known", []string{"ecdsa-sha2-nistp256"}, v110, []string{"ecdsa-sha2-nistp256", "ssh-ed25519", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa", "ssh-dss"}},
+		{"1.10, RSA known", []string{"ssh-rsa"}, v110, []string{"ssh-rsa", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-dss"}},
+		{"1.11.1, RSA and ECDSA-384 known", []string{"ssh-rsa", "ecdsa-sha2-nistp384"}, v111, []string{"ecdsa-sha2-nistp384", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp521"}},
+		{"1.11.1, ed25519 known: the list as it is", []string{"ssh-rsa", "ssh-ed25519"}, v111, []string{"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"}},
+		{"unknown key types change nothing", []string{"sk-ssh-ed25519@openssh.com"}, []string{"ssh-rsa", "ssh-ed25519"}, []string{"ssh-ed25519", "ssh-rsa"}},
+	} {
+		if diff := cmp.Diff(c.want, libssh2.HostKeyOrder(c.known, c.supported)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", c.name, diff)
+		}
+	}
+}
+
+// TestKnownKeyTypes: the types known for a host, in file order, each once; a type whose first key
+// is @revoked is left out, as ssh leaves it out of its order; other hosts' and marked lines count
+// for nothing.
+func TestKnownKeyTypes(t *testing.T) {
+	keys, more := newKeys(t), newKeys(t)
+	ed, ec, ed2, ec2 := keyLine(keys["ssh-ed25519"]), keyLine(keys["ecdsa-sha2-nistp256"]), keyLine(more["ssh-ed25519"]), keyLine(more["ecdsa-sha2-nistp256"])
+	data := strings.Join([]string{
+		"other.example " + ed,
+		"[h.example]:2222 " + ec,
+		"@cert-authority [h.example]:2222 " + ed2,
+		"[H.EXAMPLE]:2222 " + ec2,
+		"h.example " + ed,
+		"[h.example]:2222 " + ed,
+		"@revoked * " + ed,
+		"[h.example]:2222 " + ed2,
+	}, "\n")
+	for _, c := range []struct {
+		host string
+		want []string
+	}{
+		{"h.example:2222", []string{"ecdsa-sha2-nistp256"}}, // the first ed25519 key is revoked
+		{"h.example:22", nil},
+		{"other.example:22", nil},
+		{"nowhere:22", nil},
+	} {
+		if diff := cmp.Diff(c.want, libssh2.KnownKeyTypesData([]byte(data), c.host)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", c.host, diff)
+		}
+	}
+	if diff := cmp.Diff([]string{"ecdsa-sha2-nistp256", "ssh-ed25519"},
+		libssh2.KnownKeyTypesData([]byte("[h]:2 "+ec+"\n[h]:2 "+ed+"\n[h]:2 "+ec2+"\n"), "h:2")); diff != "" {
+		t.Errorf("several types (-want +got):\n%s", diff)
+	}
+}
+
+// TestHostKeyErrors: each refusal is a *HostKeyError whose sentinel, Known lines and message say
+// what happened, from known_hosts content.
+func TestHostKeyErrors(t *testing.T) {
+	keys, other := newKeys(t), newKeys(t)
+	served := mustKey(t, keyLine(keys["ssh-ed25519"]))
+	ed, wed := keyLine(keys["ssh-ed25519"]), keyLine(other["ssh-ed25519"])
+	for _, c := range []struct {
+		name, data string
+		is         []error
+		isNot      []error
+		line       int
+		says       string
+	}{
+		{"unknown", "other " + ed, []error{libssh2.ErrHostKeyUnknown}, []error{libssh2.ErrHostKeyMismatch, libssh2.ErrHostKeyCertAuthority}, 0, "is unknown"},
+		{"mismatch", "# c\n[h]:2222 " + wed, []error{libssh2.ErrHostKeyMismatch}, []error{libssh2.ErrHostKeyUnknown, libssh2.ErrHostKeyOtherType}, 2, "does not match the known key"},
+		{"revoked", "[h]:2222 " + ed + "\n@revoked * " + ed, []error{libssh2.ErrHostKeyRevoked}, []error{libssh2.ErrHostKeyUnknown, libssh2.ErrHostKeyMismatch}, 2, "is marked @revoked"},
+		{"cert authority", "@cert-authority *.example,[h]:2222 " + wed, []error{libssh2.ErrHostKeyCertAuthority, libssh2.ErrHostKeyUnknown}, []error{libssh2.ErrHostKeyMismatch}, 1, "libssh2 cannot check host certificates"},
+	} {
+		err := libssh2.CheckKnownHostsData([]byte(c.data), "H:2222", served)
+		var hk *libssh2.HostKeyError
+		if !errors.As(err, &hk) {
+			t.Errorf("%s: %v, want a *HostKeyError", c.name, err)
+			continue
+		}
+		for _, target := range c.is {
+			if !errors.Is(err, target) {
+				t.Errorf("%s: %v is not %v", c.name, err, target)
+			}
+		}
+		for _, target := range c.isNot {
+			if errors.Is(err, target) {
+				t.Errorf("%s: %v is %v", c.name, err, target)
+			}
+		}
+		if c.line > 0 && (len(hk.Known) != 1 || hk.Known[0].Line != c.line || hk.Known[0].File != "data") {
+			t.Errorf("%s: Known = %v, want data:%d", c.name, hk.Known, c.line)
+		}
+		if !strings.Contains(err.Error(), c.says) || !strings.Contains(err.Error(), libssh2.Fingerprint(served)) {
+			t.Errorf("%s: %q does not say %q with the key's fingerprint", c.name, err, c.says)
+		}
+	}
+}
+
+// TestKnownHostsFiles: KnownHosts wants its files to exist; OpenKnownHosts takes a missing file for
+// an empty one (as ssh does), and sees edits made after it opened.
+func TestKnownHostsFiles(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing")
+	if _, err := libssh2.KnownHosts(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("KnownHosts(missing file) = %v, want os.ErrNotExist", err)
+	}
+	db, err := libssh2.OpenKnownHosts(missing, srv.KnownHostsPath)
+	if err != nil {
+		t.Fatalf("OpenKnownHosts with a missing file: %v", err)
+	}
+	key := mustKey(t, keyLine(srv.HostKeys["ssh-ed25519"]))
+	if err := db.Check(srv.Addr, nil, key); err != nil {
+		t.Errorf("Check with a missing first file: %v", err)
+	}
+	if err := os.WriteFile(missing, []byte("@revoked * "+keyLine(srv.HostKeys["ssh-ed25519"])+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Check(srv.Addr, nil, key); !errors.Is(err, libssh2.ErrHostKeyRevoked) {
+		t.Errorf("Check after the file appeared with a @revoked line = %v, want ErrHostKeyRevoked", err)
+	}
+	if _, err := libssh2.OpenKnownHosts(dir); err == nil {
+		t.Errorf("OpenKnownHosts(a directory) succeeded")
 	}
 }

@@ -8,8 +8,10 @@
 // (libssh2.SFTP.Upload and Download), and -r keeps many files in flight over up to 16 sessions
 // (libssh2.Batch).
 //
-// The server's host key must be in ~/.ssh/known_hosts; an unknown host is refused with the key's
-// SHA-256 fingerprint, unless -o accept-new, which adds it; a key marked @revoked is refused. It
+// The server's host key must be in ~/.ssh/known_hosts or /etc/ssh/ssh_known_hosts, decided as ssh
+// decides (libssh2.KnownHostsDB); an unknown host is refused with the key's SHA-256 fingerprint,
+// unless -o accept-new, which adds it to ~/.ssh/known_hosts, hashed; a changed key, a key of a type
+// other than the known ones and a key marked @revoked are refused. It
 // authenticates with the ssh-agent ($SSH_AUTH_SOCK), then with the -i key or the default keys
 // (~/.ssh/id_ed25519, id_ecdsa, id_rsa; the passphrase of an encrypted one is asked on the terminal
 // if the others fail), then with a password read from the terminal. -r uploads directories, creating them on the server;
@@ -60,9 +62,9 @@ many files are in flight at once, over up to 16 sessions.
   -o accept-new  trust and remember an unknown host key (StrictHostKeyChecking=accept-new)
   -q             print nothing but errors
 
-Host keys are checked against ~/.ssh/known_hosts. Authentication: the ssh-agent
-($SSH_AUTH_SOCK), then the keys (passphrases asked on the terminal), then a password
-asked on the terminal. Ctrl-C stops after the bytes in flight have landed; -a resumes.
+Host keys are checked against ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts.
+Authentication: the ssh-agent ($SSH_AUTH_SOCK), then the keys (passphrases asked on
+the terminal), then a password asked on the terminal. Ctrl-C stops after the bytes in flight have landed; -a resumes.
 Exit status: 0 done, 1 failed, 2 usage error, 130 interrupted.`
 
 // options are the command line's.

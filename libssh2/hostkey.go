@@ -24,9 +24,9 @@ type PublicKey interface {
 	Marshal() []byte
 }
 
-// HostKeyCallback checks a server's host key. hostname is the address the session was opened for
-// ("host:port" as given to Dial, or the connection's remote address). A non-nil error refuses the
-// server before any authentication.
+// HostKeyCallback checks a server's host key, the one libssh2_session_hostkey returns after the
+// handshake. hostname is the address the session was opened for ("host:port" as given to Dial, or
+// the connection's remote address). A non-nil error refuses the server before any authentication.
 type HostKeyCallback func(hostname string, remote net.Addr, key PublicKey) error
 
 type publicKey []byte
@@ -45,14 +45,14 @@ func (k publicKey) Type() string {
 }
 
 // Fingerprint returns key's SHA-256 fingerprint as OpenSSH prints it: "SHA256:" and the unpadded
-// base64 of the hash.
+// base64 of the hash. It makes no libssh2 call.
 func Fingerprint(key PublicKey) string {
 	sum := sha256.Sum256(key.Marshal())
 	return "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])
 }
 
 // ParsePublicKey parses a key as written in authorized_keys or known_hosts files: "type base64
-// [comment]", optionally preceded by a host pattern ("host type base64").
+// [comment]", optionally preceded by a host pattern ("host type base64"). It makes no libssh2 call.
 func ParsePublicKey(line string) (PublicKey, error) {
 	f := strings.Fields(line)
 	for i := 0; i+1 < len(f); i++ {
@@ -138,12 +138,13 @@ func keyError(host string, key PublicKey, err error) error {
 }
 
 // InsecureIgnoreHostKey returns a HostKeyCallback that accepts any host key. It makes the session open
-// to man-in-the-middle attacks: use it only for tests against throw-away servers.
+// to man-in-the-middle attacks: use it only for tests against throw-away servers. It makes no
+// libssh2 call.
 func InsecureIgnoreHostKey() HostKeyCallback {
 	return func(string, net.Addr, PublicKey) error { return nil }
 }
 
-// FixedHostKey returns a HostKeyCallback that accepts only key.
+// FixedHostKey returns a HostKeyCallback that accepts only key. It makes no libssh2 call.
 func FixedHostKey(key PublicKey) HostKeyCallback {
 	want := key.Marshal()
 	return func(host string, _ net.Addr, got PublicKey) error {
@@ -155,7 +156,8 @@ func FixedHostKey(key PublicKey) HostKeyCallback {
 }
 
 // HostKeyFingerprint returns a HostKeyCallback that accepts only the key with the SHA-256
-// fingerprint fp, written as OpenSSH prints it ("SHA256:..."; the prefix is optional).
+// fingerprint fp, written as OpenSSH prints it ("SHA256:..."; the prefix is optional). It makes no
+// libssh2 call.
 func HostKeyFingerprint(fp string) HostKeyCallback {
 	want := "SHA256:" + strings.TrimRight(strings.TrimPrefix(fp, "SHA256:"), "=")
 	return func(host string, _ net.Addr, key PublicKey) error {

@@ -32,7 +32,8 @@ type Config struct {
 	// the session then asks the server for a key of one of those types first, as OpenSSH orders its
 	// host key algorithms by known_hosts, so that a host known by its ed25519 key is not refused
 	// for showing its ECDSA key (libssh2_session_supported_algs, libssh2_session_method_pref).
-	// KnownHostsDB.KeyTypes is one; with it, host certificate algorithms are never asked for.
+	// KnownHostsDB.KeyTypes is one. When it is set, certificate host key algorithms are never asked
+	// for: libssh2 cannot check host certificates (docs/DESIGN.md, "Host keys").
 	KnownHostKeyTypes func(hostname string) []string
 }
 

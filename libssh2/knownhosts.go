@@ -32,8 +32,8 @@ import (
 //     has the presented key's type. A matching @revoked line with the key: ErrHostKeyRevoked, even
 //     if another line lists it. No matching line: ErrHostKeyUnknown.
 //   - On a port other than 22, an unknown key is accepted when the plain "host" lines accept it
-//     (ssh's "checking without port identifier"); "[host]:port" lines with another key stay a
-//     mismatch.
+//     (ssh's "checking without port identifier"), and revoked when they revoke it; "[host]:port"
+//     lines with another key stay a mismatch.
 //   - @cert-authority lines never accept a key: libssh2 cannot check host certificates. An unknown
 //     key for a host that such a line covers is ErrHostKeyCertAuthority (also an unknown key), which
 //     says so.

@@ -1,5 +1,5 @@
 # DEBIAN_RELEASE picks the libssh2 under test: bookworm's libssh2-1-dev is 1.10.0, trixie's 1.11.1.
-ARG GO_VERSION=1.24
+ARG GO_VERSION=1.26
 ARG DEBIAN_RELEASE=bookworm
 FROM golang:${GO_VERSION}-${DEBIAN_RELEASE}
 RUN apt-get update \

@@ -1,10 +1,13 @@
 package cshim
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
-// TestSessionFreeReclaims: a block libssh2 allocated for a session and never freed (here a knownhost
-// collection left open on purpose, as libssh2 1.10 leaves a half-finished key exchange's key pair) is
-// freed and counted by SessionFree, and the live count returns to where it was.
+// TestSessionFreeReclaims: a block libssh2 allocated for a session and never freed (here the array of
+// libssh2_session_supported_algs left unfreed on purpose, as libssh2 1.10 leaves a half-finished key
+// exchange's key pair) is freed and counted by SessionFree, and the live count returns to where it was.
 func TestSessionFreeReclaims(t *testing.T) {
 	if rc := Init(0); rc != 0 {
 		t.Fatalf("libssh2_init: %d", rc)
@@ -18,8 +21,8 @@ func TestSessionFreeReclaims(t *testing.T) {
 		t.Fatalf("a session holds no counted block: %d live, %d before", LiveAllocs(), live)
 	}
 	for range 3 {
-		if KnownhostInit(s) == nil {
-			t.Fatal("KnownhostInit returned NULL")
+		if algs, n := SessionSupportedAlgs(s, MethodHostkey); algs == nil {
+			t.Fatalf("SessionSupportedAlgs: %d", n)
 		}
 	}
 	rc, reclaimed := SessionFree(s)
@@ -27,7 +30,7 @@ func TestSessionFreeReclaims(t *testing.T) {
 		t.Fatalf("SessionFree: %d", rc)
 	}
 	if reclaimed < 3 {
-		t.Errorf("SessionFree reclaimed %d blocks, want at least 3 (three knownhost collections)", reclaimed)
+		t.Errorf("SessionFree reclaimed %d blocks, want at least 3 (three algorithm arrays)", reclaimed)
 	}
 	if got := ReclaimedAllocs() - reclaimedBefore; got != reclaimed {
 		t.Errorf("ReclaimedAllocs grew by %d, SessionFree said %d", got, reclaimed)
@@ -38,8 +41,11 @@ func TestSessionFreeReclaims(t *testing.T) {
 
 	// A session freed cleanly leaves nothing to reclaim.
 	s = SessionInit()
-	kh := KnownhostInit(s)
-	KnownhostFree(kh)
+	algs, n := SessionSupportedAlgs(s, MethodHostkey)
+	if names := AlgNames(algs, n); len(names) != n || !slices.Contains(names, "ssh-rsa") {
+		t.Errorf("SessionSupportedAlgs(METHOD_HOSTKEY) = %q (%d): want every name, ssh-rsa among them", names, n)
+	}
+	Free(s, algs)
 	if rc, reclaimed := SessionFree(s); rc != 0 || reclaimed != 0 {
 		t.Errorf("SessionFree of a clean session = %d, %d reclaimed; want 0, 0", rc, reclaimed)
 	}

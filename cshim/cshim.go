@@ -20,17 +20,17 @@ import (
 
 // Opaque handles to libssh2 objects. They are C pointers: the Go garbage collector never follows them.
 type (
-	Session    C.LIBSSH2_SESSION
-	SFTP       C.LIBSSH2_SFTP
-	Handle     C.LIBSSH2_SFTP_HANDLE
-	KnownHosts C.LIBSSH2_KNOWNHOSTS
-	Agent      C.LIBSSH2_AGENT
+	Session C.LIBSSH2_SESSION
+	SFTP    C.LIBSSH2_SFTP
+	Handle  C.LIBSSH2_SFTP_HANDLE
+	Algs    *C.char // an element of the name array that libssh2_session_supported_algs makes
+	Agent   C.LIBSSH2_AGENT
 )
 
 // Constants of the installed libssh2 header, for the public package's policy code. The
-// HostkeyHashSHA256, HostkeyTypeECDSA*, HostkeyTypeED25519, KnownhostKeyECDSA* and
-// KnownhostKeyED25519 values are -1 when the header lacks them (libssh2 before 1.9.0, which has no
-// ECDSA or ED25519 host keys and no SHA-256 host key hash); HaveECDSAED25519 says which.
+// HostkeyHashSHA256, HostkeyTypeECDSA* and HostkeyTypeED25519 values are -1 when the header lacks
+// them (libssh2 before 1.9.0, which has no ECDSA or ED25519 host keys and no SHA-256 host key
+// hash); HaveECDSAED25519 says which.
 const (
 	VersionNum = int(C.LIBSSH2_VERSION_NUM) // LIBSSH2_VERSION_NUM of the header built against
 
@@ -51,20 +51,6 @@ const (
 	HostkeyTypeECDSA384     = int(C.SHIM_HOSTKEY_TYPE_ECDSA_384)
 	HostkeyTypeECDSA521     = int(C.SHIM_HOSTKEY_TYPE_ECDSA_521)
 	HostkeyTypeED25519      = int(C.SHIM_HOSTKEY_TYPE_ED25519)
-	KnownhostTypePlain      = int(C.LIBSSH2_KNOWNHOST_TYPE_PLAIN)
-	KnownhostKeyencRaw      = int(C.LIBSSH2_KNOWNHOST_KEYENC_RAW)
-	KnownhostKeySSHRSA      = int(C.LIBSSH2_KNOWNHOST_KEY_SSHRSA)
-	KnownhostKeySSHDSS      = int(C.LIBSSH2_KNOWNHOST_KEY_SSHDSS)
-	KnownhostKeyECDSA256    = int(C.SHIM_KNOWNHOST_KEY_ECDSA_256)
-	KnownhostKeyECDSA384    = int(C.SHIM_KNOWNHOST_KEY_ECDSA_384)
-	KnownhostKeyECDSA521    = int(C.SHIM_KNOWNHOST_KEY_ECDSA_521)
-	KnownhostKeyED25519     = int(C.SHIM_KNOWNHOST_KEY_ED25519)
-	KnownhostKeyUnknown     = int(C.LIBSSH2_KNOWNHOST_KEY_UNKNOWN)
-	KnownhostCheckMatch     = int(C.LIBSSH2_KNOWNHOST_CHECK_MATCH)
-	KnownhostCheckMismatch  = int(C.LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
-	KnownhostCheckNotFound  = int(C.LIBSSH2_KNOWNHOST_CHECK_NOTFOUND)
-	KnownhostCheckFailure   = int(C.LIBSSH2_KNOWNHOST_CHECK_FAILURE)
-	KnownhostFileOpenSSH    = int(C.LIBSSH2_KNOWNHOST_FILE_OPENSSH)
 	MethodKex               = int(C.LIBSSH2_METHOD_KEX)
 	MethodHostkey           = int(C.LIBSSH2_METHOD_HOSTKEY)
 	MethodCryptCS           = int(C.LIBSSH2_METHOD_CRYPT_CS)
@@ -155,6 +141,30 @@ func SessionMethodPref(s *Session, method int, prefs string) int {
 	return int(C.libssh2_session_method_pref(s.c(), C.int(method), cs))
 }
 
+// SessionSupportedAlgs wraps libssh2_session_supported_algs: the n algorithms of method type that
+// the loaded libssh2 supports, in its order of preference, or a negative code as n. The caller
+// frees algs with Free.
+func SessionSupportedAlgs(s *Session, method int) (algs *Algs, n int) {
+	var p **C.char
+	rc := C.libssh2_session_supported_algs(s.c(), C.int(method), &p)
+	if rc <= 0 {
+		return nil, int(rc)
+	}
+	return (*Algs)(unsafe.Pointer(p)), int(rc)
+}
+
+// AlgNames copies the n names of algs (from SessionSupportedAlgs) into Go strings.
+func AlgNames(algs *Algs, n int) []string {
+	out := make([]string, 0, n)
+	for _, p := range unsafe.Slice((**C.char)(unsafe.Pointer(algs)), n) {
+		out = append(out, C.GoString(p))
+	}
+	return out
+}
+
+// Free wraps libssh2_free, for the array of SessionSupportedAlgs.
+func Free(s *Session, algs *Algs) { C.libssh2_free(s.c(), unsafe.Pointer(algs)) }
+
 // SessionMethods wraps libssh2_session_methods: the method negotiated for method type.
 func SessionMethods(s *Session, method int) string {
 	return C.GoString(C.libssh2_session_methods(s.c(), C.int(method)))
@@ -219,29 +229,6 @@ func SessionFree(s *Session) (rc int, reclaimed int64) {
 	rc = int(C.shim_session_free(s.c(), &n))
 	return rc, int64(n)
 }
-
-// KnownhostInit wraps libssh2_knownhost_init.
-func KnownhostInit(s *Session) *KnownHosts {
-	return (*KnownHosts)(C.libssh2_knownhost_init(s.c()))
-}
-
-// KnownhostReadfile wraps libssh2_knownhost_readfile: the number of entries read, or a negative code.
-func KnownhostReadfile(kh *KnownHosts, file string, fileType int) int {
-	cs, _ := cstr(file)
-	defer C.free(unsafe.Pointer(cs))
-	return int(C.libssh2_knownhost_readfile((*C.LIBSSH2_KNOWNHOSTS)(kh), cs, C.int(fileType)))
-}
-
-// KnownhostCheckp wraps libssh2_knownhost_checkp (without returning the matching entry).
-func KnownhostCheckp(kh *KnownHosts, host string, port int, key []byte, typemask int) int {
-	cs, _ := cstr(host)
-	defer C.free(unsafe.Pointer(cs))
-	return int(C.libssh2_knownhost_checkp((*C.LIBSSH2_KNOWNHOSTS)(kh), cs, C.int(port),
-		bytesPtr(key), C.size_t(len(key)), C.int(typemask), nil))
-}
-
-// KnownhostFree wraps libssh2_knownhost_free.
-func KnownhostFree(kh *KnownHosts) { C.libssh2_knownhost_free((*C.LIBSSH2_KNOWNHOSTS)(kh)) }
 
 // UserauthList wraps libssh2_userauth_list; ok is false when it returned NULL.
 func UserauthList(s *Session, user string) (methods string, ok bool) {

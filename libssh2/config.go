@@ -15,7 +15,8 @@ type Config struct {
 	// the server does not offer are skipped.
 	Auth []AuthMethod
 	// HostKeyCallback checks the server's host key before any authentication. It is required: use
-	// KnownHosts, FixedHostKey or HostKeyFingerprint, or, to skip the check, InsecureIgnoreHostKey.
+	// KnownHostsDB.Check (or KnownHosts), FixedHostKey or HostKeyFingerprint, or, to skip the check,
+	// InsecureIgnoreHostKey.
 	HostKeyCallback HostKeyCallback
 
 	// Ciphers, MACs, KeyExchanges and HostKeyAlgorithms, when set, are the algorithms libssh2 may
@@ -25,6 +26,15 @@ type Config struct {
 	MACs              []string
 	KeyExchanges      []string
 	HostKeyAlgorithms []string
+
+	// KnownHostKeyTypes, when set and HostKeyAlgorithms is not, returns the types of the host keys
+	// already known for the address the session is opened for (the hostname HostKeyCallback gets):
+	// the session then asks the server for a key of one of those types first, as OpenSSH orders its
+	// host key algorithms by known_hosts, so that a host known by its ed25519 key is not refused
+	// for showing its ECDSA key (libssh2_session_supported_algs, libssh2_session_method_pref).
+	// KnownHostsDB.KeyTypes is one. When it is set, certificate host key algorithms are never asked
+	// for: libssh2 cannot check host certificates (docs/DESIGN.md, "Host keys").
+	KnownHostKeyTypes func(hostname string) []string
 }
 
 type methodPref struct {

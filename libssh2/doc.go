@@ -11,11 +11,12 @@
 // starts the file transfer subsystem; SFTP.Create opens a remote file, io.Copy fills it, and Close
 // returns nil only once the server has acknowledged every byte (see Example):
 //
-//	hostKeys, err := libssh2.KnownHosts(filepath.Join(home, ".ssh", "known_hosts"))
+//	hostKeys, err := libssh2.OpenKnownHosts(filepath.Join(home, ".ssh", "known_hosts"), "/etc/ssh/ssh_known_hosts")
 //	sess, err := libssh2.Dial(ctx, "tcp", "example.com:22", &libssh2.Config{
-//		User:            "alice",
-//		Auth:            []libssh2.AuthMethod{libssh2.Agent(), libssh2.PublicKeyFile(keyPath, "")},
-//		HostKeyCallback: hostKeys,
+//		User:              "alice",
+//		Auth:              []libssh2.AuthMethod{libssh2.Agent(), libssh2.PublicKeyFile(keyPath, "")},
+//		HostKeyCallback:   hostKeys.Check,
+//		KnownHostKeyTypes: hostKeys.KeyTypes,
 //	})
 //	defer sess.Close()
 //	sftp, err := sess.SFTP()
@@ -23,8 +24,12 @@
 //	_, err = io.Copy(f, local)
 //	err = f.Close()
 //
-// Config.HostKeyCallback is required: KnownHosts (OpenSSH known_hosts files), FixedHostKey,
-// HostKeyFingerprint, or, for throw-away test servers only, InsecureIgnoreHostKey. Authentication
+// Config.HostKeyCallback is required: KnownHostsDB.Check or KnownHosts (OpenSSH known_hosts files,
+// decided as OpenSSH's ssh decides: hashed names, [host]:port, wildcards, negation, @revoked; see
+// KnownHostsDB), FixedHostKey, HostKeyFingerprint, or, for throw-away test servers only,
+// InsecureIgnoreHostKey. With Config.KnownHostKeyTypes (KnownHostsDB.KeyTypes) the session asks
+// the server for the key types already known for it first, as ssh does; AppendKnownHost adds a
+// trusted key to a known_hosts file (see ExampleAppendKnownHost). Authentication
 // methods (Agent, PublicKeyFile, PrivateKey, Password, KeyboardInteractive) are tried in order.
 // libssh2 1.10 signs with RSA keys using ssh-rsa (SHA-1), which modern OpenSSH servers refuse by
 // default: prefer ed25519 or ECDSA keys.
@@ -66,9 +71,10 @@
 // code (Code, whose String method is the C macro's name), the SFTP status (Status) for SFTP
 // failures, and libssh2's message, copied when the call failed. errors.Is works with fs.ErrNotExist,
 // fs.ErrPermission, fs.ErrExist, fs.ErrClosed, os.ErrDeadlineExceeded, context.Canceled,
-// ErrWouldBlock, ErrHostKeyUnknown, ErrHostKeyMismatch, and any Code or Status value, as in
+// ErrWouldBlock, ErrHostKeyUnknown, ErrHostKeyMismatch, ErrHostKeyOtherType (a mismatch),
+// ErrHostKeyRevoked, ErrHostKeyCertAuthority (an unknown key), and any Code or Status value, as in
 // errors.Is(err, libssh2.ErrorAuthenticationFailed). A refused host key also carries a
-// *HostKeyError with the key and its SHA-256 fingerprint.
+// *HostKeyError with the key, its SHA-256 fingerprint and the known_hosts lines that decided.
 //
 // # Deadlines and contexts
 //

@@ -109,6 +109,16 @@ var (
 	ErrHostKeyUnknown = errors.New("libssh2: host key unknown")
 	// ErrHostKeyMismatch: the server's host key differs from the one the check knows for the host.
 	ErrHostKeyMismatch = errors.New("libssh2: host key mismatch (possible man-in-the-middle attack)")
+	// ErrHostKeyOtherType: the host is known only by keys of other types than the one the server
+	// presented. OpenSSH takes that for a changed key, and so does this package: errors.Is(err,
+	// ErrHostKeyMismatch) holds for it, errors.Is(err, ErrHostKeyUnknown) does not.
+	ErrHostKeyOtherType error = &subError{"libssh2: host known only by keys of other types (possible man-in-the-middle attack)", ErrHostKeyMismatch}
+	// ErrHostKeyRevoked: a known_hosts file marks the server's host key @revoked for the host.
+	ErrHostKeyRevoked = errors.New("libssh2: host key revoked")
+	// ErrHostKeyCertAuthority: the host key is unknown, and a known_hosts file trusts a certificate
+	// authority for the host (@cert-authority), which this package cannot use: libssh2 cannot check
+	// host certificates. errors.Is(err, ErrHostKeyUnknown) holds for it too.
+	ErrHostKeyCertAuthority error = &subError{"libssh2: host key unknown, and libssh2 cannot check the host certificates that known_hosts trusts for the host (@cert-authority)", ErrHostKeyUnknown}
 	// ErrNoHostKeyCallback: a Config without a HostKeyCallback.
 	ErrNoHostKeyCallback = errors.New("libssh2: Config.HostKeyCallback is nil: set one, or InsecureIgnoreHostKey() to skip the check")
 	// ErrSessionBroken: the session's connection failed (a socket error, a protocol error, the
@@ -118,6 +128,16 @@ var (
 	// ErrNotSupported: the libssh2 this package was built against lacks the function.
 	ErrNotSupported = errors.New("libssh2: not supported by this libssh2")
 )
+
+// subError is a sentinel error that is also a case of a broader one (ErrHostKeyOtherType is an
+// ErrHostKeyMismatch).
+type subError struct {
+	msg    string
+	parent error
+}
+
+func (e *subError) Error() string { return e.msg }
+func (e *subError) Unwrap() error { return e.parent }
 
 // newError is the one constructor of *Error: code 0 means no libssh2 code, err may be nil. Offset
 // starts at -1 (does not apply); the errors of a File's writes set it from the File (op.fail), so

@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,16 +25,17 @@ import (
 func Example() {
 	addr, user, key, knownHosts := srv.Addr, srv.User, srv.KeyPath, srv.KnownHostsPath
 
-	hostKeys, err := libssh2.KnownHosts(knownHosts)
+	hostKeys, err := libssh2.OpenKnownHosts(knownHosts) // ssh also reads /etc/ssh/ssh_known_hosts
 	if err != nil {
 		log.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	sess, err := libssh2.Dial(ctx, "tcp", addr, &libssh2.Config{
-		User:            user,
-		Auth:            []libssh2.AuthMethod{libssh2.PublicKeyFile(key, "")},
-		HostKeyCallback: hostKeys,
+		User:              user,
+		Auth:              []libssh2.AuthMethod{libssh2.PublicKeyFile(key, "")},
+		HostKeyCallback:   hostKeys.Check,    // decided as OpenSSH's ssh decides
+		KnownHostKeyTypes: hostKeys.KeyTypes, // ask the server for the key types known for it first
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -62,6 +65,46 @@ func Example() {
 	// Output:
 	// 13 bytes uploaded
 	// "hello, world\n"
+}
+
+// ExampleAppendKnownHost trusts a server on first use, as ssh -o StrictHostKeyChecking=accept-new
+// does: an unknown key (and only an unknown one: never a changed, revoked or other-type key) is
+// added to the user's known_hosts file, and the next check accepts it.
+func ExampleAppendKnownHost() {
+	knownHosts := filepath.Join(os.TempDir(), fmt.Sprintf("example-known-hosts-%d", os.Getpid()))
+	defer os.Remove(knownHosts)
+
+	hostKeys, err := libssh2.OpenKnownHosts(knownHosts) // a missing file is an empty one
+	if err != nil {
+		log.Fatal(err)
+	}
+	acceptNew := func(hostname string, remote net.Addr, key libssh2.PublicKey) error {
+		err := hostKeys.Check(hostname, remote, key)
+		if errors.Is(err, libssh2.ErrHostKeyUnknown) && !errors.Is(err, libssh2.ErrHostKeyCertAuthority) {
+			fmt.Println("adding the unknown", key.Type(), "key")
+			return libssh2.AppendKnownHost(knownHosts, hostname, key, nil) // hashed, mode 0600
+		}
+		return err
+	}
+	cfg := &libssh2.Config{
+		User:              srv.User,
+		Auth:              []libssh2.AuthMethod{libssh2.PublicKeyFile(srv.KeyPath, "")},
+		HostKeyCallback:   acceptNew,
+		KnownHostKeyTypes: hostKeys.KeyTypes,
+		HostKeyAlgorithms: []string{"ssh-ed25519"}, // only so that the output names one type
+	}
+	for range 2 {
+		sess, err := libssh2.Dial(context.Background(), "tcp", srv.Addr, cfg)
+		if err != nil {
+			log.Fatal(err)
+		}
+		sess.Close()
+		fmt.Println("logged in")
+	}
+	// Output:
+	// adding the unknown ssh-ed25519 key
+	// logged in
+	// logged in
 }
 
 // exampleSession opens a session to the test server, as Example does.

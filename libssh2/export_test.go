@@ -10,3 +10,21 @@ func GrowAlways() (restore func()) {
 	growRTT, growGain, growWindow, growMinLeft = 0, 0, time.Millisecond, 0
 	return func() { growRTT, growGain, growWindow, growMinLeft = rtt, gain, window, left }
 }
+
+// CheckKnownHostsData decides key for hostname against known_hosts content data, as
+// KnownHostsDB.Check does with a file holding data (named "data").
+func CheckKnownHostsData(data []byte, hostname string, key PublicKey) error {
+	return decideHostKey(appendKnownLines(nil, "data", data), hostname, key)
+}
+
+// KnownKeyTypesData is KnownHostsDB.KeyTypes on known_hosts content data.
+func KnownKeyTypesData(data []byte, hostname string) []string {
+	return knownKeyTypes(appendKnownLines(nil, "data", data), hostname)
+}
+
+// HostKeyOrder is the order of host key algorithms a session asks for, given the key types known
+// for the host and the algorithms libssh2 supports.
+func HostKeyOrder(known, supported []string) []string { return hostKeyOrder(known, supported) }
+
+// MatchPatternList is OpenSSH's match_pattern_list for host names.
+func MatchPatternList(s, list string) int { return matchPatternList(s, list) }

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"net"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -200,6 +199,9 @@ func (s *Session) start(ctx context.Context) error {
 		if rc := cshim.SessionMethodPref(s.s, p.method, p.prefs); rc < 0 {
 			return s.errorf("handshake", "", rc, fmt.Errorf("method preference %q", p.prefs))
 		}
+	}
+	if err := s.orderHostKeys(); err != nil {
+		return err
 	}
 	o := op{s: s, name: "handshake", w: waiter{s: s, ctx: ctx}}
 	s.arm(&o, dlSession, ctx)
@@ -403,19 +405,6 @@ func (s *Session) kill() {
 // blocked or looping on it returns. Safe from any goroutine.
 func (s *Session) shutdownSocket() {
 	s.raw.Control(func(fd uintptr) { syscall.Shutdown(int(fd), syscall.SHUT_RDWR) })
-}
-
-// hostPort splits the address the session was opened for into host and port (22 when absent).
-func hostPort(addr string) (string, int) {
-	host, p, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr, 22
-	}
-	port, err := strconv.Atoi(p)
-	if err != nil {
-		return host, 22
-	}
-	return host, port
 }
 
 // closeCall runs a libssh2 call that releases C resources for o (Close). It talks to the server

@@ -34,6 +34,6 @@ if ((${#missing[@]})); then
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
 fi
 if ! command -v go >/dev/null; then
-  echo "deps: the Go toolchain (1.24 or newer) is not on PATH; install it from go.dev/dl" >&2
+  echo "deps: the Go toolchain (1.26 or newer) is not on PATH; install it from go.dev/dl" >&2
   exit 1
 fi

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,9 +43,14 @@ func (c *client) tty() *os.File {
 func (c *client) connect(ctx context.Context) error {
 	t := c.t
 	addr := net.JoinHostPort(t.host, strconv.Itoa(t.port))
+	known, err := libssh2.OpenKnownHosts(t.knownHosts, globalKnownHosts())
+	if err != nil {
+		return err
+	}
 	cfg := &libssh2.Config{
-		User:            t.user,
-		HostKeyCallback: c.hostKeyCheck(t.knownHosts),
+		User:              t.user,
+		HostKeyCallback:   c.hostKeyCheck(known, t.knownHosts),
+		KnownHostKeyTypes: known.KeyTypes, // ask for the key types known for the host first, as ssh does
 	}
 	if c.o.ciphers != "" {
 		cfg.Ciphers = strings.Split(c.o.ciphers, ",")
@@ -265,100 +267,62 @@ func (c *client) passphraseLogin(ctx context.Context, addr string, cfg *libssh2.
 	return libssh2.Dial(ctx, "tcp", addr, &kcfg)
 }
 
-// hostKeyCheck checks host keys against known_hosts; with -o accept-new it adds unknown ones.
-func (c *client) hostKeyCheck(knownHosts string) libssh2.HostKeyCallback {
+// globalKnownHosts is ssh's GlobalKnownHostsFile, /etc/ssh/ssh_known_hosts, or the file
+// $SFTPPUT_GLOBAL_KNOWN_HOSTS names (the tests name one of their own, so that they never read the
+// machine's).
+func globalKnownHosts() string {
+	if f := os.Getenv("SFTPPUT_GLOBAL_KNOWN_HOSTS"); f != "" {
+		return f
+	}
+	return "/etc/ssh/ssh_known_hosts"
+}
+
+// hostKeyCheck checks host keys against the known_hosts files as ssh does (libssh2.KnownHostsDB);
+// with -o accept-new it adds an unknown key to the user's file, hashed, as Debian's ssh does. A key
+// that is not unknown (changed, of a type other than the known ones, revoked) is never added, nor a
+// key of a host that known_hosts trusts through a certificate authority, which libssh2 cannot
+// check: trusting a plain key there would go around the authority.
+func (c *client) hostKeyCheck(known *libssh2.KnownHostsDB, userFile string) libssh2.HostKeyCallback {
 	return func(hostname string, remote net.Addr, key libssh2.PublicKey) error {
-		if revoked(knownHosts, key) {
-			return &revokedError{hostname, key}
-		}
-		var err error
-		if _, serr := os.Stat(knownHosts); serr == nil {
-			var check libssh2.HostKeyCallback
-			if check, err = libssh2.KnownHosts(knownHosts); err == nil {
-				err = check(hostname, remote, key)
-			}
-		} else {
-			err = &libssh2.HostKeyError{Host: hostname, Key: key, Fingerprint: libssh2.Fingerprint(key), Err: libssh2.ErrHostKeyUnknown}
-		}
-		if err == nil || !errors.Is(err, libssh2.ErrHostKeyUnknown) || !c.o.acceptNew {
+		err := known.Check(hostname, remote, key)
+		if err == nil || !c.o.acceptNew || !errors.Is(err, libssh2.ErrHostKeyUnknown) || errors.Is(err, libssh2.ErrHostKeyCertAuthority) {
 			return err
 		}
-		if err := addKnownHost(knownHosts, hostname, key); err != nil {
-			return fmt.Errorf("adding the host key to %s: %w", knownHosts, err)
+		if err := libssh2.AppendKnownHost(userFile, hostname, key, nil); err != nil {
+			return fmt.Errorf("adding the host key to %s: %w", userFile, err)
 		}
-		fmt.Fprintf(c.stderr, "Warning: permanently added %s (%s %s) to %s.\n", hostname, key.Type(), libssh2.Fingerprint(key), knownHosts)
+		fmt.Fprintf(c.stderr, "Warning: permanently added %s (%s %s) to %s.\n", term.Escape(hostname), key.Type(), libssh2.Fingerprint(key), term.Escape(userFile))
 		return nil
 	}
 }
 
-// revoked reports whether known_hosts marks key as @revoked. libssh2's known_hosts parser takes such
-// lines for ordinary hosts named "@revoked", so they are checked here. The host patterns are not
-// matched: a revoked key is refused for every host.
-func revoked(knownHosts string, key libssh2.PublicKey) bool {
-	b, err := os.ReadFile(knownHosts)
-	if err != nil {
-		return false
-	}
-	want := key.Marshal()
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 4 || f[0] != "@revoked" {
-			continue
-		}
-		if k, err := libssh2.ParsePublicKey(strings.Join(f[2:], " ")); err == nil && bytes.Equal(k.Marshal(), want) {
-			return true
-		}
-	}
-	return false
-}
-
-// revokedError refuses a host key that known_hosts marks as @revoked.
-type revokedError struct {
-	host string
-	key  libssh2.PublicKey
-}
-
-func (e *revokedError) Error() string {
-	return fmt.Sprintf("REFUSED: the host key of %s (%s %s) is marked @revoked in ~/.ssh/known_hosts", e.host, e.key.Type(), libssh2.Fingerprint(e.key))
-}
-
-// addKnownHost appends key for hostname ("host:port") to the known_hosts file, as OpenSSH writes it.
-func addKnownHost(file, hostname string, key libssh2.PublicKey) error {
-	host, port, err := net.SplitHostPort(hostname)
-	if err != nil {
-		return err
-	}
-	pattern := host
-	if port != "22" {
-		pattern = "[" + host + "]:" + port
-	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	line := fmt.Sprintf("%s %s %s\n", pattern, key.Type(), base64.StdEncoding.EncodeToString(key.Marshal()))
-	if _, err := f.WriteString(line); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
 // describeDial turns a failed Dial into one line a person can act on.
 func describeDial(addr string, err error) error {
-	var rk *revokedError
-	if errors.As(err, &rk) {
-		return rk
-	}
 	var hk *libssh2.HostKeyError
-	if errors.As(err, &hk) {
-		if errors.Is(err, libssh2.ErrHostKeyMismatch) {
-			return fmt.Errorf("REFUSED: the host key of %s has changed (%s %s is not the key in ~/.ssh/known_hosts): possible man-in-the-middle attack; if the server's key really changed, remove the old line from known_hosts", addr, hk.Key.Type(), hk.Fingerprint)
-		}
-		return fmt.Errorf("REFUSED: the host key of %s is unknown: %s %s; check this fingerprint with the server's administrator, then run again with -o accept-new to trust it", addr, hk.Key.Type(), hk.Fingerprint)
+	if !errors.As(err, &hk) {
+		return err
 	}
-	return err
+	// where lists the known_hosts lines of the refusal: "file:line", with each key's type if typed.
+	where := func(marker string, typed bool) string {
+		var ls []string
+		for _, k := range hk.Known {
+			if k.Marker == marker && typed {
+				ls = append(ls, fmt.Sprintf("%s in %s:%d", k.Key.Type(), k.File, k.Line))
+			} else if k.Marker == marker {
+				ls = append(ls, fmt.Sprintf("%s:%d", k.File, k.Line))
+			}
+		}
+		return strings.Join(ls, ", ")
+	}
+	switch {
+	case errors.Is(err, libssh2.ErrHostKeyRevoked):
+		return fmt.Errorf("REFUSED: the host key of %s (%s %s) is marked @revoked in %s", addr, hk.Key.Type(), hk.Fingerprint, where("@revoked", false))
+	case errors.Is(err, libssh2.ErrHostKeyOtherType):
+		return fmt.Errorf("REFUSED: the host key of %s has changed: it shows its %s key (%s), but is known only by keys of other types (%s): possible man-in-the-middle attack", addr, hk.Key.Type(), hk.Fingerprint, where("", true))
+	case errors.Is(err, libssh2.ErrHostKeyMismatch):
+		return fmt.Errorf("REFUSED: the host key of %s has changed (%s %s is not the key in %s): possible man-in-the-middle attack; if the server's key really changed, remove the old line from known_hosts", addr, hk.Key.Type(), hk.Fingerprint, where("", false))
+	case errors.Is(err, libssh2.ErrHostKeyCertAuthority):
+		return fmt.Errorf("REFUSED: the host key of %s is unknown: %s %s; known_hosts trusts a certificate authority for it (@cert-authority: %s), and libssh2 cannot check host certificates: check the fingerprint with the server's administrator and add the host's key to known_hosts to trust it", addr, hk.Key.Type(), hk.Fingerprint, where("@cert-authority", false))
+	}
+	return fmt.Errorf("REFUSED: the host key of %s is unknown: %s %s; check this fingerprint with the server's administrator, then run again with -o accept-new to trust it", addr, hk.Key.Type(), hk.Fingerprint)
 }

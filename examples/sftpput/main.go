@@ -13,9 +13,10 @@
 // User, IdentityFile and UserKnownHostsFile as ssh reads them (the first value found wins; the
 // command line's -P, -i and user@ win over the file). See help for the details.
 //
-// The server's host key must be in ~/.ssh/known_hosts (or the UserKnownHostsFile); an unknown host
-// is refused with the key's SHA-256 fingerprint, unless -o accept-new, which adds it; a key marked
-// @revoked is refused. It authenticates with the ssh-agent ($SSH_AUTH_SOCK), then with the -i key,
+// The server's host key must be in ~/.ssh/known_hosts (or the UserKnownHostsFile) or
+// /etc/ssh/ssh_known_hosts, decided as ssh decides (libssh2.KnownHostsDB); an unknown host is refused
+// with the key's SHA-256 fingerprint, unless -o accept-new, which adds it, hashed; a changed key, a
+// key of a type other than the known ones and a key marked @revoked are refused. It authenticates with the ssh-agent ($SSH_AUTH_SOCK), then with the -i key,
 // the IdentityFile keys or the default keys (~/.ssh/id_ed25519, id_ecdsa, id_rsa; the passphrase of
 // an encrypted one is asked on the terminal if the others fail), then with a password read from the
 // terminal, asked only when the server takes passwords (or keyboard-interactive). Echo is restored
@@ -88,7 +89,9 @@ UserKnownHostsFile, the first value found winning, as with ssh; -P, -i and user@
 them. Include is followed; Match blocks are ignored (except Match all); /etc/ssh/ssh_config
 is not read.
 
-Host keys are checked against ~/.ssh/known_hosts (or the first UserKnownHostsFile).
+Host keys are checked against ~/.ssh/known_hosts (or the first UserKnownHostsFile) and
+/etc/ssh/ssh_known_hosts, as ssh decides; -o accept-new adds an unknown key, hashed, and
+never a changed one, one of another type or a revoked one.
 Authentication: the ssh-agent ($SSH_AUTH_SOCK), then the keys (passphrases asked on the
 terminal), then a password asked on the terminal, only when the server takes one; a server
 that takes only keys refuses at once ("Permission denied (publickey)").

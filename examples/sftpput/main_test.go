@@ -349,7 +349,10 @@ func TestUnknownHostIsRefusedWithFingerprint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherKH := strings.ReplaceAll(string(kh), fmt.Sprintf("]:%d ", srv.Port), fmt.Sprintf("]:%d ", other.Port))
+	otherKH := ""
+	for typ, blob := range srv.HostKeys { // srv's keys under other's address
+		otherKH += fmt.Sprintf("[%s]:%d %s %s\n", other.Host, other.Port, typ, blobBase64(blob))
+	}
 	if err := os.WriteFile(filepath.Join(home, ".ssh", "known_hosts"), []byte(string(kh)+otherKH), 0o600); err != nil {
 		t.Fatal(err)
 	}

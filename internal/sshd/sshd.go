@@ -34,6 +34,9 @@ type Options struct {
 	ExtraConfig   []string // more sshd_config lines (they come first, so they win over the defaults)
 	Password      bool     // enable password authentication for a dedicated test account (needs root)
 	SFTPArgs      []string // more arguments for sftp-server, such as {"-d", DIR} (its start directory)
+	// HostKeyTypes are the host key types the server has, as ssh-keygen -t names them ("ed25519",
+	// "ecdsa", "rsa"), in the order sshd's config lists them; default all three.
+	HostKeyTypes []string
 }
 
 // Server is a running sshd.
@@ -49,8 +52,8 @@ type Server struct {
 	Passphrase       string
 	ReadOnlyKeyPath  string            // a key whose logins get `sftp-server -R` (read-only)
 	WrongKeyPath     string            // a key the server does not know
-	KnownHostsPath   string            // known_hosts with the server's host keys
-	HostKeys         map[string][]byte // key type -> public key blob
+	KnownHostsPath   string            // known_hosts with the server's host keys, as [host]:port lines
+	HostKeys         map[string][]byte // key type ("ssh-ed25519", ...) -> public key blob
 	PasswordUser     string            // with Options.Password
 	Password         string
 	SFTPRoot         string   // a writable directory for uploads
@@ -177,7 +180,11 @@ func Start(opts Options) (*Server, error) {
 	s.Host = host
 	var hostKeys []string
 	var known strings.Builder
-	for _, kt := range []string{"ed25519", "ecdsa", "rsa"} {
+	keyTypes := opts.HostKeyTypes
+	if len(keyTypes) == 0 {
+		keyTypes = []string{"ed25519", "ecdsa", "rsa"}
+	}
+	for _, kt := range keyTypes {
 		p := filepath.Join(dir, "ssh_host_"+kt+"_key")
 		if err := keygen("-t", kt, "-N", "", "-f", p); err != nil {
 			return fail(err)

@@ -95,9 +95,11 @@ func copyFile(t testing.TB, from, to string) {
 }
 
 // Env returns an environment for an example run with HOME at home and no ssh-agent, so that
-// nothing of the real user's leaks in.
+// nothing of the real user's leaks in; sftpput's global known_hosts file is home/ssh_known_hosts
+// (absent unless a test writes it) instead of the machine's /etc/ssh/ssh_known_hosts.
 func Env(home string, extra ...string) []string {
-	env := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "LANG=C"}
+	env := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "LANG=C",
+		"SFTPPUT_GLOBAL_KNOWN_HOSTS=" + filepath.Join(home, "ssh_known_hosts")}
 	if u := os.Getenv("USER"); u != "" {
 		env = append(env, "USER="+u)
 	}

@@ -29,8 +29,10 @@
 // tree is copied all the same, and the exit status is then 1, as scp's is for what it could not
 // copy. The same holds for a remote tree's links when downloading.
 //
-// -a resumes interrupted uploads after checking that what is on the server is a prefix of the local
-// file. On a terminal it shows a progress line (file, bytes, rate, ETA). Ctrl-C stops after the bytes
+// -a resumes interrupted transfers after the longest prefix that the partial file shares with the
+// whole one, checked byte for byte, and sends the rest again (a transfer over several sessions that
+// was killed leaves bytes, and holes, past its good prefix); a partial file larger than the whole one
+// is refused. On a terminal it shows a progress line (file, bytes, rate, ETA). Ctrl-C stops after the bytes
 // already in flight have landed, so that -a can resume; a second Ctrl-C stops at once. File names
 // are printed with control characters escaped (\x1b, \n, ...), so that a name cannot drive the
 // terminal.
@@ -77,8 +79,8 @@ many files are in flight at once, over up to 32 sessions.
                  id_ecdsa, id_rsa)
   -F file        the ssh_config file to read instead of ~/.ssh/config ("none": no file)
   -r             copy directories, creating them on the receiving side (symbolic links: below)
-  -a             resume interrupted transfers, after checking that the partial file is a
-                 prefix of the whole one
+  -a             resume interrupted transfers after the bytes of the partial file that match
+                 the whole one (checked byte for byte); the rest is sent again
   -c cipher      ciphers to allow, comma-separated, in order of preference (aes128-ctr, ...)
   -o accept-new  trust and remember an unknown host key (StrictHostKeyChecking=accept-new)
   -q             print nothing but errors

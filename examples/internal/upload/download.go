@@ -52,16 +52,22 @@ func Get(ctx context.Context, sf *libssh2.SFTP, remote, local string, o Options)
 		if st.Size() > size {
 			return Result{}, fmt.Errorf("cannot resume into %s: it is larger (%d bytes) than the remote file (%d bytes); remove it or download without -a", local, st.Size(), size)
 		}
-		if err := samePrefix(ctx, sf, remote, f, st.Size(), local); err != nil {
+		// Resume after the longest prefix the local file shares with the remote one (a download
+		// over several sessions that was killed leaves bytes, and holes, past its good prefix).
+		at, err := firstDifference(ctx, sf, remote, f, st.Size())
+		if err != nil {
 			return Result{}, err
 		}
-		if st.Size() == size && size > 0 {
+		if at < 0 && st.Size() == size && size > 0 {
 			if o.Summary != nil {
 				fmt.Fprintf(o.Summary, "%s  %s  already complete\n", term.Escape(o.Name), Size(size))
 			}
 			return Result{Offset: size}, nil
 		}
 		o.Offset = st.Size()
+		if at >= 0 {
+			o.Offset = at
+		}
 	}
 	var got atomic.Int64
 	start := time.Now()

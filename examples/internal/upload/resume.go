@@ -13,9 +13,12 @@ import (
 )
 
 // ResumeOffset returns where an interrupted upload of local (size bytes) into remote can continue:
-// 0 when remote does not exist, else the remote file's size, after checking byte for byte that the
-// remote file is a prefix of local (it reads the remote prefix back). A remote file that is larger,
-// differs, or is not a regular file is an error: resuming would corrupt it.
+// 0 when remote does not exist, else the end of the longest prefix that the remote file shares with
+// local, checked byte for byte (it reads the remote file back): its size when it is a prefix of
+// local, or the first byte that differs. An upload over several sessions that was killed leaves
+// bytes past its good prefix, with holes between them; resuming from the first difference sends
+// the rest again and leaves an exact copy either way. A remote file that is larger than local, or
+// not a regular file, is an error: it is not an interrupted upload of local.
 func ResumeOffset(ctx context.Context, sf *libssh2.SFTP, remote string, local io.ReaderAt, size int64) (int64, error) {
 	fi, err := sf.Stat(remote)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -36,22 +39,9 @@ func ResumeOffset(ctx context.Context, sf *libssh2.SFTP, remote string, local io
 		return 0, err
 	}
 	if at >= 0 {
-		return 0, fmt.Errorf("cannot resume into %s: it differs from the local file at byte %d; remove it or upload without -a", remote, at)
+		return at, nil
 	}
 	return n, nil
-}
-
-// samePrefix checks that the first n bytes of the local file (named name) are those of remote,
-// before a download resumes after them.
-func samePrefix(ctx context.Context, sf *libssh2.SFTP, remote string, local io.ReaderAt, n int64, name string) error {
-	at, err := firstDifference(ctx, sf, remote, local, n)
-	if err != nil {
-		return err
-	}
-	if at >= 0 {
-		return fmt.Errorf("cannot resume into %s: it differs from the remote file at byte %d; remove it or download without -a", name, at)
-	}
-	return nil
 }
 
 // firstDifference reads the first n bytes of remote back and compares them with local's: it returns

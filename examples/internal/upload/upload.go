@@ -38,8 +38,8 @@ type Options struct {
 	Offset int64
 	// Perm is the permission of a file created on the server (0644 when zero).
 	Perm os.FileMode
-	// Resume (File only): continue an interrupted upload where the remote file ends, after
-	// checking that it is a prefix of the local file (ResumeOffset).
+	// Resume (File only): continue an interrupted upload after the longest prefix the remote file
+	// shares with the local one (ResumeOffset).
 	Resume bool
 	// MaxStreams bounds the sessions of one large file's transfer (TransferOptions.MaxStreams; 0:
 	// the library's default). A tree's files, already moved many at once, use 1.

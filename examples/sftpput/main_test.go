@@ -199,8 +199,14 @@ func (p *ptyRun) wait() result {
 // waitFor waits until out holds s.
 func waitFor(t *testing.T, out *sshd.SyncBuffer, s string) {
 	t.Helper()
+	waitForCount(t, out, s, 1)
+}
+
+// waitForCount waits until the terminal has shown s n times.
+func waitForCount(t *testing.T, out *sshd.SyncBuffer, s string, n int) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(out.String(), s) {
+	for strings.Count(out.String(), s) < n {
 		if time.Now().After(deadline) {
 			t.Fatalf("waited 30 s for %q; terminal so far:\n%q", s, out.String())
 		}
@@ -480,6 +486,7 @@ func TestPasswordFromTerminal(t *testing.T) {
 		waitFor(t, out, prompt)
 		io.WriteString(tty, "wrong password\n")
 		waitFor(t, out, "Permission denied, please try again.")
+		waitForCount(t, out, prompt, 2) // typed before the prompt, the password would be echoed
 		io.WriteString(tty, ps.Password+"\n")
 	}, append(port(ps), local, d)...)
 	if r.code != 0 {

@@ -45,6 +45,8 @@ type File struct {
 	// rmu serializes Read, WriteTo and Seek, taken before the session lock: WriteTo hands out the
 	// read buffer while the session is unlocked (dst may be a File of the same session).
 	rmu sync.Mutex
+	// share, when > 0, is the window a transfer's stream starts with and keeps (startWindow).
+	share int
 	// wmu serializes Write, WriteString and ReadFrom, taken before the session lock: ReadFrom
 	// hands the window's free space to its reader while the session is unlocked.
 	wmu sync.Mutex

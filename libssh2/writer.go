@@ -131,6 +131,10 @@ func (f *File) writer() *writeBehind {
 		m := f.sf.window
 		// The buffer grows with the data (room), so that a small file costs a small buffer.
 		wb := &writeBehind{window: min(initialWriteWindow, m), max: m, flight: &f.sf.inflight}
+		if f.share > 0 {
+			n := min((f.share+packetSize-1)/packetSize*packetSize, m)
+			wb.window, wb.max = n, n
+		}
 		f.wb = wb
 		// Bound once, to the handle and window rather than to f, so that the hot path allocates
 		// nothing and a pending write can be finished after f is closed.
@@ -144,15 +148,9 @@ func (f *File) writer() *writeBehind {
 // startWindow makes f's window keep up to n bytes in flight (rounded up to whole packets, at most
 // the SFTP channel's window) from its first write on, instead of growing to it: for the streams of
 // a transfer (transfer.go), which know the round trip is long and share the memory of one window.
-// f has not written yet.
-func (f *File) startWindow(n int) {
-	s := f.sf.s
-	s.lock()
-	defer s.release()
-	wb := f.writer()
-	n = min((n+packetSize-1)/packetSize*packetSize, wb.max)
-	wb.window, wb.max = n, n
-}
+// f has not written yet and no other goroutine has it, so it takes no lock (and waits for none):
+// writer applies it when it makes the window.
+func (f *File) startWindow(n int) { f.share = n }
 
 // took accounts for what one libssh2_sftp_write returned: acknowledged bytes leave the window; on a
 // server error libssh2 has dropped everything in flight (docs/DESIGN.md, fact 2), so the window is

@@ -46,3 +46,35 @@ func goKbdCallback(sess unsafe.Pointer, h C.uintptr_t, name *C.char, nameLen C.i
 		rs[i].length = C.uint(len(a))
 	}
 }
+
+// Transport carries a session's bytes when it has no socket (SessionSetTransport). Its methods are
+// called by libssh2, inside a call on the session, and must not block or call libssh2.
+type Transport interface {
+	// Send takes bytes of p to send, and returns how many, or -errno: -EAGAIN when it can take none
+	// now. It must not keep p.
+	Send(p []byte) int
+	// Recv fills p with received bytes and returns how many, 0 at the end of the stream, or -errno:
+	// -EAGAIN when none have arrived. It must not keep p.
+	Recv(p []byte) int
+}
+
+// SessionSetTransport makes s send and receive through t instead of a socket (libssh2's
+// LIBSSH2_CALLBACK_SEND and LIBSSH2_CALLBACK_RECV set to shim.c's, which call t). Call it before the
+// handshake; call release after SessionFree.
+func SessionSetTransport(s *Session, t Transport) (release func()) {
+	h := cgo.NewHandle(t)
+	C.shim_session_set_transport(s.c(), C.uintptr_t(h))
+	return h.Delete
+}
+
+//export goTransportSend
+func goTransportSend(h C.uintptr_t, buf unsafe.Pointer, n C.size_t) C.ssize_t {
+	t := cgo.Handle(h).Value().(Transport)
+	return C.ssize_t(t.Send(unsafe.Slice((*byte)(buf), int(n))))
+}
+
+//export goTransportRecv
+func goTransportRecv(h C.uintptr_t, buf unsafe.Pointer, n C.size_t) C.ssize_t {
+	t := cgo.Handle(h).Value().(Transport)
+	return C.ssize_t(t.Recv(unsafe.Slice((*byte)(buf), int(n))))
+}

@@ -115,6 +115,10 @@ func SessionInit() *Session { return (*Session)(C.shim_session_init()) }
 
 func (s *Session) c() *C.LIBSSH2_SESSION { return (*C.LIBSSH2_SESSION)(s) }
 
+// SessionRx returns the bytes the session's recv callback has received so far: whether a call read
+// anything from the connection. The caller holds the session.
+func SessionRx(s *Session) uint64 { return uint64(C.shim_session_rx(s.c())) }
+
 // SessionHandshake wraps libssh2_session_handshake on the socket fd.
 func SessionHandshake(s *Session, fd int) int {
 	return int(C.libssh2_session_handshake(s.c(), C.libssh2_socket_t(fd)))

@@ -33,6 +33,8 @@ struct shim_session {
     int aborted; /* set (atomically, from any thread) by shim_session_abort */
     struct shim_block *pool; /* freed packet-sized blocks, linked by next */
     int npool;
+    uintptr_t io_handle; /* the cgo.Handle of the Go transport of shim_session_set_transport, or 0 */
+    unsigned long long rx; /* bytes received: read by the thread that holds the session */
 };
 
 static long long live_allocs;
@@ -184,8 +186,49 @@ static LIBSSH2_RECV_FUNC(cb_recv) {
         int e = errno;
         return e == EWOULDBLOCK ? -EAGAIN : -e;
     }
+    ss->rx += n;
     return n;
 }
+
+/* The send and recv callbacks of a session without a socket: Go moves the bytes between its buffers
+   and the net.Conn (goTransportSend and goTransportRecv return bytes, or -errno such as -EAGAIN). */
+static LIBSSH2_SEND_FUNC(cb_go_send) {
+    struct shim_session *ss = *abstract;
+    (void)socket;
+    (void)flags;
+    if (__atomic_load_n(&ss->aborted, __ATOMIC_RELAXED)) return -ECONNABORTED;
+    return goTransportSend(ss->io_handle, (void *)buffer, length);
+}
+
+static LIBSSH2_RECV_FUNC(cb_go_recv) {
+    struct shim_session *ss = *abstract;
+    (void)socket;
+    (void)flags;
+    if (__atomic_load_n(&ss->aborted, __ATOMIC_RELAXED)) return -ECONNABORTED;
+    ssize_t n = goTransportRecv(ss->io_handle, buffer, length);
+    if (n > 0) ss->rx += n;
+    return n;
+}
+
+unsigned long long shim_session_rx(LIBSSH2_SESSION *s) {
+    struct shim_session *ss = *libssh2_session_abstract(s);
+    return ss->rx;
+}
+
+#if LIBSSH2_VERSION_NUM >= 0x010b01 /* 1.11.1 deprecates the untyped setter */
+#define SHIM_SET_CALLBACK(s, type, fn) libssh2_session_callback_set2(s, type, (libssh2_cb_generic *)fn)
+#else
+#define SHIM_SET_CALLBACK(s, type, fn) libssh2_session_callback_set(s, type, (void *)fn)
+#endif
+
+void shim_session_set_transport(LIBSSH2_SESSION *s, uintptr_t handle) {
+    struct shim_session *ss = *libssh2_session_abstract(s);
+    ss->io_handle = handle;
+    SHIM_SET_CALLBACK(s, LIBSSH2_CALLBACK_SEND, cb_go_send);
+    SHIM_SET_CALLBACK(s, LIBSSH2_CALLBACK_RECV, cb_go_recv);
+}
+
+LIBSSH2_CHANNEL *shim_channel_open_session(LIBSSH2_SESSION *s) { return libssh2_channel_open_session(s); }
 
 void shim_session_abort(LIBSSH2_SESSION *s) {
     struct shim_session *ss = *libssh2_session_abstract(s);
@@ -203,6 +246,8 @@ LIBSSH2_SESSION *shim_session_init(void) {
     ss->aborted = 0;
     ss->pool = NULL;
     ss->npool = 0;
+    ss->io_handle = 0;
+    ss->rx = 0;
     LIBSSH2_SESSION *s = libssh2_session_init_ex(cb_alloc, cb_free, cb_realloc, ss);
     if (!s) {
         /* libssh2 frees what it allocated before failing, but be sure */
@@ -211,11 +256,7 @@ LIBSSH2_SESSION *shim_session_init(void) {
         free(ss);
         return NULL;
     }
-#if LIBSSH2_VERSION_NUM >= 0x010b01 /* 1.11.1 deprecates the untyped setter */
-    libssh2_session_callback_set2(s, LIBSSH2_CALLBACK_RECV, (libssh2_cb_generic *)cb_recv);
-#else
-    libssh2_session_callback_set(s, LIBSSH2_CALLBACK_RECV, (void *)cb_recv);
-#endif
+    SHIM_SET_CALLBACK(s, LIBSSH2_CALLBACK_RECV, cb_recv);
     return s;
 }
 

@@ -45,6 +45,17 @@ LIBSSH2_SESSION *shim_session_init(void);
    from another thread while the session is in use, not after it is freed. */
 void shim_session_abort(LIBSSH2_SESSION *s);
 
+/* Makes the session send and receive through Go (goTransportSend, goTransportRecv with handle, a
+   cgo.Handle of the session's transport) instead of a socket: for a net.Conn without a file
+   descriptor. Call it before the handshake. */
+void shim_session_set_transport(LIBSSH2_SESSION *s, uintptr_t handle);
+
+/* The bytes the session's recv callback has received so far. */
+unsigned long long shim_session_rx(LIBSSH2_SESSION *s);
+
+/* libssh2_channel_open_session is a macro, which cgo cannot call. */
+LIBSSH2_CHANNEL *shim_channel_open_session(LIBSSH2_SESSION *s);
+
 /* libssh2_session_free, then frees the blocks libssh2 forgot (1.10 leaks a half-finished key
    exchange's key pair) and stores their number in *reclaimed. */
 int shim_session_free(LIBSSH2_SESSION *s, long long *reclaimed);

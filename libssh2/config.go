@@ -35,6 +35,13 @@ type Config struct {
 	// KnownHostsDB.KeyTypes is one. When it is set, certificate host key algorithms are never asked
 	// for: libssh2 cannot check host certificates (docs/DESIGN.md, "Host keys").
 	KnownHostKeyTypes func(hostname string) []string
+
+	// ConnIO makes NewSession read and write the connection through its net.Conn methods (libssh2's
+	// send and recv callbacks) even when it has a file descriptor. Set it for a wrapper that
+	// implements syscall.Conn but changes or counts the bytes it carries: on the descriptor path
+	// libssh2 would read and write the socket underneath it. A connection without a descriptor
+	// always goes this way.
+	ConnIO bool
 }
 
 type methodPref struct {

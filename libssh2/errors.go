@@ -82,6 +82,15 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying Go error, if any.
 func (e *Error) Unwrap() error { return e.Err }
 
+// Timeout reports whether the operation failed because a deadline passed (os.ErrDeadlineExceeded,
+// or a context's deadline), as net.Error's Timeout does.
+func (e *Error) Timeout() bool {
+	return errors.Is(e, os.ErrDeadlineExceeded) || errors.Is(e.Err, context.DeadlineExceeded)
+}
+
+// Temporary is Timeout, for net.Error (whose Temporary is deprecated).
+func (e *Error) Temporary() bool { return e.Timeout() }
+
 // Is reports whether e matches target: a Code or Status equal to e's, or a standard sentinel that
 // e's code or status stands for.
 func (e *Error) Is(target error) bool {

@@ -29,11 +29,10 @@ type File struct {
 	flag int
 	// closing: Close has begun; the File's waiting operation is woken and no other one starts.
 	closing atomic.Bool
-	// rdeadline and wdeadline are set by SetReadDeadline and SetWriteDeadline (both by
-	// SetDeadline); zero: the session's deadline applies. Guarded by the session's dmu.
-	rdeadline, wdeadline time.Time
-	wb                   *writeBehind
-	pumpFn               func() int
+	// deadlines are set by SetReadDeadline and SetWriteDeadline (both by SetDeadline).
+	deadlines
+	wb     *writeBehind
+	pumpFn func() int
 	// pw is the File's write as a pending call (pending.go), made once so that the hot path
 	// allocates nothing.
 	pw       pending
@@ -112,7 +111,7 @@ func (f *File) setDeadline(set func()) error {
 	s.dmu.Lock()
 	set()
 	s.dmu.Unlock()
-	s.deadlineChanged(f)
+	s.deadlineChanged(&f.deadlines)
 	return nil
 }
 
@@ -133,14 +132,14 @@ func (f *File) Close() error {
 	}
 	s := f.sf.s
 	s.dmu.Lock()
-	if s.act.running && s.act.f == f {
+	if s.act.running && s.act.dl == &f.deadlines {
 		s.act.kicked = true
 		s.applyDeadline()
 	}
 	s.dmu.Unlock()
 	ctx := context.Background()
 	lockBy := time.Now().Add(closeTimeout)
-	if d := s.deadlineFor(f, dlWrite, ctx); !d.IsZero() && d.Before(lockBy) {
+	if d := s.deadlineFor(&f.deadlines, dlWrite, ctx); !d.IsZero() && d.Before(lockBy) {
 		lockBy = d
 	}
 	var o op

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
@@ -35,12 +36,18 @@ const (
 
 // op is one public operation in progress.
 type op struct {
-	s    *Session
-	sf   *SFTP // the SFTP channel it works on, or nil
-	f    *File // the File it works on, or nil
-	name string
-	path string
-	w    waiter
+	s  *Session
+	sf *SFTP      // the SFTP channel it works on, or nil
+	f  *File      // the File it works on, or nil
+	dl *deadlines // the deadlines of what it works on (f's, a channel's), or nil: the session's
+	// closing is the Close flag of the channel it works on, or nil.
+	closing *atomic.Bool
+	// yieldable: o waits only for data from the server and steps aside while another goroutine wants
+	// the session (channel.go).
+	yieldable bool
+	name      string
+	path      string
+	w         waiter
 	// quiet: the operation sends nothing (WaitSocket, bookkeeping), so it leaves the pending calls
 	// alone.
 	quiet bool
@@ -54,10 +61,13 @@ type op struct {
 // active is what SetDeadline and Close need to know of the running operation. Guarded by Session.dmu.
 type active struct {
 	running bool
-	f       *File
+	dl      *deadlines // the deadlines of what it works on (a File's, a channel's), or nil
 	kind    dlKind
 	ctxDL   time.Time // the context's deadline, or zero
 	kicked  bool      // its context ended or Close woke it: the deadline stays in the past
+	// yieldable: the operation can step aside (op.yieldable); yieldReq: another goroutine asked it to,
+	// which also puts the deadline in the past.
+	yieldable, yieldReq bool
 }
 
 // begin enters the operation frame; when it returns nil the caller must call end. sf and f may be
@@ -70,6 +80,9 @@ func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP,
 		}
 	}
 	o.s, o.sf, o.f, o.name, o.path = s, sf, f, name, path
+	if f != nil {
+		o.dl = &f.deadlines
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -79,7 +92,7 @@ func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP,
 	if s.closing.Load() {
 		return errClosed(name, path)
 	}
-	deadline := s.deadlineFor(f, kind, ctx)
+	deadline := s.deadlineFor(o.dl, kind, ctx)
 	if !deadline.IsZero() && !time.Now().Before(deadline) {
 		return o.fail(0, os.ErrDeadlineExceeded)
 	}
@@ -90,9 +103,9 @@ func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP,
 		s.release()
 		return err
 	}
-	o.w = waiter{s: s, ctx: ctx, f: f}
+	o.w = waiter{s: s, ctx: ctx, f: f, closing: o.closing}
 	s.arm(o, kind, ctx)
-	if s.closing.Load() || (f != nil && f.closing.Load()) {
+	if s.closing.Load() || (f != nil && f.closing.Load()) || (o.closing != nil && o.closing.Load()) {
 		// Close came between check and arm, too early to wake this operation: stop here.
 		s.end(o)
 		return errClosed(name, path)
@@ -124,6 +137,8 @@ func (o *op) check() error {
 		return o.fail(0, o.sf.broken)
 	case o.f != nil && (o.f.h == nil || o.f.closing.Load()):
 		return errClosed(o.name, o.path)
+	case o.closing != nil && o.closing.Load():
+		return errClosed(o.name, o.path)
 	}
 	return nil
 }
@@ -131,6 +146,7 @@ func (o *op) check() error {
 // end leaves the operation frame.
 func (s *Session) end(o *op) {
 	s.disarm(o)
+	s.prog.bump()
 	s.release()
 }
 
@@ -209,6 +225,15 @@ func (s *Session) acquire(ctx context.Context, deadline time.Time) error {
 		return nil
 	default:
 	}
+	// Ask a running operation that can step aside to do so (channel.go).
+	s.lockWaiters.Add(1)
+	defer s.lockWaiters.Add(-1)
+	s.dmu.Lock()
+	if s.act.running && s.act.yieldable && !s.act.yieldReq {
+		s.act.yieldReq = true
+		s.applyDeadline()
+	}
+	s.dmu.Unlock()
 	var timer <-chan time.Time
 	if !deadline.IsZero() {
 		t := time.NewTimer(time.Until(deadline))
@@ -233,11 +258,11 @@ func (s *Session) lock() { s.sem <- struct{}{} }
 // release gives the session lock back.
 func (s *Session) release() { <-s.sem }
 
-// deadlineFor is the deadline of an operation of kind on f (nil: none) under ctx: the earlier of
-// ctx's and the File's or the session's.
-func (s *Session) deadlineFor(f *File, kind dlKind, ctx context.Context) time.Time {
+// deadlineFor is the deadline of an operation of kind on what has deadlines dl (nil: nothing) under
+// ctx: the earlier of ctx's and dl's or the session's.
+func (s *Session) deadlineFor(dl *deadlines, kind dlKind, ctx context.Context) time.Time {
 	s.dmu.Lock()
-	d := s.baseDeadline(f, kind)
+	d := s.baseDeadline(dl, kind)
 	s.dmu.Unlock()
 	if cd, ok := ctx.Deadline(); ok && (d.IsZero() || cd.Before(d)) {
 		d = cd
@@ -245,9 +270,15 @@ func (s *Session) deadlineFor(f *File, kind dlKind, ctx context.Context) time.Ti
 	return d
 }
 
-// baseDeadline is the deadline set with SetDeadline that applies to an operation of kind on f. The
-// caller holds s.dmu.
-func (s *Session) baseDeadline(f *File, kind dlKind) time.Time {
+// deadlines are the read and write deadlines of a File or a channel, set by their SetDeadline
+// methods; zero: the session's deadline applies. Guarded by the session's dmu.
+type deadlines struct {
+	rdeadline, wdeadline time.Time
+}
+
+// baseDeadline is the deadline set with SetDeadline that applies to an operation of kind on what
+// has deadlines f. The caller holds s.dmu.
+func (s *Session) baseDeadline(f *deadlines, kind dlKind) time.Time {
 	if f != nil {
 		var d time.Time
 		switch kind {
@@ -272,7 +303,10 @@ func (s *Session) baseDeadline(f *File, kind dlKind) time.Time {
 // be cancelled, its end wakes the operation's waits. The caller holds the session lock.
 func (s *Session) arm(o *op, kind dlKind, ctx context.Context) {
 	s.dmu.Lock()
-	s.act = active{running: true, f: o.f, kind: kind}
+	s.act = active{running: true, dl: o.dl, kind: kind, yieldable: o.yieldable}
+	if o.yieldable && s.lockWaiters.Load() > 0 {
+		s.act.yieldReq = true
+	}
 	if d, ok := ctx.Deadline(); ok {
 		s.act.ctxDL = d
 	}
@@ -298,11 +332,11 @@ func (s *Session) disarm(o *op) {
 // applyDeadline sets the connection's deadline for the running operation. The caller holds s.dmu.
 func (s *Session) applyDeadline() {
 	a := &s.act
-	d := s.baseDeadline(a.f, a.kind)
+	d := s.baseDeadline(a.dl, a.kind)
 	if !a.ctxDL.IsZero() && (d.IsZero() || a.ctxDL.Before(d)) {
 		d = a.ctxDL
 	}
-	if a.kicked {
+	if a.kicked || a.yieldReq {
 		d = aLongTimeAgo
 	}
 	s.setConnDeadline(d)
@@ -313,7 +347,11 @@ func (s *Session) setConnDeadline(d time.Time) {
 	if d.Equal(s.connDeadline) {
 		return
 	}
-	s.conn.SetDeadline(d)
+	if s.link != nil {
+		s.link.SetDeadline(d)
+	} else {
+		s.conn.SetDeadline(d)
+	}
 	s.connDeadline = d
 	if d.IsZero() {
 		s.pollDeadline.Store(0)
@@ -333,11 +371,11 @@ func (s *Session) wake() {
 	s.dmu.Unlock()
 }
 
-// deadlineChanged applies a new deadline of f (nil: the session's) to the running operation, as
-// os.File's SetDeadline reaches pending I/O. Safe to call from any goroutine.
-func (s *Session) deadlineChanged(f *File) {
+// deadlineChanged applies a new deadline of a File or channel (dl; nil: the session's) to the
+// running operation, as os.File's SetDeadline reaches pending I/O. Safe to call from any goroutine.
+func (s *Session) deadlineChanged(dl *deadlines) {
 	s.dmu.Lock()
-	if s.act.running && (f == nil || s.act.f == f) {
+	if s.act.running && (dl == nil || s.act.dl == dl) {
 		s.applyDeadline()
 	}
 	s.dmu.Unlock()

@@ -20,6 +20,9 @@ const pollIn = 0x1 // POLLIN
 // callback is made once per session and its arguments live in the Session, so that waiting
 // allocates nothing (TestWriteAllocs).
 func (s *Session) pollReadable(d time.Duration) bool {
+	if s.link != nil {
+		return s.link.waitReadable(d)
+	}
 	pw := &s.pollWait
 	if pw.fn == nil {
 		pw.fn = func(fd uintptr) {

@@ -53,19 +53,28 @@ func LiveCAllocations() int64 { return cshim.LiveAllocs() }
 type Session struct {
 	// sem is the session lock (docs/DESIGN.md, I1): one operation at a time, held across its waits.
 	// A channel rather than a mutex, so that waiting for it honours contexts, deadlines and Close.
-	sem      chan struct{}
-	closed   chan struct{}  // closed by Close: operations waiting for the lock give up
-	closing  atomic.Bool    // Close has begun: no operation starts, and the running one is woken
-	s        *cshim.Session // nil once closed
-	conn     net.Conn
-	raw      syscall.RawConn
-	ownConn  bool        // Dial made the connection, so Close closes it
-	broken   error       // set when the connection failed: the session refuses further use
-	nonblock atomic.Bool // faithful calls return ErrWouldBlock instead of waiting
-	sftps    map[*SFTP]struct{}
-	cfg      Config
-	addr     string
-	network  string // Dial's network; "" for a session made by NewSession
+	sem chan struct{}
+	// lockWaiters counts the goroutines waiting for sem; prog counts the operations that ended
+	// (channel.go: how channel reads take turns).
+	lockWaiters atomic.Int32
+	prog        progress
+	closed      chan struct{}  // closed by Close: operations waiting for the lock give up
+	closing     atomic.Bool    // Close has begun: no operation starts, and the running one is woken
+	s           *cshim.Session // nil once closed
+	conn        net.Conn
+	raw         syscall.RawConn // the socket's, or link
+	// link carries the bytes of a connection without a file descriptor (connlink.go); nil on the
+	// descriptor path.
+	link        *connLink
+	linkRelease func()      // frees the callbacks' handle of link, after the session
+	ownConn     bool        // Dial made the connection, so Close closes it
+	broken      error       // set when the connection failed: the session refuses further use
+	nonblock    atomic.Bool // faithful calls return ErrWouldBlock instead of waiting
+	sftps       map[*SFTP]struct{}
+	chans       map[*channel]struct{} // the open channels of commands and forwarded connections
+	cfg         Config
+	addr        string
+	network     string // Dial's network; "" for a session made by NewSession
 	// pend holds the interrupted libssh2 calls that must be finished before anything else is sent
 	// (pending.go).
 	pend     []*pending
@@ -115,12 +124,24 @@ func (s *Session) redial(ctx context.Context) (*Session, error) {
 }
 
 // NewSession starts an SSH session over conn: the handshake, the host key check and the
-// authentication, all bounded by ctx. conn must be a connection with a file descriptor (a
-// *net.TCPConn or *net.UnixConn: anything implementing syscall.Conn). The Session uses conn until
-// it is closed, and does not close it. When ctx ends before NewSession returns, conn is shut down
-// (shutdown(2) both ways), because that is the only way to make libssh2 return from a handshake with
-// a server that keeps talking; the error then wraps ctx's error (and os.ErrDeadlineExceeded for a
-// deadline).
+// authentication, all bounded by ctx (libssh2_session_init_ex, libssh2_session_handshake, then the
+// host key check and libssh2_userauth_* as Config says). The Session uses conn until it is closed,
+// and does not close it.
+//
+// Any net.Conn works. A connection with a file descriptor (*net.TCPConn, *net.UnixConn: anything
+// implementing syscall.Conn) is handed to libssh2 as its socket, the fast path, unless
+// Config.ConnIO is set. Any other one (net.Pipe, a *tls.Conn, a connection through a proxy, or a
+// channel of another session from Session.Dial, for a jump host) is read and written through its
+// methods: libssh2's send and recv callbacks fill and drain two bounded buffers that two
+// goroutines copy to and from conn, and every wait honours the same deadlines, contexts and Close
+// as on a socket. Such a conn must not be read or written by anyone else while the Session lives;
+// when the Session closes it clears conn's deadline again (a conn whose SetDeadline fails keeps
+// one goroutine reading it until it is closed).
+//
+// When ctx ends before NewSession returns, conn is shut down (shutdown(2) both ways; on a conn
+// without a descriptor, libssh2's callbacks fail from then on), because that is the only way to
+// make libssh2 return from a handshake with a server that keeps talking; the error then wraps
+// ctx's error (and os.ErrDeadlineExceeded for a deadline).
 func NewSession(ctx context.Context, conn net.Conn, config *Config) (*Session, error) {
 	if conn == nil {
 		return nil, errInvalid("handshake", "", errors.New("nil net.Conn"))
@@ -137,13 +158,12 @@ func newSession(ctx context.Context, conn net.Conn, addr string, config *Config)
 	if err := libInit(); err != nil {
 		return nil, err
 	}
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
-		return nil, errInvalid("handshake", "", fmt.Errorf("%T has no file descriptor (it does not implement syscall.Conn)", conn))
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return nil, newError("handshake", "", 0, err)
+	var raw syscall.RawConn
+	if sc, ok := conn.(syscall.Conn); ok && !cfg.ConnIO {
+		var err error
+		if raw, err = sc.SyscallConn(); err != nil {
+			return nil, newError("handshake", "", 0, err)
+		}
 	}
 	cs := cshim.SessionInit()
 	if cs == nil {
@@ -153,6 +173,11 @@ func newSession(ctx context.Context, conn net.Conn, addr string, config *Config)
 	}
 	s := &Session{s: cs, conn: conn, raw: raw, cfg: cfg, addr: addr, sftps: map[*SFTP]struct{}{},
 		sem: make(chan struct{}, 1), closed: make(chan struct{})}
+	if raw == nil {
+		s.link = newConnLink(conn)
+		s.raw = s.link
+		s.linkRelease = cshim.SessionSetTransport(cs, s.link)
+	}
 	cshim.SessionSetBlocking(cs, false)
 	// libssh2 1.10 reads the lines a server may send before its banner one byte per recv() until the
 	// socket is empty, so a server that keeps sending them never lets it return EAGAIN, and the
@@ -162,9 +187,9 @@ func newSession(ctx context.Context, conn net.Conn, addr string, config *Config)
 	stopShut := context.AfterFunc(ctx, func() {
 		defer close(shutDone)
 		cshim.SessionAbort(cs) // a shut-down socket still hands out what it buffered
-		raw.Control(func(fd uintptr) { syscall.Shutdown(int(fd), syscall.SHUT_RDWR) })
+		s.shutdownSocket()
 	})
-	err = s.start(ctx)
+	err := s.start(ctx)
 	shut := !stopShut()
 	if shut {
 		<-shutDone // the socket is shut down: the session is of no use, even if start got through
@@ -184,7 +209,7 @@ func newSession(ctx context.Context, conn net.Conn, addr string, config *Config)
 		s.free()
 		s.release()
 		// Leave the connection as it was found: no deadline.
-		conn.SetDeadline(time.Time{})
+		s.letGo(0, false)
 		return nil, err
 	}
 	runtime.SetFinalizer(s, (*Session).finalize)
@@ -322,6 +347,12 @@ func (s *Session) close(polite time.Duration) error {
 			first = err
 		}
 	}
+	for ch := range s.chans {
+		ch.closing.Store(true)
+		if err := ch.freeLocked(&o); err != nil && first == nil {
+			first = err
+		}
+	}
 	if s.broken == nil && !s.dead {
 		err := s.finishPending(&o)
 		if err == nil {
@@ -335,14 +366,28 @@ func (s *Session) close(polite time.Duration) error {
 	}
 	s.free()
 	runtime.SetFinalizer(s, nil)
-	if s.ownConn {
-		if err := s.conn.Close(); err != nil && first == nil {
-			first = newError("close", "", 0, err)
-		}
-	} else {
-		s.conn.SetDeadline(time.Time{})
+	if err := s.letGo(linkFlush, s.ownConn); err != nil && first == nil {
+		first = newError("close", "", 0, err)
 	}
 	return first
+}
+
+// linkFlush bounds how long Close waits for a connection without a descriptor to take the last
+// bytes libssh2 sent (the disconnect message).
+const linkFlush = time.Second
+
+// letGo gives the connection back when the session is done with it: closed when closeConn (Dial
+// made it), else with no deadline. A connection without a descriptor gets up to flush to take the
+// last bytes, and its goroutines stop.
+func (s *Session) letGo(flush time.Duration, closeConn bool) error {
+	if s.link != nil {
+		return s.link.stop(flush, closeConn)
+	}
+	if closeConn {
+		return s.conn.Close()
+	}
+	s.conn.SetDeadline(time.Time{})
+	return nil
 }
 
 // free releases the libssh2 session. After a disconnect libssh2 sends nothing more; if the
@@ -368,8 +413,16 @@ func (s *Session) free() {
 	// Blocks libssh2_session_free left behind (1.10: a half-finished key exchange's key pair) were
 	// freed by cshim; they are counted for tests.
 	reclaimedCBlocks.Add(reclaimed)
+	if s.linkRelease != nil {
+		s.linkRelease()
+		s.linkRelease = nil
+	}
+	for ch := range s.chans {
+		ch.c = nil // libssh2_session_free freed it
+	}
 	s.s = nil
 	s.sftps = nil
+	s.chans = nil
 	s.pend = nil
 }
 
@@ -384,7 +437,13 @@ func (s *Session) finalize() {
 		for sf := range s.sftps {
 			sf.closeLocked(&o)
 		}
+		for ch := range s.chans {
+			ch.freeLocked(&o)
+		}
 		s.free()
+		if s.link != nil {
+			s.link.stop(0, s.ownConn)
+		}
 	}
 }
 
@@ -404,6 +463,10 @@ func (s *Session) kill() {
 // shutdownSocket shuts the connection's socket down in both directions, so that a libssh2 call
 // blocked or looping on it returns. Safe from any goroutine.
 func (s *Session) shutdownSocket() {
+	if s.link != nil {
+		s.link.shutdown()
+		return
+	}
 	s.raw.Control(func(fd uintptr) { syscall.Shutdown(int(fd), syscall.SHUT_RDWR) })
 }
 

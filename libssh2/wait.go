@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
@@ -17,11 +18,13 @@ import (
 
 // waiter bounds the waits of one operation by its context and deadline. It is part of op.
 type waiter struct {
-	s      *Session
-	ctx    context.Context
-	f      *File       // the File the operation works on, or nil
-	stop   func() bool // stops the context's AfterFunc
-	closer bool        // the wait is Close's own: closing does not end it
+	s   *Session
+	ctx context.Context
+	f   *File // the File the operation works on, or nil
+	// closing is the Close flag of the channel the operation works on, or nil.
+	closing *atomic.Bool
+	stop    func() bool // stops the context's AfterFunc
+	closer  bool        // the wait is Close's own: closing does not end it
 	// idle, when set, bounds the time without progress rather than the whole operation (Close):
 	// progress calls it again.
 	idle time.Duration
@@ -54,7 +57,7 @@ func (w *waiter) err(err error) error {
 	if errors.Is(err, errChannelEOF) || errors.Is(err, ErrSessionBroken) {
 		return err
 	}
-	if !w.closer && (w.s.closing.Load() || (w.f != nil && w.f.closing.Load())) {
+	if !w.closer && (w.s.closing.Load() || (w.f != nil && w.f.closing.Load()) || (w.closing != nil && w.closing.Load())) {
 		return errors.Join(fs.ErrClosed, errClosedWhileWaiting)
 	}
 	if d, ok := w.ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(d) {

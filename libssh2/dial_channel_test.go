@@ -1,0 +1,202 @@
+package libssh2_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"math/rand"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/seed191f4051/go-libssh2/libssh2"
+)
+
+// echoServer listens on loopback and echoes every connection until the test ends.
+func echoServer(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				io.Copy(c, c)
+				c.(*net.TCPConn).CloseWrite()
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func TestDialEcho(t *testing.T) {
+	sess := dial(t, srv, config(t, srv))
+	conn, err := sess.Dial("tcp", echoServer(t))
+	if err != nil {
+		t.Fatalf("Dial: %v\nsshd log:\n%s", err, srv.Log())
+	}
+	defer conn.Close()
+	data := make([]byte, 4<<20+7)
+	rand.New(rand.NewSource(2)).Read(data)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := conn.Write(data)
+		if err == nil {
+			err = conn.(interface{ CloseWrite() error }).CloseWrite()
+		}
+		errc <- err
+	}()
+	got, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("ReadAll: %v", err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("echoed %d bytes, differing from the %d sent", len(got), len(data))
+	}
+	// The session still works for SFTP after the connection.
+	sf, err := sess.SFTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sf.Stat(srv.Dir); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDialReadDeadline(t *testing.T) {
+	sess := dial(t, srv, config(t, srv))
+	conn, err := sess.Dial("tcp", echoServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	start := time.Now()
+	_, err = conn.Read(make([]byte, 10))
+	var ne net.Error
+	if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("Read past its deadline: %v, want a timeout wrapping os.ErrDeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("Read returned %v after its deadline", d)
+	}
+	// The connection and the session still work.
+	conn.SetReadDeadline(time.Time{})
+	if _, err := conn.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(conn, buf); err != nil || string(buf) != "ping" {
+		t.Fatalf("after the deadline: %q, %v", buf, err)
+	}
+}
+
+// TestDialWaitingReadLetsOthersIn: a Read waiting for data does not hold the session: SFTP calls on
+// the same session go on meanwhile, and Close from another goroutine ends the Read.
+func TestDialWaitingReadLetsOthersIn(t *testing.T) {
+	sess, sf := openSFTP(t, srv)
+	conn, err := sess.Dial("tcp", echoServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		_, err := conn.Read(make([]byte, 10))
+		readErr <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	for i := 0; i < 20; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := sf.StatContext(ctx, srv.Dir)
+		cancel()
+		if err != nil {
+			t.Fatalf("Stat %d while a Read waits: %v", i, err)
+		}
+	}
+	select {
+	case err := <-readErr:
+		t.Fatalf("Read returned early: %v", err)
+	default:
+	}
+	conn.Close()
+	select {
+	case err := <-readErr:
+		if !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrClosed) {
+			t.Fatalf("Read ended by Close: %v, want an error wrapping fs.ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end the waiting Read")
+	}
+	if _, err := sf.Stat(srv.Dir); err != nil {
+		t.Fatalf("Stat after Close: %v", err)
+	}
+}
+
+// TestJumpHost: a session through a direct-tcpip channel of another session (ProxyJump), with
+// libssh2 on both hops: upload and download an 8 MiB file through the inner session.
+func TestJumpHost(t *testing.T) {
+	jump := dial(t, srv, config(t, srv))
+	conn, err := jump.Dial("tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	inner, err := libssh2.NewSession(ctx, conn, config(t, srv))
+	if err != nil {
+		t.Fatalf("NewSession through the jump session: %v", err)
+	}
+	defer inner.Close()
+	sf, err := inner.SFTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 8<<20+99)
+	rand.New(rand.NewSource(3)).Read(data)
+	path := filepath.Join(srv.Dir, "jump-upload")
+	f, err := sf.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	onDisk, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(onDisk, data) {
+		t.Fatalf("the file on the server differs (%d bytes, %v)", len(onDisk), err)
+	}
+	g, err := sf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, g); err != nil {
+		t.Fatal(err)
+	}
+	g.Close()
+	if want := sha256.Sum256(data); !bytes.Equal(h.Sum(nil), want[:]) {
+		t.Fatal("downloaded bytes differ")
+	}
+	if err := inner.Close(); err != nil {
+		t.Fatalf("inner Close: %v", err)
+	}
+	if err := conn.Close(); err != nil {
+		t.Fatalf("channel Close: %v", err)
+	}
+}

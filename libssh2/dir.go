@@ -13,7 +13,6 @@ import (
 	"syscall"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
-	"github.com/seed191f4051/go-libssh2/internal/errmap"
 )
 
 // Mkdir creates the named directory with the permission bits of perm (before the server's umask),
@@ -81,7 +80,7 @@ func (sf *SFTP) RemoveContext(ctx context.Context, name string) error {
 		return nil
 	}
 	var e *Error
-	if !errors.As(uerr, &e) || e.Code != errmap.SFTPProtocol {
+	if !errors.As(uerr, &e) || e.Code != ErrorSFTPProtocol {
 		return uerr // not the server's answer: a closed or broken session, a deadline
 	}
 	_, rerr := sf.do(ctx, "remove", name, func() int { return cshim.SFTPRmdirEx(sf.p, name) })
@@ -90,7 +89,7 @@ func (sf *SFTP) RemoveContext(ctx context.Context, name string) error {
 	}
 	// OpenSSH's sftp-server answers rmdir on a file (ENOTDIR) and on a missing path (ENOENT) both
 	// with NO_SUCH_FILE: then unlink's answer is the one about name.
-	if errors.As(rerr, &e) && e.Code == errmap.SFTPProtocol && (e.Status == errmap.FXNoSuchFile || e.Status == errmap.FXNotADirectory) {
+	if errors.As(rerr, &e) && e.Code == ErrorSFTPProtocol && (e.Status == FXNoSuchFile || e.Status == FXNotADirectory) {
 		return uerr
 	}
 	return rerr
@@ -156,7 +155,7 @@ func (sf *SFTP) ReadDirContext(ctx context.Context, name string) ([]fs.DirEntry,
 		return nil, err
 	}
 	entries, err := sf.readDir(ctx, name, readDirBufSize)
-	if errors.Is(err, errmap.BufferTooSmall) {
+	if errors.Is(err, ErrorBufferTooSmall) {
 		// A name did not fit and libssh2 has lost entries: list again with room for any name.
 		entries, err = sf.readDir(ctx, name, cshim.SFTPPacketMaxlen+1)
 	}
@@ -230,7 +229,7 @@ func (sf *SFTP) readDir(ctx context.Context, name string, bufSize int) (entries 
 			return entries, nil
 		}
 		if rc >= len(buf) {
-			return nil, o.fail(int(errmap.BufferTooSmall), errors.New("libssh2 returned a name longer than its buffer"))
+			return nil, o.fail(int(ErrorBufferTooSmall), errors.New("libssh2 returned a name longer than its buffer"))
 		}
 		n := string(buf[:rc])
 		if n == "." || n == ".." {
@@ -291,7 +290,7 @@ func (sf *SFTP) rename(ctx context.Context, oldpath, newpath string, flags Renam
 		return cshim.SFTPRenameEx(sf.p, oldpath, newpath, int(flags))
 	})
 	var e *Error
-	if errors.As(err, &e) && e.Code == errmap.SFTPProtocol { // the server's answer, not an interruption
+	if errors.As(err, &e) && e.Code == ErrorSFTPProtocol { // the server's answer, not an interruption
 		if _, serr := sf.LstatContext(ctx, oldpath); serr == nil { // the target, not the source, exists
 			return sf.existError(ctx, err, newpath)
 		}
@@ -323,7 +322,7 @@ func (sf *SFTP) PosixRename(oldpath, newpath string) error {
 	if rc > 0 {
 		// libssh2 returns the server's status, a positive number, when it lacks the extension
 		// (docs/DESIGN.md, fact 5).
-		e := newError(op, oldpath, errmap.SFTPProtocol, ErrNotSupported)
+		e := newError(op, oldpath, ErrorSFTPProtocol, ErrNotSupported)
 		e.Status = Status(rc)
 		return e
 	}
@@ -371,7 +370,7 @@ func (sf *SFTP) Symlink(oldname, newname string) error {
 		return retag(perr, op)
 	}
 	if err == nil {
-		err = newError(op, newname, errmap.SFTPProtocol, nil)
+		err = newError(op, newname, ErrorSFTPProtocol, nil)
 	}
 	return lostStatus(err)
 }
@@ -405,13 +404,13 @@ func (sf *SFTP) linkQuery(op, name string, linkType int) (string, error) {
 	for _, size := range []int{linkBufSize, cshim.SFTPPacketMaxlen + 1} {
 		buf := make([]byte, size)
 		rc, err := sf.do(context.Background(), op, name, func() int { return cshim.SFTPSymlinkEx(sf.p, name, buf, linkType) })
-		if errors.Is(err, errmap.BufferTooSmall) {
+		if errors.Is(err, ErrorBufferTooSmall) {
 			continue
 		}
 		if err == nil && rc == 0 {
 			// No POSIX server answers with an empty name; a libssh2 that misreads statuses
 			// answers so for a failed first request of a channel.
-			err = newError(op, name, errmap.SFTPProtocol, errors.New("empty answer"))
+			err = newError(op, name, ErrorSFTPProtocol, errors.New("empty answer"))
 		}
 		if err != nil {
 			return "", sf.linkQueryError(op, name, linkType, err)
@@ -421,7 +420,7 @@ func (sf *SFTP) linkQuery(op, name string, linkType int) (string, error) {
 		}
 		return string(buf[:rc]), nil
 	}
-	return "", newError(op, name, errmap.BufferTooSmall, errors.New("answer longer than any SFTP packet"))
+	return "", newError(op, name, ErrorBufferTooSmall, errors.New("answer longer than any SFTP packet"))
 }
 
 // linkQueryError makes the error of a failed READLINK or REALPATH trustworthy with a libssh2 that
@@ -485,7 +484,7 @@ func (sf *SFTP) linkStatusLost() (bool, error) {
 			return true, nil
 		}
 		var e *Error
-		if !errors.As(err, &e) || e.Code != errmap.SFTPProtocol {
+		if !errors.As(err, &e) || e.Code != ErrorSFTPProtocol {
 			return false, err // the probe did not get an answer; try again next time
 		}
 		statuses[i] = e.Status
@@ -497,7 +496,7 @@ func (sf *SFTP) linkStatusLost() (bool, error) {
 // isStatusError reports whether err is the server's refusal (an SFTP status).
 func isStatusError(err error) bool {
 	var e *Error
-	return errors.As(err, &e) && e.Code == errmap.SFTPProtocol
+	return errors.As(err, &e) && e.Code == ErrorSFTPProtocol
 }
 
 // lostStatus returns a copy of err's *Error with the meaningless status removed and ErrStatusLost
@@ -530,7 +529,7 @@ func (sf *SFTP) notSupported(name, path string) error {
 		return err // closed first
 	}
 	sf.s.end(&o)
-	return newError(name, path, errmap.MethodNotSupported, ErrNotSupported)
+	return newError(name, path, ErrorMethodNotSupported, ErrNotSupported)
 }
 
 // sameTarget reports whether got, a server's READLINK answer for link, names target as Symlink

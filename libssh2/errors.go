@@ -8,8 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-
-	"github.com/seed191f4051/go-libssh2/internal/errmap"
 )
 
 // Error is the error returned by every operation of this package. It is shaped like
@@ -37,7 +35,7 @@ type Error struct {
 	AuthMethods []string
 }
 
-func (e *Error) hasStatus() bool { return e.Code == errmap.SFTPProtocol && e.Status != 0 }
+func (e *Error) hasStatus() bool { return e.Code == ErrorSFTPProtocol && e.Status != 0 }
 
 func (e *Error) Error() string {
 	var b strings.Builder

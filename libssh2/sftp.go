@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
-	"github.com/seed191f4051/go-libssh2/internal/errmap"
 )
 
 // SFTP is an SFTP channel on a Session. Its methods mirror the os package's names.
@@ -120,7 +119,7 @@ func (s *Session) lastErrno() int {
 	if e := cshim.SessionLastErrno(s.s); e < 0 {
 		return e
 	}
-	return int(errmap.Proto)
+	return int(ErrorProto)
 }
 
 // SetDeadline sets the deadline for the session's operations that have no deadline of their own (a
@@ -142,7 +141,7 @@ func (s *Session) SetDeadline(t time.Time) error {
 // protocol error (libssh2_sftp_last_error is meaningful only then). The caller holds the session lock.
 func (sf *SFTP) sftpError(op, path string, rc int, cause error) *Error {
 	e := sf.s.errorf(op, path, rc, cause)
-	if rc == int(errmap.SFTPProtocol) {
+	if rc == int(ErrorSFTPProtocol) {
 		e.Status = Status(cshim.SFTPLastError(sf.p))
 	}
 	return e

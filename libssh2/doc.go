@@ -67,9 +67,14 @@
 //
 // # Errors
 //
-// Every error is an *Error, shaped like fs.PathError: the operation, the remote path, libssh2's
-// code (Code, whose String method is the C macro's name), the SFTP status (Status) for SFTP
-// failures, and libssh2's message, copied when the call failed. errors.Is works with fs.ErrNotExist,
+// Every error this package returns is an *Error, shaped like fs.PathError: the operation, the
+// remote path (and NewPath for a rename or link), libssh2's code (Code, whose String method is the
+// C macro's name and Meaning what it means), the SFTP status (Status) for SFTP failures, and
+// libssh2's message, copied when the call failed. The functions that make no libssh2 call
+// (OpenKnownHosts, KnownHosts, KnownHostsDB.Check, ParsePublicKey, AppendKnownHost, the host key
+// checks) return *Error values too. Errors that are not the package's are passed on, wrapped: a
+// HostKeyCallback's refusal is the Err of an *Error with Op "hostkey"; the one exception is
+// Batch.Wait, which returns what its jobs returned, joined with errors.Join. errors.Is works with fs.ErrNotExist,
 // fs.ErrPermission, fs.ErrExist, fs.ErrClosed, os.ErrDeadlineExceeded, context.Canceled,
 // ErrWouldBlock, ErrHostKeyUnknown, ErrHostKeyMismatch, ErrHostKeyOtherType (a mismatch),
 // ErrHostKeyRevoked, ErrHostKeyCertAuthority (an unknown key), and any Code or Status value, as in

@@ -98,3 +98,54 @@ func hostKey(t *testing.T) libssh2.PublicKey {
 	}
 	return k
 }
+
+// TestErrorNewPath: the errors of operations on two paths carry both, as os.LinkError does (Path
+// the old name or the link's target, NewPath the new name or the link), whichever request failed,
+// and show both; others have no NewPath.
+func TestErrorNewPath(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	dir := testDir(t)
+	a, b, missing := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "missing")
+	for _, n := range []string{a, b} {
+		if err := os.WriteFile(n, []byte(n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name     string
+		err      error
+		op       string
+		old, new string
+		target   error
+	}{
+		{"Rename onto an existing file", sf.Rename(a, b), "rename", a, b, fs.ErrExist},
+		{"Rename of a missing file", sf.Rename(missing, filepath.Join(dir, "c")), "rename", missing, filepath.Join(dir, "c"), fs.ErrNotExist},
+		{"RenameWithFlags of a missing file", sf.RenameWithFlags(missing, b, libssh2.RenameNative), "rename", missing, b, fs.ErrNotExist},
+		{"RenameContext to an empty name", sf.RenameContext(context.Background(), a, ""), "rename", a, "", nil},
+		{"PosixRename of a missing file", sf.PosixRename(missing, b), "posixrename", missing, b, nil},
+		{"Symlink onto an existing file", sf.Symlink(a, b), "symlink", a, b, nil},
+	} {
+		var e *libssh2.Error
+		if !errors.As(c.err, &e) {
+			t.Errorf("%s = %v, want an *libssh2.Error", c.name, c.err)
+			continue
+		}
+		if e.Op != c.op || e.Path != c.old || e.NewPath != c.new {
+			t.Errorf("%s = %v: Op %q Path %q NewPath %q, want %q %q %q", c.name, c.err, e.Op, e.Path, e.NewPath, c.op, c.old, c.new)
+		}
+		if c.target != nil && !errors.Is(c.err, c.target) {
+			t.Errorf("%s = %v, want it to match %v", c.name, c.err, c.target)
+		}
+		if want := "libssh2: " + c.op + " " + c.old + " " + c.new; c.new != "" && !strings.HasPrefix(c.err.Error(), want+": ") {
+			t.Errorf("%s = %q, want it to begin with %q", c.name, c.err.Error(), want)
+		}
+	}
+	_, err := sf.Stat(missing)
+	var e *libssh2.Error
+	if !errors.As(err, &e) || e.Path != missing || e.NewPath != "" {
+		t.Errorf("Stat of a missing file = %v, want Path %q and no NewPath", err, missing)
+	}
+	if got := (&libssh2.Error{Op: "rename", Path: "x", NewPath: "y", Offset: -1, Err: fs.ErrExist}).Error(); got != "libssh2: rename x y: file already exists" {
+		t.Errorf("Error() = %q", got)
+	}
+}

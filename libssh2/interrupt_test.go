@@ -31,10 +31,11 @@ type interruptEnv struct {
 	sess   *libssh2.Session
 	sf     *libssh2.SFTP
 	f      *libssh2.File
-	name   string // f's remote path
-	dir    string // a directory of the test, with f's file and a subdirectory "sub"
-	want   []byte // what f's file must hold once f is closed
-	closed bool   // f was closed by the test
+	d      *libssh2.Dir // dir, opened
+	name   string       // f's remote path
+	dir    string       // a directory of the test, with f's file and a subdirectory "sub"
+	want   []byte       // what f's file must hold once f is closed
+	closed bool         // f was closed by the test
 	setAt  atomic.Int64
 }
 
@@ -56,6 +57,9 @@ func newInterruptEnv(t *testing.T) *interruptEnv {
 		t.Fatal(err)
 	}
 	e.f = f
+	if e.d, err = sf.OpenDir(dir); err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
 
@@ -71,6 +75,7 @@ var upload = func() []byte {
 type waitCase struct {
 	name string
 	file bool // bounded by the File's deadline (else the session's)
+	dir  bool // an operation of e.d: Dir.Close ends it
 	ctx  bool // run honours ctx (a Context variant)
 	run  func(ctx context.Context, e *interruptEnv) (written int, err error)
 	// since, when set, is the libssh2 version (major, minor) that has the call; with an older one
@@ -150,6 +155,17 @@ var waitCases = []waitCase{
 		if err == nil {
 			f.Close()
 		}
+		return noBytes(err)
+	}},
+	{name: "SFTP.OpenDir", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		d, err := e.sf.OpenDirContext(ctx, e.dir)
+		if err == nil {
+			d.Close()
+		}
+		return noBytes(err)
+	}},
+	{name: "Dir.ReadDir", dir: true, ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		_, err := e.d.ReadDirContext(ctx, -1)
 		return noBytes(err)
 	}},
 	{name: "SFTP.ReadDir", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
@@ -515,6 +531,9 @@ func TestCloseEndsEveryWait(t *testing.T) {
 		if c.file {
 			closers = append(closers, "File.Close")
 		}
+		if c.dir {
+			closers = append(closers, "Dir.Close")
+		}
 		for _, which := range closers {
 			t.Run(which+"/"+c.name, func(t *testing.T) {
 				e := newInterruptEnv(t)
@@ -526,9 +545,12 @@ func TestCloseEndsEveryWait(t *testing.T) {
 				}
 				closed := make(chan error, 1)
 				time.AfterFunc(200*time.Millisecond, func() {
-					if which == "File.Close" {
+					switch which {
+					case "File.Close":
 						closed <- e.f.Close()
-					} else {
+					case "Dir.Close":
+						closed <- e.d.Close()
+					default:
 						closed <- e.sess.Close()
 					}
 				})
@@ -547,17 +569,16 @@ func TestCloseEndsEveryWait(t *testing.T) {
 				e.proxy.SetPaused(false)
 				cerr := <-closed
 				t.Logf("%s: %v", which, cerr)
-				if which == "File.Close" {
-					e.closed = true
+				if which != "Session.Close" {
 					e.sess.SetDeadline(time.Now().Add(20 * time.Second))
 					if _, err := e.sf.Stat(e.name); err != nil {
-						t.Errorf("Stat after File.Close ended %s: %v", c.name, err)
+						t.Errorf("Stat after %s ended %s: %v", which, c.name, err)
 					}
 				}
 				if err := e.sess.Close(); which == "Session.Close" && !errors.Is(err, fs.ErrClosed) {
 					t.Errorf("a second Session.Close = %v, want fs.ErrClosed", err)
-				} else if which == "File.Close" && err != nil {
-					t.Errorf("Session.Close after File.Close ended %s: %v", c.name, err)
+				} else if which != "Session.Close" && err != nil {
+					t.Errorf("Session.Close after %s ended %s: %v", which, c.name, err)
 				}
 			})
 		}

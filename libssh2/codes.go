@@ -19,14 +19,15 @@ type Code int
 // value: "LIBSSH2_ERROR(-99)".
 func (c Code) String() string { return errmap.Code(c).String() }
 
-// Meaning returns a short description of the code, such as "authentication failed".
+// Meaning returns a short description of the code, such as "authentication failed". It makes no
+// libssh2 call, nor do the other methods of Code and Status: the table is in Go.
 func (c Code) Meaning() string { return errmap.Code(c).Meaning() }
 
 // Since returns the libssh2 version that introduced the code ("1.8.0 or earlier", "1.9.0", ...;
 // "" for an unknown code). A libssh2 older than that never returns it.
 func (c Code) Since() string { return errmap.Code(c).Since() }
 
-// Error returns "libssh2: " followed by the name, the number and the meaning.
+// Error returns "libssh2: " followed by the name, the number and the meaning (no libssh2 call).
 func (c Code) Error() string {
 	return "libssh2: " + c.String() + " (" + strconv.Itoa(int(c)) + "): " + c.Meaning()
 }
@@ -51,7 +52,7 @@ func (s Status) String() string { return errmap.Status(s).String() }
 // Meaning returns a short description of the status, such as "no such file".
 func (s Status) Meaning() string { return errmap.Status(s).Meaning() }
 
-// Error returns "sftp: " followed by the name, the number and the meaning.
+// Error returns "sftp: " followed by the name, the number and the meaning (no libssh2 call).
 func (s Status) Error() string {
 	return "sftp: " + s.String() + " (" + strconv.FormatUint(uint64(s), 10) + "): " + s.Meaning()
 }

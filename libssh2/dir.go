@@ -22,7 +22,7 @@ func (sf *SFTP) Mkdir(name string, perm fs.FileMode) error {
 	return sf.MkdirContext(context.Background(), name, perm)
 }
 
-// MkdirContext is Mkdir bounded by ctx as well.
+// MkdirContext is Mkdir (libssh2_sftp_mkdir_ex) bounded by ctx as well.
 func (sf *SFTP) MkdirContext(ctx context.Context, name string, perm fs.FileMode) error {
 	if err := checkPath("mkdir", name); err != nil {
 		return err
@@ -40,7 +40,7 @@ func (sf *SFTP) MkdirAll(name string, perm fs.FileMode) error {
 	return sf.MkdirAllContext(context.Background(), name, perm)
 }
 
-// MkdirAllContext is MkdirAll bounded by ctx as well.
+// MkdirAllContext is MkdirAll (libssh2_sftp_stat_ex, libssh2_sftp_mkdir_ex) bounded by ctx as well.
 func (sf *SFTP) MkdirAllContext(ctx context.Context, name string, perm fs.FileMode) error {
 	if err := checkPath("mkdir", name); err != nil {
 		return err
@@ -76,7 +76,7 @@ func (sf *SFTP) MkdirAllContext(ctx context.Context, name string, perm fs.FileMo
 // (rmdir's, unless rmdir says the path is not a directory or does not exist).
 func (sf *SFTP) Remove(name string) error { return sf.RemoveContext(context.Background(), name) }
 
-// RemoveContext is Remove bounded by ctx as well.
+// RemoveContext is Remove (libssh2_sftp_unlink_ex, libssh2_sftp_rmdir_ex) bounded by ctx as well.
 func (sf *SFTP) RemoveContext(ctx context.Context, name string) error {
 	if err := checkPath("remove", name); err != nil {
 		return err
@@ -110,7 +110,8 @@ func (sf *SFTP) RemoveAll(name string) error {
 	return sf.RemoveAllContext(context.Background(), name)
 }
 
-// RemoveAllContext is RemoveAll bounded by ctx as well.
+// RemoveAllContext is RemoveAll (libssh2_sftp_stat_ex, libssh2_sftp_open_ex,
+// libssh2_sftp_readdir_ex, libssh2_sftp_unlink_ex, libssh2_sftp_rmdir_ex) bounded by ctx as well.
 func (sf *SFTP) RemoveAllContext(ctx context.Context, name string) error {
 	if err := checkPath("removeall", name); err != nil {
 		return err
@@ -162,7 +163,9 @@ func (sf *SFTP) ReadDir(name string) ([]fs.DirEntry, error) {
 	return sf.ReadDirContext(context.Background(), name)
 }
 
-// ReadDirContext is ReadDir bounded by ctx as well. The directory handle is closed whatever happens.
+// ReadDirContext is ReadDir (libssh2_sftp_open_ex, libssh2_sftp_readdir_ex,
+// libssh2_sftp_close_handle) bounded by ctx as well. The directory handle is closed whatever
+// happens.
 func (sf *SFTP) ReadDirContext(ctx context.Context, name string) ([]fs.DirEntry, error) {
 	if err := checkPath("readdir", name); err != nil {
 		return nil, err
@@ -283,7 +286,7 @@ func (sf *SFTP) Rename(oldpath, newpath string) error {
 	return sf.RenameContext(context.Background(), oldpath, newpath)
 }
 
-// RenameContext is Rename bounded by ctx as well.
+// RenameContext is Rename (libssh2_sftp_rename_ex) bounded by ctx as well.
 func (sf *SFTP) RenameContext(ctx context.Context, oldpath, newpath string) error {
 	return sf.RenameWithFlagsContext(ctx, oldpath, newpath, RenameOverwrite|RenameAtomic|RenameNative)
 }
@@ -293,7 +296,7 @@ func (sf *SFTP) RenameWithFlags(oldpath, newpath string, flags RenameFlags) erro
 	return sf.RenameWithFlagsContext(context.Background(), oldpath, newpath, flags)
 }
 
-// RenameWithFlagsContext is RenameWithFlags bounded by ctx as well.
+// RenameWithFlagsContext is RenameWithFlags (libssh2_sftp_rename_ex) bounded by ctx as well.
 func (sf *SFTP) RenameWithFlagsContext(ctx context.Context, oldpath, newpath string, flags RenameFlags) error {
 	return twoPaths(sf.rename(ctx, oldpath, newpath, flags), oldpath, newpath)
 }
@@ -326,7 +329,7 @@ func (sf *SFTP) PosixRename(oldpath, newpath string) error {
 	return sf.PosixRenameContext(context.Background(), oldpath, newpath)
 }
 
-// PosixRenameContext is PosixRename bounded by ctx as well.
+// PosixRenameContext is PosixRename (libssh2_sftp_posix_rename_ex) bounded by ctx as well.
 func (sf *SFTP) PosixRenameContext(ctx context.Context, oldpath, newpath string) error {
 	return twoPaths(sf.posixRename(ctx, oldpath, newpath), oldpath, newpath)
 }
@@ -371,7 +374,8 @@ func (sf *SFTP) Symlink(oldname, newname string) error {
 	return sf.SymlinkContext(context.Background(), oldname, newname)
 }
 
-// SymlinkContext is Symlink bounded by ctx as well.
+// SymlinkContext is Symlink (libssh2_sftp_symlink_ex with LIBSSH2_SFTP_SYMLINK) bounded by ctx as
+// well.
 func (sf *SFTP) SymlinkContext(ctx context.Context, oldname, newname string) error {
 	return twoPaths(sf.symlink(ctx, oldname, newname), oldname, newname)
 }
@@ -421,7 +425,8 @@ func (sf *SFTP) Readlink(name string) (string, error) {
 	return sf.ReadlinkContext(context.Background(), name)
 }
 
-// ReadlinkContext is Readlink bounded by ctx as well.
+// ReadlinkContext is Readlink (libssh2_sftp_symlink_ex with LIBSSH2_SFTP_READLINK) bounded by ctx
+// as well.
 func (sf *SFTP) ReadlinkContext(ctx context.Context, name string) (string, error) {
 	return sf.linkQuery(ctx, "readlink", name, cshim.SFTPReadlink)
 }
@@ -432,7 +437,8 @@ func (sf *SFTP) RealPath(name string) (string, error) {
 	return sf.RealPathContext(context.Background(), name)
 }
 
-// RealPathContext is RealPath bounded by ctx as well.
+// RealPathContext is RealPath (libssh2_sftp_symlink_ex with LIBSSH2_SFTP_REALPATH) bounded by ctx
+// as well.
 func (sf *SFTP) RealPathContext(ctx context.Context, name string) (string, error) {
 	return sf.linkQuery(ctx, "realpath", name, cshim.SFTPRealpath)
 }
@@ -441,7 +447,8 @@ func (sf *SFTP) RealPathContext(ctx context.Context, name string) (string, error
 // start from: RealPath(".") (libssh2_sftp_symlink_ex with LIBSSH2_SFTP_REALPATH).
 func (sf *SFTP) Getwd() (string, error) { return sf.GetwdContext(context.Background()) }
 
-// GetwdContext is Getwd bounded by ctx as well.
+// GetwdContext is Getwd (libssh2_sftp_symlink_ex with LIBSSH2_SFTP_REALPATH) bounded by ctx as
+// well.
 func (sf *SFTP) GetwdContext(ctx context.Context) (string, error) {
 	return sf.linkQuery(ctx, "getwd", ".", cshim.SFTPRealpath)
 }

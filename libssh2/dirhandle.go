@@ -38,7 +38,8 @@ func (sf *SFTP) OpenDir(name string) (*Dir, error) {
 	return sf.OpenDirContext(context.Background(), name)
 }
 
-// OpenDirContext is OpenDir bounded by ctx as well.
+// OpenDirContext is OpenDir (libssh2_sftp_open_ex with LIBSSH2_SFTP_OPENDIR) bounded by ctx as
+// well.
 func (sf *SFTP) OpenDirContext(ctx context.Context, name string) (*Dir, error) {
 	const opname = "opendir"
 	if sf == nil {
@@ -76,7 +77,7 @@ func (sf *SFTP) OpenDirContext(ctx context.Context, name string) (*Dir, error) {
 	return &Dir{f: f, buf: make([]byte, cshim.SFTPPacketMaxlen+1)}, nil
 }
 
-// Name returns the name of the directory as given to OpenDir.
+// Name returns the name of the directory as given to OpenDir. It makes no libssh2 call.
 func (d *Dir) Name() string {
 	if d == nil {
 		return ""
@@ -100,7 +101,7 @@ func (d *Dir) ReadDir(n int) ([]fs.DirEntry, error) {
 	return d.ReadDirContext(context.Background(), n)
 }
 
-// ReadDirContext is ReadDir bounded by ctx as well.
+// ReadDirContext is ReadDir (libssh2_sftp_readdir_ex) bounded by ctx as well.
 func (d *Dir) ReadDirContext(ctx context.Context, n int) ([]fs.DirEntry, error) {
 	const opname = "readdir"
 	if d == nil {

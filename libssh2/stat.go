@@ -144,7 +144,7 @@ func (sf *SFTP) Stat(name string) (fs.FileInfo, error) {
 	return sf.StatContext(context.Background(), name)
 }
 
-// StatContext is Stat bounded by ctx as well.
+// StatContext is Stat (libssh2_sftp_stat_ex with LIBSSH2_SFTP_STAT) bounded by ctx as well.
 func (sf *SFTP) StatContext(ctx context.Context, name string) (fs.FileInfo, error) {
 	return sf.stat(ctx, "stat", name, cshim.SFTPStat)
 }
@@ -155,7 +155,7 @@ func (sf *SFTP) Lstat(name string) (fs.FileInfo, error) {
 	return sf.LstatContext(context.Background(), name)
 }
 
-// LstatContext is Lstat bounded by ctx as well.
+// LstatContext is Lstat (libssh2_sftp_stat_ex with LIBSSH2_SFTP_LSTAT) bounded by ctx as well.
 func (sf *SFTP) LstatContext(ctx context.Context, name string) (fs.FileInfo, error) {
 	return sf.stat(ctx, "lstat", name, cshim.SFTPLstat)
 }
@@ -186,7 +186,7 @@ func (sf *SFTP) Chmod(name string, mode fs.FileMode) error {
 	return sf.ChmodContext(context.Background(), name, mode)
 }
 
-// ChmodContext is Chmod bounded by ctx as well.
+// ChmodContext is Chmod (SETSTAT through libssh2_sftp_stat_ex) bounded by ctx as well.
 func (sf *SFTP) ChmodContext(ctx context.Context, name string, mode fs.FileMode) error {
 	return sf.setstat(ctx, "chmod", name, cshim.Attributes{Flags: cshim.SFTPAttrPermissions, Permissions: posixPerm(mode)})
 }
@@ -199,7 +199,7 @@ func (sf *SFTP) Chown(name string, uid, gid int) error {
 	return sf.ChownContext(context.Background(), name, uid, gid)
 }
 
-// ChownContext is Chown bounded by ctx as well.
+// ChownContext is Chown (SETSTAT through libssh2_sftp_stat_ex) bounded by ctx as well.
 func (sf *SFTP) ChownContext(ctx context.Context, name string, uid, gid int) error {
 	if err := checkPath("chown", name); err != nil {
 		return err
@@ -236,7 +236,7 @@ func (sf *SFTP) Chtimes(name string, atime, mtime time.Time) error {
 	return sf.ChtimesContext(context.Background(), name, atime, mtime)
 }
 
-// ChtimesContext is Chtimes bounded by ctx as well.
+// ChtimesContext is Chtimes (SETSTAT through libssh2_sftp_stat_ex) bounded by ctx as well.
 func (sf *SFTP) ChtimesContext(ctx context.Context, name string, atime, mtime time.Time) error {
 	if err := checkPath("chtimes", name); err != nil {
 		return err
@@ -282,7 +282,7 @@ func (sf *SFTP) Truncate(name string, size int64) error {
 	return sf.TruncateContext(context.Background(), name, size)
 }
 
-// TruncateContext is Truncate bounded by ctx as well.
+// TruncateContext is Truncate (SETSTAT through libssh2_sftp_stat_ex) bounded by ctx as well.
 func (sf *SFTP) TruncateContext(ctx context.Context, name string, size int64) error {
 	if size < 0 {
 		return errInvalid("truncate", name, fs.ErrInvalid)
@@ -322,7 +322,7 @@ func (f *File) fileDo(ctx context.Context, name string, call func(h *cshim.Handl
 // reported instead. The FileInfo's Sys method returns a *FileStat.
 func (f *File) Stat() (fs.FileInfo, error) { return f.StatContext(context.Background()) }
 
-// StatContext is Stat bounded by ctx as well.
+// StatContext is Stat (libssh2_sftp_fstat_ex) bounded by ctx as well.
 func (f *File) StatContext(ctx context.Context) (fs.FileInfo, error) {
 	a, err := f.fstat(ctx)
 	if err != nil {
@@ -350,7 +350,7 @@ func (f *File) fsetstat(ctx context.Context, op string, a cshim.Attributes) erro
 // byte written so far is acknowledged. It does not move the write offset, as with os.File.
 func (f *File) Truncate(size int64) error { return f.TruncateContext(context.Background(), size) }
 
-// TruncateContext is Truncate bounded by ctx as well.
+// TruncateContext is Truncate (FSETSTAT through libssh2_sftp_fstat_ex) bounded by ctx as well.
 func (f *File) TruncateContext(ctx context.Context, size int64) error {
 	if size < 0 {
 		return errInvalid("truncate", f.Name(), fs.ErrInvalid)
@@ -366,7 +366,7 @@ func (f *File) truncate(ctx context.Context, size int64) error {
 // Chmod changes the mode of the open file (FSETSTAT through libssh2_sftp_fstat_ex).
 func (f *File) Chmod(mode fs.FileMode) error { return f.ChmodContext(context.Background(), mode) }
 
-// ChmodContext is Chmod bounded by ctx as well.
+// ChmodContext is Chmod (FSETSTAT through libssh2_sftp_fstat_ex) bounded by ctx as well.
 func (f *File) ChmodContext(ctx context.Context, mode fs.FileMode) error {
 	return f.fsetstat(ctx, "chmod", cshim.Attributes{Flags: cshim.SFTPAttrPermissions, Permissions: posixPerm(mode)})
 }
@@ -376,7 +376,7 @@ func (f *File) ChmodContext(ctx context.Context, mode fs.FileMode) error {
 // libssh2_sftp_fstat_ex.
 func (f *File) Chown(uid, gid int) error { return f.ChownContext(context.Background(), uid, gid) }
 
-// ChownContext is Chown bounded by ctx as well.
+// ChownContext is Chown (FSETSTAT through libssh2_sftp_fstat_ex) bounded by ctx as well.
 func (f *File) ChownContext(ctx context.Context, uid, gid int) error {
 	if !validID(uid) || !validID(gid) {
 		return errInvalid("chown", f.Name(), fs.ErrInvalid)
@@ -400,7 +400,7 @@ func (f *File) Chtimes(atime, mtime time.Time) error {
 	return f.ChtimesContext(context.Background(), atime, mtime)
 }
 
-// ChtimesContext is Chtimes bounded by ctx as well.
+// ChtimesContext is Chtimes (FSETSTAT through libssh2_sftp_fstat_ex) bounded by ctx as well.
 func (f *File) ChtimesContext(ctx context.Context, atime, mtime time.Time) error {
 	if f == nil {
 		return errInvalid("chtimes", "", fs.ErrInvalid)
@@ -453,7 +453,7 @@ func (sf *SFTP) StatVFS(name string) (*StatVFS, error) {
 	return sf.StatVFSContext(context.Background(), name)
 }
 
-// StatVFSContext is StatVFS bounded by ctx as well.
+// StatVFSContext is StatVFS (libssh2_sftp_statvfs) bounded by ctx as well.
 func (sf *SFTP) StatVFSContext(ctx context.Context, name string) (*StatVFS, error) {
 	if err := checkPath("statvfs", name); err != nil {
 		return nil, err

@@ -7,7 +7,7 @@ import (
 )
 
 // Code is a libssh2 error code: one of the negative LIBSSH2_ERROR_* values that libssh2 functions
-// return, listed below with their C names and meanings. An *Error carries the code of the call that
+// return, listed below with their C names and meanings (go doc -all shows the whole list). An *Error carries the code of the call that
 // failed in its Code field.
 //
 // A Code is itself an error, so errors.Is(err, ErrorAuthenticationFailed) reports whether err

@@ -5,6 +5,12 @@
 // cannot reach directly. Functions return raw C results; they hold no locks, apply no policy and make
 // no Go errors. Go memory passed in is used for the duration of one call only, and every C pointer
 // stays behind an opaque Go type.
+//
+// cshim is internal plumbing of package github.com/seed191f4051/go-libssh2/libssh2, which is its
+// only user. It is not part of the module's API and makes no compatibility promise: its functions,
+// types and constants change, appear and disappear with package libssh2's needs, and calling them
+// correctly takes the locking, waiting and ownership rules that package libssh2 applies
+// (docs/DESIGN.md). Use package libssh2.
 package cshim
 
 /*

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
-	"github.com/seed191f4051/go-libssh2/internal/errmap"
 )
 
 // An AuthMethod is one way to authenticate: Password, PublicKeyFile, PrivateKey, Agent or
@@ -83,7 +82,7 @@ func (agentAuth) auth(s *Session, w *waiter, user string) (int, error) {
 	}
 	a := cshim.AgentInit(s.s)
 	if a == nil {
-		return int(errmap.Alloc), nil
+		return int(ErrorAlloc), nil
 	}
 	defer cshim.AgentFree(a)
 	if rc := cshim.AgentConnect(a); rc < 0 {
@@ -93,7 +92,7 @@ func (agentAuth) auth(s *Session, w *waiter, user string) (int, error) {
 	if rc := cshim.AgentListIdentities(a); rc < 0 {
 		return rc, nil
 	}
-	rc := int(errmap.AuthenticationFailed)
+	rc := int(ErrorAuthenticationFailed)
 	for n := 0; ; n++ {
 		r, err := s.call(w, nil, func() int { return cshim.AgentUserauth(a, user, n) })
 		if err != nil {
@@ -174,7 +173,7 @@ func (s *Session) authenticate(w *waiter) error {
 		if e := cshim.SessionLastErrno(s.s); e < 0 {
 			return e
 		}
-		return int(errmap.Proto)
+		return int(ErrorProto)
 	})
 	if err != nil {
 		s.breakWith(err)
@@ -214,7 +213,7 @@ func (s *Session) authenticate(w *waiter) error {
 		last.Err = joinMethod(m.method(), last.Err)
 	}
 	if last == nil {
-		last = newError("auth", "", errmap.MethodNone,
+		last = newError("auth", "", ErrorMethodNone,
 			fmt.Errorf("no configured method is offered by the server (it offers %q)", offered))
 	}
 	last.AuthMethods = methods

@@ -84,7 +84,7 @@ func (b *Batch) Wait() error {
 	b.mu.Lock()
 	if b.waited {
 		b.mu.Unlock()
-		return errors.New("libssh2: Batch.Wait called twice")
+		return errInvalid("batch", "", errors.New("Wait called twice"))
 	}
 	b.waited = true
 	b.mu.Unlock()
@@ -110,7 +110,9 @@ func (b *Batch) fail(err error) {
 	b.errs = append(b.errs, err)
 }
 
-var errNoWorker = errors.New("libssh2: every session of the batch failed")
+// errNoWorker fails the jobs left when every worker's session broke. One value, so that fail records
+// it once.
+var errNoWorker error = newError("batch", "", 0, errors.New("every session of the batch failed"))
 
 func (b *Batch) startWorker(sf *SFTP) {
 	b.mu.Lock()

@@ -13,7 +13,6 @@ import (
 	"syscall"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
-	"github.com/seed191f4051/go-libssh2/internal/errmap"
 )
 
 // Mkdir creates the named directory with the permission bits of perm (before the server's umask),
@@ -23,7 +22,7 @@ func (sf *SFTP) Mkdir(name string, perm fs.FileMode) error {
 	return sf.MkdirContext(context.Background(), name, perm)
 }
 
-// MkdirContext is Mkdir bounded by ctx as well.
+// MkdirContext is Mkdir (libssh2_sftp_mkdir_ex) bounded by ctx as well.
 func (sf *SFTP) MkdirContext(ctx context.Context, name string, perm fs.FileMode) error {
 	if err := checkPath("mkdir", name); err != nil {
 		return err
@@ -35,12 +34,18 @@ func (sf *SFTP) MkdirContext(ctx context.Context, name string, perm fs.FileMode)
 
 // MkdirAll creates the named directory and any missing parents with the permission bits of perm,
 // like os.MkdirAll: it returns nil when name is already a directory, and an error when name or one
-// of its parents exists and is not a directory.
+// of its parents exists and is not a directory (libssh2_sftp_stat_ex, then libssh2_sftp_mkdir_ex
+// for each missing directory).
 func (sf *SFTP) MkdirAll(name string, perm fs.FileMode) error {
+	return sf.MkdirAllContext(context.Background(), name, perm)
+}
+
+// MkdirAllContext is MkdirAll (libssh2_sftp_stat_ex, libssh2_sftp_mkdir_ex) bounded by ctx as well.
+func (sf *SFTP) MkdirAllContext(ctx context.Context, name string, perm fs.FileMode) error {
 	if err := checkPath("mkdir", name); err != nil {
 		return err
 	}
-	fi, err := sf.Stat(name)
+	fi, err := sf.StatContext(ctx, name)
 	if err == nil {
 		if fi.IsDir() {
 			return nil
@@ -51,14 +56,14 @@ func (sf *SFTP) MkdirAll(name string, perm fs.FileMode) error {
 		return err
 	}
 	if parent := path.Dir(strings.TrimRight(name, "/")); parent != name && parent != "." && parent != "/" {
-		if err := sf.MkdirAll(parent, perm); err != nil {
+		if err := sf.MkdirAllContext(ctx, parent, perm); err != nil {
 			return err
 		}
 	}
-	if err := sf.Mkdir(name, perm); err != nil {
+	if err := sf.MkdirContext(ctx, name, perm); err != nil {
 		// Someone may have made it meanwhile, or the server refuses mkdir on an existing path with
 		// a vague status: what counts is that a directory is there now.
-		if fi, serr := sf.Lstat(name); serr == nil && fi.IsDir() {
+		if fi, serr := sf.LstatContext(ctx, name); serr == nil && fi.IsDir() {
 			return nil
 		}
 		return err
@@ -71,7 +76,7 @@ func (sf *SFTP) MkdirAll(name string, perm fs.FileMode) error {
 // (rmdir's, unless rmdir says the path is not a directory or does not exist).
 func (sf *SFTP) Remove(name string) error { return sf.RemoveContext(context.Background(), name) }
 
-// RemoveContext is Remove bounded by ctx as well.
+// RemoveContext is Remove (libssh2_sftp_unlink_ex, libssh2_sftp_rmdir_ex) bounded by ctx as well.
 func (sf *SFTP) RemoveContext(ctx context.Context, name string) error {
 	if err := checkPath("remove", name); err != nil {
 		return err
@@ -81,7 +86,7 @@ func (sf *SFTP) RemoveContext(ctx context.Context, name string) error {
 		return nil
 	}
 	var e *Error
-	if !errors.As(uerr, &e) || e.Code != errmap.SFTPProtocol {
+	if !errors.As(uerr, &e) || e.Code != ErrorSFTPProtocol {
 		return uerr // not the server's answer: a closed or broken session, a deadline
 	}
 	_, rerr := sf.do(ctx, "remove", name, func() int { return cshim.SFTPRmdirEx(sf.p, name) })
@@ -90,7 +95,7 @@ func (sf *SFTP) RemoveContext(ctx context.Context, name string) error {
 	}
 	// OpenSSH's sftp-server answers rmdir on a file (ENOTDIR) and on a missing path (ENOENT) both
 	// with NO_SUCH_FILE: then unlink's answer is the one about name.
-	if errors.As(rerr, &e) && e.Code == errmap.SFTPProtocol && (e.Status == errmap.FXNoSuchFile || e.Status == errmap.FXNotADirectory) {
+	if errors.As(rerr, &e) && e.Code == ErrorSFTPProtocol && (e.Status == FXNoSuchFile || e.Status == FXNotADirectory) {
 		return uerr
 	}
 	return rerr
@@ -98,15 +103,23 @@ func (sf *SFTP) RemoveContext(ctx context.Context, name string) error {
 
 // RemoveAll removes the named path and everything it contains, like os.RemoveAll: it returns nil
 // when the path does not exist, and the first error it meets otherwise. Symbolic links are removed,
-// not followed.
+// not followed. It lists directories as ReadDir does and removes as Remove does
+// (libssh2_sftp_stat_ex, libssh2_sftp_open_ex, libssh2_sftp_readdir_ex, libssh2_sftp_unlink_ex,
+// libssh2_sftp_rmdir_ex).
 func (sf *SFTP) RemoveAll(name string) error {
+	return sf.RemoveAllContext(context.Background(), name)
+}
+
+// RemoveAllContext is RemoveAll (libssh2_sftp_stat_ex, libssh2_sftp_open_ex,
+// libssh2_sftp_readdir_ex, libssh2_sftp_unlink_ex, libssh2_sftp_rmdir_ex) bounded by ctx as well.
+func (sf *SFTP) RemoveAllContext(ctx context.Context, name string) error {
 	if err := checkPath("removeall", name); err != nil {
 		return err
 	}
 	if base := path.Base(name); base == "." || base == ".." {
 		return errInvalid("removeall", name, errors.New("refusing to remove a path ending in . or .."))
 	}
-	fi, err := sf.Lstat(name)
+	fi, err := sf.LstatContext(ctx, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -114,18 +127,18 @@ func (sf *SFTP) RemoveAll(name string) error {
 		return err
 	}
 	if !fi.IsDir() {
-		return sf.Remove(name)
+		return sf.RemoveContext(ctx, name)
 	}
-	entries, err := sf.ReadDir(name)
+	entries, err := sf.ReadDirContext(ctx, name)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	for _, e := range entries {
-		if err := sf.RemoveAll(path.Join(name, e.Name())); err != nil {
+		if err := sf.RemoveAllContext(ctx, path.Join(name, e.Name())); err != nil {
 			return err
 		}
 	}
-	if err := sf.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := sf.RemoveContext(ctx, name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil
@@ -150,13 +163,15 @@ func (sf *SFTP) ReadDir(name string) ([]fs.DirEntry, error) {
 	return sf.ReadDirContext(context.Background(), name)
 }
 
-// ReadDirContext is ReadDir bounded by ctx as well. The directory handle is closed whatever happens.
+// ReadDirContext is ReadDir (libssh2_sftp_open_ex, libssh2_sftp_readdir_ex,
+// libssh2_sftp_close_handle) bounded by ctx as well. The directory handle is closed whatever
+// happens.
 func (sf *SFTP) ReadDirContext(ctx context.Context, name string) ([]fs.DirEntry, error) {
 	if err := checkPath("readdir", name); err != nil {
 		return nil, err
 	}
 	entries, err := sf.readDir(ctx, name, readDirBufSize)
-	if errors.Is(err, errmap.BufferTooSmall) {
+	if errors.Is(err, ErrorBufferTooSmall) {
 		// A name did not fit and libssh2 has lost entries: list again with room for any name.
 		entries, err = sf.readDir(ctx, name, cshim.SFTPPacketMaxlen+1)
 	}
@@ -230,7 +245,7 @@ func (sf *SFTP) readDir(ctx context.Context, name string, bufSize int) (entries 
 			return entries, nil
 		}
 		if rc >= len(buf) {
-			return nil, o.fail(int(errmap.BufferTooSmall), errors.New("libssh2 returned a name longer than its buffer"))
+			return nil, o.fail(int(ErrorBufferTooSmall), errors.New("libssh2 returned a name longer than its buffer"))
 		}
 		n := string(buf[:rc])
 		if n == "." || n == ".." {
@@ -265,19 +280,25 @@ const (
 
 // Rename renames (moves) oldpath to newpath with libssh2_sftp_rename_ex and all three flags, as
 // libssh2_sftp_rename does. Unlike os.Rename, an SFTP version 3 server such as OpenSSH's refuses to
-// replace an existing newpath (the error wraps fs.ErrExist); PosixRename does that.
+// replace an existing newpath (the error wraps fs.ErrExist); PosixRename does that. The error's
+// Path is oldpath and its NewPath newpath, as with os.LinkError.
 func (sf *SFTP) Rename(oldpath, newpath string) error {
-	return sf.rename(context.Background(), oldpath, newpath, RenameOverwrite|RenameAtomic|RenameNative)
+	return sf.RenameContext(context.Background(), oldpath, newpath)
 }
 
-// RenameContext is Rename bounded by ctx as well.
+// RenameContext is Rename (libssh2_sftp_rename_ex) bounded by ctx as well.
 func (sf *SFTP) RenameContext(ctx context.Context, oldpath, newpath string) error {
-	return sf.rename(ctx, oldpath, newpath, RenameOverwrite|RenameAtomic|RenameNative)
+	return sf.RenameWithFlagsContext(ctx, oldpath, newpath, RenameOverwrite|RenameAtomic|RenameNative)
 }
 
-// RenameWithFlags is libssh2_sftp_rename_ex with the given flags.
+// RenameWithFlags is libssh2_sftp_rename_ex with the given flags; otherwise it is Rename.
 func (sf *SFTP) RenameWithFlags(oldpath, newpath string, flags RenameFlags) error {
-	return sf.rename(context.Background(), oldpath, newpath, flags)
+	return sf.RenameWithFlagsContext(context.Background(), oldpath, newpath, flags)
+}
+
+// RenameWithFlagsContext is RenameWithFlags (libssh2_sftp_rename_ex) bounded by ctx as well.
+func (sf *SFTP) RenameWithFlagsContext(ctx context.Context, oldpath, newpath string, flags RenameFlags) error {
+	return twoPaths(sf.rename(ctx, oldpath, newpath, flags), oldpath, newpath)
 }
 
 func (sf *SFTP) rename(ctx context.Context, oldpath, newpath string, flags RenameFlags) error {
@@ -291,7 +312,7 @@ func (sf *SFTP) rename(ctx context.Context, oldpath, newpath string, flags Renam
 		return cshim.SFTPRenameEx(sf.p, oldpath, newpath, int(flags))
 	})
 	var e *Error
-	if errors.As(err, &e) && e.Code == errmap.SFTPProtocol { // the server's answer, not an interruption
+	if errors.As(err, &e) && e.Code == ErrorSFTPProtocol { // the server's answer, not an interruption
 		if _, serr := sf.LstatContext(ctx, oldpath); serr == nil { // the target, not the source, exists
 			return sf.existError(ctx, err, newpath)
 		}
@@ -302,8 +323,18 @@ func (sf *SFTP) rename(ctx context.Context, oldpath, newpath string, flags Renam
 // PosixRename renames oldpath to newpath with POSIX semantics, replacing newpath if it exists, like
 // os.Rename (libssh2_sftp_posix_rename_ex, the posix-rename@openssh.com extension). It returns an
 // error wrapping ErrNotSupported when the libssh2 this package was built against lacks the function
-// (before 1.11.0) or the server lacks the extension.
+// (before 1.11.0) or the server lacks the extension. The error's Path is oldpath and its NewPath
+// newpath.
 func (sf *SFTP) PosixRename(oldpath, newpath string) error {
+	return sf.PosixRenameContext(context.Background(), oldpath, newpath)
+}
+
+// PosixRenameContext is PosixRename (libssh2_sftp_posix_rename_ex) bounded by ctx as well.
+func (sf *SFTP) PosixRenameContext(ctx context.Context, oldpath, newpath string) error {
+	return twoPaths(sf.posixRename(ctx, oldpath, newpath), oldpath, newpath)
+}
+
+func (sf *SFTP) posixRename(ctx context.Context, oldpath, newpath string) error {
 	const op = "posixrename"
 	if err := checkPath(op, oldpath); err != nil {
 		return err
@@ -312,9 +343,9 @@ func (sf *SFTP) PosixRename(oldpath, newpath string) error {
 		return err
 	}
 	if !cshim.HavePosixRename {
-		return sf.notSupported(op, oldpath)
+		return sf.notSupported(ctx, op, oldpath)
 	}
-	rc, err := sf.do(context.Background(), op, oldpath, func() int {
+	rc, err := sf.do(ctx, op, oldpath, func() int {
 		return cshim.SFTPPosixRenameEx(sf.p, oldpath, newpath)
 	})
 	if err != nil {
@@ -323,7 +354,7 @@ func (sf *SFTP) PosixRename(oldpath, newpath string) error {
 	if rc > 0 {
 		// libssh2 returns the server's status, a positive number, when it lacks the extension
 		// (docs/DESIGN.md, fact 5).
-		e := newError(op, oldpath, errmap.SFTPProtocol, ErrNotSupported)
+		e := newError(op, oldpath, ErrorSFTPProtocol, ErrNotSupported)
 		e.Status = Status(rc)
 		return e
 	}
@@ -337,7 +368,19 @@ func (sf *SFTP) PosixRename(oldpath, newpath string) error {
 // is ignored and Symlink checks the outcome itself: newname must not exist before (else an error
 // wrapping fs.ErrExist) and must be a link to oldname after. A failure is then reported as
 // fs.ErrNotExist when the parent directory is missing, and as ErrStatusLost otherwise.
+//
+// The error's Path is oldname and its NewPath newname, as with os.LinkError.
 func (sf *SFTP) Symlink(oldname, newname string) error {
+	return sf.SymlinkContext(context.Background(), oldname, newname)
+}
+
+// SymlinkContext is Symlink (libssh2_sftp_symlink_ex with LIBSSH2_SFTP_SYMLINK) bounded by ctx as
+// well.
+func (sf *SFTP) SymlinkContext(ctx context.Context, oldname, newname string) error {
+	return twoPaths(sf.symlink(ctx, oldname, newname), oldname, newname)
+}
+
+func (sf *SFTP) symlink(ctx context.Context, oldname, newname string) error {
 	const op = "symlink"
 	if err := checkPath(op, oldname); err != nil {
 		return err
@@ -345,33 +388,33 @@ func (sf *SFTP) Symlink(oldname, newname string) error {
 	if err := checkPath(op, newname); err != nil {
 		return err
 	}
-	buggy, err := sf.linkStatusLost()
+	buggy, err := sf.linkStatusLost(ctx)
 	if err != nil {
 		return err
 	}
 	if buggy {
-		if _, err := sf.Lstat(newname); err == nil {
+		if _, err := sf.LstatContext(ctx, newname); err == nil {
 			return newError(op, newname, 0, fs.ErrExist)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return retag(err, op)
 		}
 	}
 	target := []byte(newname)
-	_, err = sf.do(context.Background(), op, newname, func() int {
+	_, err = sf.do(ctx, op, newname, func() int {
 		return cshim.SFTPSymlinkEx(sf.p, oldname, target, cshim.SFTPSymlink)
 	})
 	if !buggy || (err != nil && !isStatusError(err)) {
 		return err
 	}
 	// The status (or the success) libssh2 reported means nothing: look at what the server did.
-	if got, rerr := sf.Readlink(newname); rerr == nil && sameTarget(got, oldname, newname) {
+	if got, rerr := sf.ReadlinkContext(ctx, newname); rerr == nil && sameTarget(got, oldname, newname) {
 		return nil
 	}
-	if _, perr := sf.Stat(path.Dir(newname)); perr != nil {
+	if _, perr := sf.StatContext(ctx, path.Dir(newname)); perr != nil {
 		return retag(perr, op)
 	}
 	if err == nil {
-		err = newError(op, newname, errmap.SFTPProtocol, nil)
+		err = newError(op, newname, ErrorSFTPProtocol, nil)
 	}
 	return lostStatus(err)
 }
@@ -379,18 +422,36 @@ func (sf *SFTP) Symlink(oldname, newname string) error {
 // Readlink returns the destination of the named symbolic link, like os.Readlink
 // (libssh2_sftp_symlink_ex with LIBSSH2_SFTP_READLINK).
 func (sf *SFTP) Readlink(name string) (string, error) {
-	return sf.linkQuery("readlink", name, cshim.SFTPReadlink)
+	return sf.ReadlinkContext(context.Background(), name)
+}
+
+// ReadlinkContext is Readlink (libssh2_sftp_symlink_ex with LIBSSH2_SFTP_READLINK) bounded by ctx
+// as well.
+func (sf *SFTP) ReadlinkContext(ctx context.Context, name string) (string, error) {
+	return sf.linkQuery(ctx, "readlink", name, cshim.SFTPReadlink)
 }
 
 // RealPath returns the server's canonical absolute form of name, with ".", ".." and symbolic links
 // resolved (libssh2_sftp_symlink_ex with LIBSSH2_SFTP_REALPATH).
 func (sf *SFTP) RealPath(name string) (string, error) {
-	return sf.linkQuery("realpath", name, cshim.SFTPRealpath)
+	return sf.RealPathContext(context.Background(), name)
+}
+
+// RealPathContext is RealPath (libssh2_sftp_symlink_ex with LIBSSH2_SFTP_REALPATH) bounded by ctx
+// as well.
+func (sf *SFTP) RealPathContext(ctx context.Context, name string) (string, error) {
+	return sf.linkQuery(ctx, "realpath", name, cshim.SFTPRealpath)
 }
 
 // Getwd returns the server's working directory for this channel, the directory relative paths
-// start from: RealPath(".").
-func (sf *SFTP) Getwd() (string, error) { return sf.linkQuery("getwd", ".", cshim.SFTPRealpath) }
+// start from: RealPath(".") (libssh2_sftp_symlink_ex with LIBSSH2_SFTP_REALPATH).
+func (sf *SFTP) Getwd() (string, error) { return sf.GetwdContext(context.Background()) }
+
+// GetwdContext is Getwd (libssh2_sftp_symlink_ex with LIBSSH2_SFTP_REALPATH) bounded by ctx as
+// well.
+func (sf *SFTP) GetwdContext(ctx context.Context) (string, error) {
+	return sf.linkQuery(ctx, "getwd", ".", cshim.SFTPRealpath)
+}
 
 // linkBufSize is the answer buffer READLINK and REALPATH start with; answers that do not fit are
 // asked for again with a buffer no answer can overflow.
@@ -398,44 +459,44 @@ var linkBufSize = 4096
 
 // linkQuery runs READLINK or REALPATH, with a bigger buffer when the answer does not fit: libssh2
 // then consumes the answer and returns LIBSSH2_ERROR_BUFFER_TOO_SMALL, and asking again is harmless.
-func (sf *SFTP) linkQuery(op, name string, linkType int) (string, error) {
+func (sf *SFTP) linkQuery(ctx context.Context, op, name string, linkType int) (string, error) {
 	if err := checkPath(op, name); err != nil {
 		return "", err
 	}
 	for _, size := range []int{linkBufSize, cshim.SFTPPacketMaxlen + 1} {
 		buf := make([]byte, size)
-		rc, err := sf.do(context.Background(), op, name, func() int { return cshim.SFTPSymlinkEx(sf.p, name, buf, linkType) })
-		if errors.Is(err, errmap.BufferTooSmall) {
+		rc, err := sf.do(ctx, op, name, func() int { return cshim.SFTPSymlinkEx(sf.p, name, buf, linkType) })
+		if errors.Is(err, ErrorBufferTooSmall) {
 			continue
 		}
 		if err == nil && rc == 0 {
 			// No POSIX server answers with an empty name; a libssh2 that misreads statuses
 			// answers so for a failed first request of a channel.
-			err = newError(op, name, errmap.SFTPProtocol, errors.New("empty answer"))
+			err = newError(op, name, ErrorSFTPProtocol, errors.New("empty answer"))
 		}
 		if err != nil {
-			return "", sf.linkQueryError(op, name, linkType, err)
+			return "", sf.linkQueryError(ctx, op, name, linkType, err)
 		}
 		if rc >= len(buf) {
 			break
 		}
 		return string(buf[:rc]), nil
 	}
-	return "", newError(op, name, errmap.BufferTooSmall, errors.New("answer longer than any SFTP packet"))
+	return "", newError(op, name, ErrorBufferTooSmall, errors.New("answer longer than any SFTP packet"))
 }
 
 // linkQueryError makes the error of a failed READLINK or REALPATH trustworthy with a libssh2 that
 // misreads their status: an Lstat of the path tells a missing path, and for Readlink a path that is
 // not a symbolic link (EINVAL, as os.Readlink says).
-func (sf *SFTP) linkQueryError(op, name string, linkType int, err error) error {
+func (sf *SFTP) linkQueryError(ctx context.Context, op, name string, linkType int, err error) error {
 	if !isStatusError(err) {
 		return err
 	}
-	buggy, perr := sf.linkStatusLost()
+	buggy, perr := sf.linkStatusLost(ctx)
 	if perr != nil || !buggy {
 		return err
 	}
-	fi, lerr := sf.Lstat(name)
+	fi, lerr := sf.LstatContext(ctx, name)
 	if lerr != nil {
 		return retag(lerr, op)
 	}
@@ -467,7 +528,7 @@ var (
 // linkStatusLost reports whether the libssh2 in use misreads the status of READLINK, REALPATH and
 // SYMLINK answers (see ErrStatusLost), probing once per process with two READLINKs of a path that
 // cannot exist: a correct libssh2 reports the same status twice.
-func (sf *SFTP) linkStatusLost() (bool, error) {
+func (sf *SFTP) linkStatusLost(ctx context.Context) (bool, error) {
 	linkProbeMu.Lock()
 	defer linkProbeMu.Unlock()
 	if linkProbeDone {
@@ -479,13 +540,13 @@ func (sf *SFTP) linkStatusLost() (bool, error) {
 	var statuses [2]Status
 	for i := range statuses {
 		buf := make([]byte, 256)
-		rc, err := sf.do(context.Background(), "readlink", probe, func() int { return cshim.SFTPSymlinkEx(sf.p, probe, buf, cshim.SFTPReadlink) })
+		rc, err := sf.do(ctx, "readlink", probe, func() int { return cshim.SFTPSymlinkEx(sf.p, probe, buf, cshim.SFTPReadlink) })
 		if err == nil && rc >= 0 {
 			linkProbeDone, linkProbeBug = true, true // "success" for a path that cannot exist
 			return true, nil
 		}
 		var e *Error
-		if !errors.As(err, &e) || e.Code != errmap.SFTPProtocol {
+		if !errors.As(err, &e) || e.Code != ErrorSFTPProtocol {
 			return false, err // the probe did not get an answer; try again next time
 		}
 		statuses[i] = e.Status
@@ -497,7 +558,7 @@ func (sf *SFTP) linkStatusLost() (bool, error) {
 // isStatusError reports whether err is the server's refusal (an SFTP status).
 func isStatusError(err error) bool {
 	var e *Error
-	return errors.As(err, &e) && e.Code == errmap.SFTPProtocol
+	return errors.As(err, &e) && e.Code == ErrorSFTPProtocol
 }
 
 // lostStatus returns a copy of err's *Error with the meaningless status removed and ErrStatusLost
@@ -508,6 +569,18 @@ func lostStatus(err error) *Error {
 	c := *e
 	c.Status = 0
 	c.Err = ErrStatusLost
+	return &c
+}
+
+// twoPaths returns err, an error of an operation on two paths (a rename or a link), with its Path
+// set to oldpath and NewPath to newpath, as os.LinkError has them, whichever request failed.
+func twoPaths(err error, oldpath, newpath string) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	c := *e
+	c.Path, c.NewPath = oldpath, newpath
 	return &c
 }
 
@@ -523,14 +596,14 @@ func retag(err error, op string) error {
 }
 
 // notSupported is the error of a call the libssh2 in use lacks, once sf is found open.
-func (sf *SFTP) notSupported(name, path string) error {
+func (sf *SFTP) notSupported(ctx context.Context, name, path string) error {
 	var o op
 	o.quiet = true
-	if err := sf.s.begin(&o, context.Background(), name, path, sf, nil, dlSession); err != nil {
+	if err := sf.s.begin(&o, ctx, name, path, sf, nil, dlSession); err != nil {
 		return err // closed first
 	}
 	sf.s.end(&o)
-	return newError(name, path, errmap.MethodNotSupported, ErrNotSupported)
+	return newError(name, path, ErrorMethodNotSupported, ErrNotSupported)
 }
 
 // sameTarget reports whether got, a server's READLINK answer for link, names target as Symlink

@@ -1,5 +1,7 @@
 package libssh2
 
+import "context"
+
 // SetReadDirBufSize sets the name buffer ReadDir starts with, so that tests can make names overflow
 // it; it returns a function that restores the default.
 func SetReadDirBufSize(n int) (restore func()) {
@@ -21,4 +23,4 @@ func SetLinkBufSize(n int) (restore func()) {
 
 // LinkStatusLost is the result of the once-per-process probe for a libssh2 that misreads the status
 // of SYMLINK, READLINK and REALPATH answers, running it on sf if it has not run yet.
-func LinkStatusLost(sf *SFTP) (bool, error) { return sf.linkStatusLost() }
+func LinkStatusLost(sf *SFTP) (bool, error) { return sf.linkStatusLost(context.Background()) }

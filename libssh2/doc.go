@@ -62,14 +62,21 @@
 // File mix as with os.File: a Read, Seek or ReadAt first waits until every written byte is
 // acknowledged (libssh2_sftp_seek64 would drop them), and a Write continues where reading stopped.
 // SFTP.FS gives an io/fs view of a remote directory tree. SFTP mirrors the os package for the
-// rest: Stat, Lstat, ReadDir, Mkdir, MkdirAll, Remove, RemoveAll, Rename, Chmod, Chtimes, Truncate,
-// Symlink, Readlink, RealPath (see ExampleSFTP_MkdirAll).
+// rest: Stat, Lstat, ReadDir, Mkdir, MkdirAll, Remove, RemoveAll, Rename, Chmod, Chown, Chtimes,
+// Truncate, Symlink, Readlink, RealPath (see ExampleSFTP_MkdirAll), and a File has Stat, Chmod,
+// Chown, Chtimes and Truncate of its own. ReadDir lists a whole directory at once; for huge ones,
+// SFTP.OpenDir returns a Dir whose ReadDir(n) reads n entries at a time, as os.File.ReadDir does.
 //
 // # Errors
 //
-// Every error is an *Error, shaped like fs.PathError: the operation, the remote path, libssh2's
-// code (Code, whose String method is the C macro's name), the SFTP status (Status) for SFTP
-// failures, and libssh2's message, copied when the call failed. errors.Is works with fs.ErrNotExist,
+// Every error this package returns is an *Error, shaped like fs.PathError: the operation, the
+// remote path (and NewPath for a rename or link), libssh2's code (Code, whose String method is the
+// C macro's name and Meaning what it means), the SFTP status (Status) for SFTP failures, and
+// libssh2's message, copied when the call failed. The functions that make no libssh2 call
+// (OpenKnownHosts, KnownHosts, KnownHostsDB.Check, ParsePublicKey, AppendKnownHost, the host key
+// checks) return *Error values too. Errors that are not the package's are passed on, wrapped: a
+// HostKeyCallback's refusal is the Err of an *Error with Op "hostkey"; the one exception is
+// Batch.Wait, which returns what its jobs returned, joined with errors.Join. errors.Is works with fs.ErrNotExist,
 // fs.ErrPermission, fs.ErrExist, fs.ErrClosed, os.ErrDeadlineExceeded, context.Canceled,
 // ErrWouldBlock, ErrHostKeyUnknown, ErrHostKeyMismatch, ErrHostKeyOtherType (a mismatch),
 // ErrHostKeyRevoked, ErrHostKeyCertAuthority (an unknown key), and any Code or Status value, as in
@@ -80,9 +87,10 @@
 //
 // libssh2 runs in non-blocking mode and every wait happens in Go, on the connection, in the
 // direction libssh2 names, so no OS thread sits blocked in C. Dial's context bounds the handshake
-// and the authentication; Session.SetDeadline, File.SetDeadline and the *Context methods
-// (SFTPContext, OpenFileContext, WriteContext, ReadFromContext, SyncContext, ReadContext,
-// ReadAtContext, WriteToContext, ReadDirContext) bound every later operation. An expired deadline
+// and the authentication; Session.SetDeadline and File.SetDeadline bound every later operation,
+// and every call that waits on the server has a Context variant (SFTPContext, OpenFileContext,
+// WriteContext, ReadContext, StatContext, MkdirContext, RenameContext, Dir.ReadDirContext, ...)
+// that ctx bounds as well. An expired deadline
 // matches os.ErrDeadlineExceeded, a cancelled context context.Canceled. A context that is already
 // done fails the operation before anything is sent. Deadlines set while an operation waits apply
 // to it, as with os.File.
@@ -95,8 +103,8 @@
 // makes the Session refuse further use (ErrSessionBroken), and an SFTP channel whose server process
 // ended fails its operations with ErrorChannelClosed while the Session opens new channels.
 //
-// File.Close and Session.Close may be called from another goroutine: the operation waiting on the
-// object returns at once with an error wrapping fs.ErrClosed. File.Close gives up when the server
+// File.Close, Dir.Close and Session.Close may be called from another goroutine: the operation
+// waiting on the object returns at once with an error wrapping fs.ErrClosed. File.Close gives up when the server
 // acknowledges nothing for 5 s (or at the write deadline); Session.Close returns within about 6 s
 // whatever the server does.
 //

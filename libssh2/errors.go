@@ -8,12 +8,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
-
-	"github.com/seed191f4051/go-libssh2/internal/errmap"
 )
 
 // Error is the error returned by every operation of this package. It is shaped like
-// [fs.PathError]: the operation, the path where there is one, and what went wrong, which is libssh2's
+// [fs.PathError]: the operation, the path where there is one (two for renames and links, as with
+// [os.LinkError]), and what went wrong, which is libssh2's
 // code (with the SFTP status for SFTP failures and libssh2's message, copied when the call failed) or
 // an underlying Go error such as a context's.
 //
@@ -21,11 +20,15 @@ import (
 // fs.ErrClosed, os.ErrDeadlineExceeded, io.EOF, with [ErrWouldBlock], and with a [Code] or [Status]
 // value itself, as in errors.Is(err, libssh2.ErrorAuthenticationFailed).
 type Error struct {
-	Op     string // the operation: "handshake", "hostkey", "auth", "sftp", "open", "write", "close", ...
-	Path   string // the remote path, where there is one
-	Code   Code   // libssh2's code (a LIBSSH2_ERROR_* value); 0 when the failure is not libssh2's
-	Status Status // the SFTP status; meaningful only when Code is ErrorSFTPProtocol
-	Msg    string // libssh2's message for the failure, copied when it happened
+	Op   string // the operation: "handshake", "hostkey", "auth", "sftp", "open", "write", "close", ...
+	Path string // the remote path, where there is one
+	// NewPath is, for an operation on two paths (Rename, RenameWithFlags, PosixRename, Symlink),
+	// the second one, as os.LinkError's New: the new name, or the link made. Path is then the
+	// first (the old name, or the link's target). "" for the others.
+	NewPath string
+	Code    Code   // libssh2's code (a LIBSSH2_ERROR_* value); 0 when the failure is not libssh2's
+	Status  Status // the SFTP status; meaningful only when Code is ErrorSFTPProtocol
+	Msg     string // libssh2's message for the failure, copied when it happened
 	// Offset is, for errors on data already accepted by a File's writes, the offset up to which the
 	// remote file is known to hold exactly the bytes written; -1 where it does not apply.
 	Offset int64
@@ -37,8 +40,10 @@ type Error struct {
 	AuthMethods []string
 }
 
-func (e *Error) hasStatus() bool { return e.Code == errmap.SFTPProtocol && e.Status != 0 }
+func (e *Error) hasStatus() bool { return e.Code == ErrorSFTPProtocol && e.Status != 0 }
 
+// Error formats e as "libssh2: op path [newpath]: " followed by the SFTP status, the code, libssh2's
+// message, the underlying error and the good offset, each where there is one.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("libssh2: ")
@@ -46,6 +51,10 @@ func (e *Error) Error() string {
 	if e.Path != "" {
 		b.WriteByte(' ')
 		b.WriteString(e.Path)
+	}
+	if e.NewPath != "" {
+		b.WriteByte(' ')
+		b.WriteString(e.NewPath)
 	}
 	b.WriteString(": ")
 	parts := 0

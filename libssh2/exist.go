@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-
-	"github.com/seed191f4051/go-libssh2/internal/errmap"
 )
 
 // existError makes errors.Is(err, fs.ErrExist) true where the server's only answer is
@@ -17,7 +15,7 @@ import (
 // The Lstat is bounded by ctx. The caller holds no lock.
 func (sf *SFTP) existError(ctx context.Context, err error, target string) error {
 	var e *Error
-	if !errors.As(err, &e) || !e.hasStatus() || e.Status != errmap.FXFailure || e.Err != nil {
+	if !errors.As(err, &e) || !e.hasStatus() || e.Status != FXFailure || e.Err != nil {
 		return err
 	}
 	if _, lerr := sf.LstatContext(ctx, target); lerr != nil {

@@ -52,7 +52,8 @@ func Fingerprint(key PublicKey) string {
 }
 
 // ParsePublicKey parses a key as written in authorized_keys or known_hosts files: "type base64
-// [comment]", optionally preceded by a host pattern ("host type base64"). It makes no libssh2 call.
+// [comment]", optionally preceded by a host pattern ("host type base64"). A line without a key is an
+// *Error with Op "parsepublickey". It makes no libssh2 call.
 func ParsePublicKey(line string) (PublicKey, error) {
 	f := strings.Fields(line)
 	for i := 0; i+1 < len(f); i++ {
@@ -64,7 +65,7 @@ func ParsePublicKey(line string) (PublicKey, error) {
 			return k, nil
 		}
 	}
-	return nil, fmt.Errorf("libssh2: no SSH public key in %q", line)
+	return nil, newError("parsepublickey", "", 0, fmt.Errorf("no SSH public key in %q", line))
 }
 
 // HostKeyError says why a host key was refused. Err is ErrHostKeyUnknown, ErrHostKeyMismatch,
@@ -133,8 +134,10 @@ func isHostKeySentinel(err error) bool {
 
 func (e *HostKeyError) Unwrap() error { return e.Err }
 
+// keyError is the refusal of a host key by this package's HostKeyCallbacks: an *Error (Op
+// "hostkey") wrapping the *HostKeyError, which the session returns as it is.
 func keyError(host string, key PublicKey, err error) error {
-	return &HostKeyError{Host: host, Key: key, Fingerprint: Fingerprint(key), Err: err}
+	return newError("hostkey", "", 0, &HostKeyError{Host: host, Key: key, Fingerprint: Fingerprint(key), Err: err})
 }
 
 // InsecureIgnoreHostKey returns a HostKeyCallback that accepts any host key. It makes the session open
@@ -175,6 +178,9 @@ func (s *Session) checkHostKey() error {
 		return s.errorf("hostkey", "", int(cshim.ErrorProto), errors.New("the server presented no host key"))
 	}
 	if err := s.cfg.HostKeyCallback(s.addr, s.conn.RemoteAddr(), publicKey(blob)); err != nil {
+		if e, ok := err.(*Error); ok && e.Op == "hostkey" {
+			return e // already the refusal of one of this package's checks
+		}
 		return newError("hostkey", "", 0, err)
 	}
 	return nil

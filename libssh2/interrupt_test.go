@@ -31,10 +31,11 @@ type interruptEnv struct {
 	sess   *libssh2.Session
 	sf     *libssh2.SFTP
 	f      *libssh2.File
-	name   string // f's remote path
-	dir    string // a directory of the test, with f's file and a subdirectory "sub"
-	want   []byte // what f's file must hold once f is closed
-	closed bool   // f was closed by the test
+	d      *libssh2.Dir // dir, opened
+	name   string       // f's remote path
+	dir    string       // a directory of the test, with f's file and a subdirectory "sub"
+	want   []byte       // what f's file must hold once f is closed
+	closed bool         // f was closed by the test
 	setAt  atomic.Int64
 }
 
@@ -56,6 +57,9 @@ func newInterruptEnv(t *testing.T) *interruptEnv {
 		t.Fatal(err)
 	}
 	e.f = f
+	if e.d, err = sf.OpenDir(dir); err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
 
@@ -71,103 +75,168 @@ var upload = func() []byte {
 type waitCase struct {
 	name string
 	file bool // bounded by the File's deadline (else the session's)
+	dir  bool // an operation of e.d: Dir.Close ends it
 	ctx  bool // run honours ctx (a Context variant)
 	run  func(ctx context.Context, e *interruptEnv) (written int, err error)
+	// since, when set, is the libssh2 version (major, minor) that has the call; with an older one
+	// it fails at once with ErrNotSupported, without waiting, and the tests check that instead.
+	since [2]int
+}
+
+// unsupported reports whether c's call is missing from the libssh2 in use; if so, it checks that
+// the call fails at once with ErrNotSupported, on e's stalled link.
+func (c waitCase) unsupported(t *testing.T, e *interruptEnv) bool {
+	t.Helper()
+	if c.since == [2]int{} || !libssh2Before(t, c.since[0], c.since[1]) {
+		return false
+	}
+	t.Logf("libssh2 %s lacks %s: checking that it fails at once with ErrNotSupported", libssh2.Version(), c.name)
+	start := time.Now()
+	if _, err := c.run(context.Background(), e); !errors.Is(err, libssh2.ErrNotSupported) {
+		t.Errorf("%s with libssh2 %s = %v, want ErrNotSupported", c.name, libssh2.Version(), err)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("%s took %v to say it is not supported", c.name, d)
+	}
+	return true
 }
 
 func noBytes(err error) (int, error) { return 0, err }
 
 var waitCases = []waitCase{
-	{"File.Write", true, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+	{name: "File.Write", file: true, ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
 		return e.f.WriteContext(ctx, upload)
 	}},
-	{"File.ReadFrom", true, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+	{name: "File.ReadFrom", file: true, ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
 		n, err := e.f.ReadFromContext(ctx, bytes.NewReader(upload))
 		return int(n), err
 	}},
-	{"File.Sync", true, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+	{name: "File.Sync", file: true, ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
 		n, err := e.f.Write(upload[:100000]) // into the window: no wait
 		if err != nil {
 			return n, err
 		}
 		return n, e.f.SyncContext(ctx)
 	}},
-	{"File.Read", true, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+	{name: "File.Read", file: true, ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
 		_, err := e.f.ReadContext(ctx, make([]byte, 4096))
 		return noBytes(err)
 	}},
-	{"File.WriteTo", true, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+	{name: "File.WriteTo", file: true, ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
 		_, err := e.f.WriteToContext(ctx, io.Discard)
 		return noBytes(err)
 	}},
-	{"File.ReadAt", true, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+	{name: "File.ReadAt", file: true, ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
 		_, err := e.f.ReadAtContext(ctx, make([]byte, 100000), 5000)
 		return noBytes(err)
 	}},
-	{"File.Seek(end)", true, false, func(_ context.Context, e *interruptEnv) (int, error) {
+	{name: "File.Seek(end)", file: true, ctx: false, run: func(_ context.Context, e *interruptEnv) (int, error) {
 		_, err := e.f.Seek(0, io.SeekEnd)
 		return noBytes(err)
 	}},
-	{"File.Stat", true, false, func(_ context.Context, e *interruptEnv) (int, error) {
-		_, err := e.f.Stat()
+	{name: "File.Stat", file: true, ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		_, err := e.f.StatContext(ctx)
 		return noBytes(err)
 	}},
-	{"File.Chmod", true, false, func(_ context.Context, e *interruptEnv) (int, error) {
-		return noBytes(e.f.Chmod(0o640))
+	{name: "File.Chmod", file: true, ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.f.ChmodContext(ctx, 0o640))
 	}},
-	{"File.Truncate", true, false, func(_ context.Context, e *interruptEnv) (int, error) {
-		return noBytes(e.f.Truncate(1 << 20)) // its own size: the content stays
+	{name: "File.Chown", file: true, ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.f.ChownContext(ctx, os.Getuid(), os.Getgid()))
 	}},
-	{"SFTP.OpenFile", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+	{name: "File.Chtimes", file: true, ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.f.ChtimesContext(ctx, time.Unix(1e9, 0), time.Unix(1e9, 0)))
+	}},
+	{name: "File.Truncate", file: true, ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.f.TruncateContext(ctx, 1<<20)) // its own size: the content stays
+	}},
+	{name: "SFTP.OpenFile", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
 		f, err := e.sf.OpenFileContext(ctx, e.name, os.O_RDONLY, 0)
 		if err == nil {
 			f.Close()
 		}
 		return noBytes(err)
 	}},
-	{"SFTP.ReadDir", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+	{name: "SFTP.OpenDir", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		d, err := e.sf.OpenDirContext(ctx, e.dir)
+		if err == nil {
+			d.Close()
+		}
+		return noBytes(err)
+	}},
+	{name: "Dir.ReadDir", dir: true, ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		_, err := e.d.ReadDirContext(ctx, -1)
+		return noBytes(err)
+	}},
+	{name: "SFTP.ReadDir", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
 		_, err := e.sf.ReadDirContext(ctx, e.dir)
 		return noBytes(err)
 	}},
-	{"Session.SFTP", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+	{name: "Session.SFTP", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
 		sf, err := e.sess.SFTPContext(ctx)
 		if err == nil {
 			sf.Close()
 		}
 		return noBytes(err)
 	}},
-	{"SFTP.Stat", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+	{name: "SFTP.Stat", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
 		_, err := e.sf.StatContext(ctx, e.name)
 		return noBytes(err)
 	}},
-	{"SFTP.Lstat", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+	{name: "SFTP.Lstat", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
 		_, err := e.sf.LstatContext(ctx, e.name)
 		return noBytes(err)
 	}},
-	{"SFTP.Chmod", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
-		return noBytes(e.sf.Chmod(e.name, 0o600))
+	{name: "SFTP.Chmod", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.ChmodContext(ctx, e.name, 0o600))
 	}},
-	{"SFTP.Chtimes", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
-		return noBytes(e.sf.Chtimes(e.name, time.Unix(1e9, 0), time.Unix(1e9, 0)))
+	{name: "SFTP.Chown", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.ChownContext(ctx, e.name, os.Getuid(), os.Getgid()))
 	}},
-	{"SFTP.StatVFS", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
-		_, err := e.sf.StatVFS(e.dir)
+	{name: "SFTP.Chtimes", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.ChtimesContext(ctx, e.name, time.Unix(1e9, 0), time.Unix(1e9, 0)))
+	}},
+	{name: "SFTP.Truncate", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.TruncateContext(ctx, e.name, 1<<20)) // its own size: the content stays
+	}},
+	{name: "SFTP.StatVFS", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		_, err := e.sf.StatVFSContext(ctx, e.dir)
 		return noBytes(err)
 	}},
-	{"SFTP.Mkdir", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+	{name: "SFTP.Mkdir", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
 		return noBytes(e.sf.MkdirContext(ctx, filepath.Join(e.dir, "new"), 0o755))
 	}},
-	{"SFTP.Remove", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+	{name: "SFTP.Remove", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
 		return noBytes(e.sf.RemoveContext(ctx, filepath.Join(e.dir, "sub")))
 	}},
-	{"SFTP.Rename", false, true, func(ctx context.Context, e *interruptEnv) (int, error) {
+	{name: "SFTP.Rename", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
 		return noBytes(e.sf.RenameContext(ctx, filepath.Join(e.dir, "sub"), filepath.Join(e.dir, "sub2")))
 	}},
-	{"SFTP.Symlink", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
-		return noBytes(e.sf.Symlink(e.name, filepath.Join(e.dir, "link")))
+	{name: "SFTP.RenameWithFlags", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.RenameWithFlagsContext(ctx, filepath.Join(e.dir, "sub"), filepath.Join(e.dir, "sub2"), libssh2.RenameNative))
 	}},
-	{"SFTP.RealPath", false, false, func(_ context.Context, e *interruptEnv) (int, error) {
-		_, err := e.sf.RealPath(e.dir)
+	{name: "SFTP.PosixRename", ctx: true, since: [2]int{1, 11}, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.PosixRenameContext(ctx, filepath.Join(e.dir, "sub"), filepath.Join(e.dir, "sub2")))
+	}},
+	{name: "SFTP.MkdirAll", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.MkdirAllContext(ctx, filepath.Join(e.dir, "new", "deeper"), 0o755))
+	}},
+	{name: "SFTP.RemoveAll", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.RemoveAllContext(ctx, filepath.Join(e.dir, "sub")))
+	}},
+	{name: "SFTP.Symlink", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sf.SymlinkContext(ctx, e.name, filepath.Join(e.dir, "link")))
+	}},
+	{name: "SFTP.Readlink", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		_, err := e.sf.ReadlinkContext(ctx, e.name)
+		return noBytes(err)
+	}},
+	{name: "SFTP.RealPath", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		_, err := e.sf.RealPathContext(ctx, e.dir)
+		return noBytes(err)
+	}},
+	{name: "SFTP.Getwd", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		_, err := e.sf.GetwdContext(ctx)
 		return noBytes(err)
 	}},
 }
@@ -218,6 +287,11 @@ func TestInterruptEveryWait(t *testing.T) {
 			t.Run(m.name+"/"+c.name, func(t *testing.T) {
 				e := newInterruptEnv(t)
 				e.proxy.SetPaused(true)
+				if c.unsupported(t, e) {
+					e.proxy.SetPaused(false)
+					e.checkUsable(t)
+					return
+				}
 				ctx := m.interrupt(e, c)
 				start := time.Now()
 				n, err := c.run(ctx, e)
@@ -440,6 +514,71 @@ func TestCloseReachesWaitingOperation(t *testing.T) {
 				copy(want, upload[:min(n, len(want))])
 				if len(got) < len(want) || !bytes.Equal(got[len(want):], upload[len(want):len(got)]) {
 					t.Errorf("remote file of %d bytes is not the base with a prefix of the upload", len(got))
+				}
+			})
+		}
+	}
+}
+
+// TestCloseEndsEveryWait: Session.Close from another goroutine, and File.Close for the operations
+// of the File, end each operation of waitCases at its wait point on a stalled link with an error
+// wrapping fs.ErrClosed. The link then comes back: Session.Close finishes (the interrupted call, the
+// disconnect) and frees everything; after File.Close the session works on.
+func TestCloseEndsEveryWait(t *testing.T) {
+	checkNoLeaks(t)
+	for _, c := range waitCases {
+		closers := []string{"Session.Close"}
+		if c.file {
+			closers = append(closers, "File.Close")
+		}
+		if c.dir {
+			closers = append(closers, "Dir.Close")
+		}
+		for _, which := range closers {
+			t.Run(which+"/"+c.name, func(t *testing.T) {
+				e := newInterruptEnv(t)
+				e.proxy.SetPaused(true)
+				if c.unsupported(t, e) {
+					e.proxy.SetPaused(false)
+					e.checkUsable(t)
+					return
+				}
+				closed := make(chan error, 1)
+				time.AfterFunc(200*time.Millisecond, func() {
+					switch which {
+					case "File.Close":
+						closed <- e.f.Close()
+					case "Dir.Close":
+						closed <- e.d.Close()
+					default:
+						closed <- e.sess.Close()
+					}
+				})
+				start := time.Now()
+				n, err := c.run(context.Background(), e)
+				if !errors.Is(err, fs.ErrClosed) {
+					t.Errorf("%s interrupted by %s = %d, %v; want fs.ErrClosed", c.name, which, n, err)
+				}
+				var le *libssh2.Error
+				if !errors.As(err, &le) {
+					t.Errorf("error %v is not an *libssh2.Error", err)
+				}
+				if d := time.Since(start); d > 200*time.Millisecond+500*time.Millisecond {
+					t.Errorf("%s returned %v after it started, 200 ms after which %s ran", c.name, d, which)
+				}
+				e.proxy.SetPaused(false)
+				cerr := <-closed
+				t.Logf("%s: %v", which, cerr)
+				if which != "Session.Close" {
+					e.sess.SetDeadline(time.Now().Add(20 * time.Second))
+					if _, err := e.sf.Stat(e.name); err != nil {
+						t.Errorf("Stat after %s ended %s: %v", which, c.name, err)
+					}
+				}
+				if err := e.sess.Close(); which == "Session.Close" && !errors.Is(err, fs.ErrClosed) {
+					t.Errorf("a second Session.Close = %v, want fs.ErrClosed", err)
+				} else if which != "Session.Close" && err != nil {
+					t.Errorf("Session.Close after %s ended %s: %v", which, c.name, err)
 				}
 			})
 		}

@@ -50,7 +50,7 @@ type KnownHostsDB struct {
 // no libssh2 call: known_hosts files are read and decided in Go.
 func OpenKnownHosts(files ...string) (*KnownHostsDB, error) {
 	if len(files) == 0 {
-		return nil, errors.New("libssh2: OpenKnownHosts needs at least one file")
+		return nil, errInvalid("knownhosts", "", errors.New("OpenKnownHosts needs at least one file"))
 	}
 	db := &KnownHostsDB{files: slices.Clone(files)}
 	if _, err := db.load(); err != nil {
@@ -66,7 +66,7 @@ func OpenKnownHosts(files ...string) (*KnownHostsDB, error) {
 // (KnownHostsDB.Check) and Config.KnownHostKeyTypes (KnownHostsDB.KeyTypes).
 func KnownHosts(files ...string) (HostKeyCallback, error) {
 	if len(files) == 0 {
-		return nil, errors.New("libssh2: KnownHosts needs at least one file")
+		return nil, errInvalid("knownhosts", "", errors.New("KnownHosts needs at least one file"))
 	}
 	for _, f := range files {
 		if _, err := os.Stat(f); err != nil {
@@ -81,14 +81,18 @@ func KnownHosts(files ...string) (HostKeyCallback, error) {
 }
 
 // Check checks key, presented by the server at hostname ("host:port", as a HostKeyCallback gets
-// it; the port may be left out for 22), as the type's documentation says. A refusal is a
-// *HostKeyError; a file that cannot be read is an *Error. It makes no libssh2 call.
+// it; the port may be left out for 22), as the type's documentation says. A refusal is an *Error
+// with Op "hostkey" that wraps a *HostKeyError (errors.As finds it); a file that cannot be read is
+// an *Error with Op "knownhosts". It makes no libssh2 call.
 func (db *KnownHostsDB) Check(hostname string, _ net.Addr, key PublicKey) error {
 	lines, err := db.load()
 	if err != nil {
 		return err
 	}
-	return decideHostKey(lines, hostname, key)
+	if err := decideHostKey(lines, hostname, key); err != nil {
+		return newError("hostkey", "", 0, err)
+	}
+	return nil
 }
 
 // KeyTypes returns the types of the keys known for hostname ("host:port"), in the order of the

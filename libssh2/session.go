@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
-	"github.com/seed191f4051/go-libssh2/internal/errmap"
 )
 
 var (
@@ -37,13 +36,6 @@ func Version() string { return cshim.Version() }
 // reclaimedCBlocks counts the C blocks that libssh2_session_free did not free and the binding freed
 // after it (cshim.SessionFree), for the tests.
 var reclaimedCBlocks atomic.Int64
-
-// LiveCAllocations returns the number of C memory blocks that libssh2 allocated through this
-// package's sessions and has not freed yet. After every Session is closed it is 0; tests use it to
-// prove that nothing leaks. Blocks that libssh2_session_free leaves behind (libssh2 1.10 forgets a
-// half-finished key exchange's key pair) are freed by the binding right after it, because the
-// allocator links every block to its session.
-func LiveCAllocations() int64 { return cshim.LiveAllocs() }
 
 // Session is an SSH connection through libssh2, authenticated and ready for SFTP.
 //
@@ -167,7 +159,7 @@ func newSession(ctx context.Context, conn net.Conn, addr string, config *Config)
 	}
 	cs := cshim.SessionInit()
 	if cs == nil {
-		e := newError("handshake", "", errmap.Alloc, nil)
+		e := newError("handshake", "", ErrorAlloc, nil)
 		e.Msg = "libssh2_session_init_ex returned NULL"
 		return nil, e
 	}
@@ -302,10 +294,13 @@ const closeTimeout = 5 * time.Second
 // after waking it, before it shuts the socket down so that a C call that never says EAGAIN returns.
 const closeLockWait = time.Second
 
-// Close closes the session's SFTP channels and their files (in that order: files, then channels,
-// then the session), sends the SSH disconnect message and frees the session
-// (libssh2_session_disconnect_ex, libssh2_session_free). A connection made by Dial is closed too.
-// The first error met is returned; everything is released in any case.
+// Close closes everything the session holds, innermost first: for each SFTP channel, its open
+// Files and Dirs (each drained, as File.Close does, then libssh2_sftp_close_handle), then the
+// channel itself (libssh2_sftp_shutdown); then it finishes the calls that interrupted operations
+// left pending, sends the SSH disconnect message (libssh2_session_disconnect_ex) and frees the
+// session (libssh2_session_free). A connection made by Dial is closed last. The first error met is
+// returned; everything is released in any case (when the link does not answer in time, the socket
+// is shut down and libssh2 frees what it holds without talking to the server).
 //
 // Close may be called from another goroutine while an operation waits: that operation returns at
 // once with an error wrapping fs.ErrClosed, and operations waiting for the session give up. Close

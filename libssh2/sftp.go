@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
-	"github.com/seed191f4051/go-libssh2/internal/errmap"
 )
 
 // SFTP is an SFTP channel on a Session. Its methods mirror the os package's names.
@@ -120,7 +119,7 @@ func (s *Session) lastErrno() int {
 	if e := cshim.SessionLastErrno(s.s); e < 0 {
 		return e
 	}
-	return int(errmap.Proto)
+	return int(ErrorProto)
 }
 
 // SetDeadline sets the deadline for the session's operations that have no deadline of their own (a
@@ -142,7 +141,7 @@ func (s *Session) SetDeadline(t time.Time) error {
 // protocol error (libssh2_sftp_last_error is meaningful only then). The caller holds the session lock.
 func (sf *SFTP) sftpError(op, path string, rc int, cause error) *Error {
 	e := sf.s.errorf(op, path, rc, cause)
-	if rc == int(errmap.SFTPProtocol) {
+	if rc == int(ErrorSFTPProtocol) {
 		e.Status = Status(cshim.SFTPLastError(sf.p))
 	}
 	return e
@@ -167,7 +166,9 @@ func (sf *SFTP) Create(name string) (*File, error) {
 
 // OpenFile opens the named file with flag (os.O_RDONLY, os.O_WRONLY or os.O_RDWR, or-ed with
 // os.O_APPEND, os.O_CREATE, os.O_EXCL, os.O_TRUNC) and, when it creates the file, the permission bits
-// of perm (libssh2_sftp_open_ex with the matching LIBSSH2_FXF_* flags).
+// of perm (libssh2_sftp_open_ex with the matching LIBSSH2_FXF_* flags). Any other flag (os.O_SYNC,
+// os.O_NONBLOCK, ...) has no SFTP meaning and is refused, as is O_WRONLY|O_RDWR, before anything is
+// sent: the error is an *Error wrapping fs.ErrInvalid.
 func (sf *SFTP) OpenFile(name string, flag int, perm fs.FileMode) (*File, error) {
 	return sf.OpenFileContext(context.Background(), name, flag, perm)
 }
@@ -239,6 +240,9 @@ const knownFlags = os.O_RDONLY | os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CR
 func openFlags(flag int) (int, error) {
 	if flag&^knownFlags != 0 {
 		return 0, fmt.Errorf("%w: open flags %#x have no SFTP meaning", fs.ErrInvalid, flag&^knownFlags)
+	}
+	if flag&(os.O_WRONLY|os.O_RDWR) == os.O_WRONLY|os.O_RDWR {
+		return 0, fmt.Errorf("%w: open flags say both O_WRONLY and O_RDWR", fs.ErrInvalid)
 	}
 	var fxf int
 	switch flag & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR) {

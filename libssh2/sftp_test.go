@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -190,4 +191,44 @@ func rawWriteAll(t *testing.T, sess *libssh2.Session, f *libssh2.File, data []by
 		off += n
 	}
 	return wouldBlock
+}
+
+// TestOpenFileFlags: flags that SFTP cannot express are refused with an *Error wrapping
+// fs.ErrInvalid before anything is sent, instead of being dropped; the session works on.
+func TestOpenFileFlags(t *testing.T) {
+	proxy, _, sf := proxySession(t)
+	name := srv.Path("flags.txt")
+	if err := os.WriteFile(name, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sent := proxy.BytesUp()
+	for _, flag := range []int{
+		os.O_RDONLY | os.O_SYNC,
+		os.O_WRONLY | syscall.O_NONBLOCK,
+		os.O_RDWR | syscall.O_NOCTTY,
+		os.O_WRONLY | os.O_CREATE | syscall.O_DIRECTORY,
+		os.O_RDONLY | 1<<29,
+		os.O_WRONLY | os.O_RDWR,
+	} {
+		f, err := sf.OpenFileContext(context.Background(), name, flag, 0o644)
+		var e *libssh2.Error
+		if err == nil {
+			f.Close()
+			t.Errorf("OpenFile(%#x) succeeded", flag)
+			continue
+		}
+		if !errors.As(err, &e) || !errors.Is(err, fs.ErrInvalid) || e.Op != "open" || e.Path != name {
+			t.Errorf("OpenFile(%#x) = %v, want an *Error of op open on %s wrapping fs.ErrInvalid", flag, err, name)
+		}
+	}
+	if got := proxy.BytesUp(); got != sent {
+		t.Errorf("refused OpenFile calls sent %d bytes", got-sent)
+	}
+	f, err := sf.OpenFile(name, os.O_RDWR|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatalf("OpenFile with valid flags after the refusals: %v", err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }

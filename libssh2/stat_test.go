@@ -236,7 +236,8 @@ func TestChmodChownChtimesTruncate(t *testing.T) {
 	}
 	for name, err := range map[string]error{
 		"Truncate -1":   sf.Truncate(name, -1),
-		"Chown -1":      sf.Chown(name, -1, 0),
+		"Chown -2":      sf.Chown(name, -2, 0),
+		"Chown 2^32":    sf.Chown(name, 0, 1<<32),
 		"Chtimes <1970": sf.Chtimes(name, time.Unix(-5, 0), time.Unix(0, 0)),
 	} {
 		var e *libssh2.Error
@@ -321,5 +322,86 @@ func TestFileStatWhileReading(t *testing.T) {
 	}
 	if sha(got) != sha(data) {
 		t.Errorf("read %d bytes with SHA-256 %s, want %d bytes %s", len(got), sha(got), len(data), sha(data))
+	}
+}
+
+// TestFileChownChtimes: File.Chown and File.Chtimes (FSETSTAT) change the open file as os.Chown
+// and os.Chtimes would, after the bytes written through the File have landed; -1 keeps a uid or
+// gid and a zero time keeps that time, for the File's methods and SFTP's alike.
+func TestFileChownChtimes(t *testing.T) {
+	_, sf := openSFTP(t, srv)
+	dir := testDir(t)
+	name := filepath.Join(dir, "f")
+	f, err := sf.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(make([]byte, 300_000)); err != nil {
+		t.Fatal(err)
+	}
+	atime := time.Date(2012, 3, 4, 5, 6, 7, 0, time.UTC)
+	mtime := time.Date(2013, 8, 9, 10, 11, 12, 500, time.UTC)
+	if err := f.Chtimes(atime, mtime); err != nil {
+		t.Fatalf("File.Chtimes: %v", err)
+	}
+	if err := f.Chown(1234, 5678); err != nil {
+		t.Fatalf("File.Chown: %v", err)
+	}
+	view := func() statView {
+		t.Helper()
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return localView(t, fi)
+	}
+	// The write landed before the times were set: they stay.
+	got := view()
+	want := statView{Name: "f", Size: 300_000, Mode: got.Mode, ModTime: mtime.Truncate(time.Second),
+		Uid: 1234, Gid: 5678, Atime: atime, Permission: got.Permission}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("after File.Chtimes and File.Chown (-want +os.Stat):\n%s", diff)
+	}
+
+	// -1 keeps the uid or gid; a zero time keeps that time.
+	if err := f.Chown(-1, 99); err != nil {
+		t.Fatalf("File.Chown(-1, 99): %v", err)
+	}
+	if err := f.Chtimes(time.Time{}, atime); err != nil {
+		t.Fatalf("File.Chtimes(zero, atime): %v", err)
+	}
+	got = view()
+	if got.Uid != 1234 || got.Gid != 99 || !got.Atime.Equal(atime) || !got.ModTime.Equal(atime) {
+		t.Errorf("after File.Chown(-1, 99) and File.Chtimes(zero, %v): uid %d gid %d atime %v mtime %v", atime, got.Uid, got.Gid, got.Atime, got.ModTime)
+	}
+	if err := sf.Chown(name, 42, -1); err != nil {
+		t.Fatalf("SFTP.Chown(42, -1): %v", err)
+	}
+	if got := view(); got.Uid != 42 || got.Gid != 99 {
+		t.Errorf("after SFTP.Chown(42, -1): uid %d gid %d, want 42 and 99", got.Uid, got.Gid)
+	}
+
+	for what, err := range map[string]error{
+		"File.Chown -2":      f.Chown(-2, 0),
+		"File.Chown 2^32":    f.Chown(0, 1<<32),
+		"File.Chtimes <1970": f.Chtimes(time.Unix(-5, 0), time.Unix(0, 0)),
+		"File.Chtimes >2106": f.Chtimes(time.Unix(1<<32, 0), time.Unix(0, 0)),
+		"nil File.Chown":     (*libssh2.File)(nil).Chown(0, 0),
+		"nil File.Chtimes":   (*libssh2.File)(nil).Chtimes(atime, mtime),
+	} {
+		var e *libssh2.Error
+		if !errors.As(err, &e) || e.Code != 0 || !errors.Is(err, fs.ErrInvalid) {
+			t.Errorf("%s = %v, want an *libssh2.Error wrapping fs.ErrInvalid", what, err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Chown(1, 1); !errors.Is(err, fs.ErrClosed) {
+		t.Errorf("Chown on a closed File = %v, want fs.ErrClosed", err)
+	}
+	if err := f.Chtimes(atime, mtime); !errors.Is(err, fs.ErrClosed) {
+		t.Errorf("Chtimes on a closed File = %v, want fs.ErrClosed", err)
 	}
 }

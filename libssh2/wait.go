@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
-	"github.com/seed191f4051/go-libssh2/internal/errmap"
 )
 
 // Waiting happens in Go (docs/DESIGN.md, I2): the session is non-blocking, and when libssh2 says
@@ -173,9 +172,9 @@ func (c *caller) step(writing bool) func(uintptr) bool {
 // further call on the session can work.
 func fatal(rc int) bool {
 	switch Code(rc) {
-	case errmap.SocketNone, errmap.BannerRecv, errmap.BannerSend, errmap.InvalidMAC, errmap.KexFailure,
-		errmap.SocketSend, errmap.KeyExchangeFailure, errmap.Decrypt, errmap.SocketDisconnect,
-		errmap.Proto, errmap.SocketTimeout, errmap.BadUse, errmap.SocketRecv:
+	case ErrorSocketNone, ErrorBannerRecv, ErrorBannerSend, ErrorInvalidMAC, ErrorKexFailure,
+		ErrorSocketSend, ErrorKeyExchangeFailure, ErrorDecrypt, ErrorSocketDisconnect,
+		ErrorProto, ErrorSocketTimeout, ErrorBadUse, ErrorSocketRecv:
 		return true
 	}
 	return false

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
-	"github.com/seed191f4051/go-libssh2/internal/errmap"
 )
 
 // packetSize is libssh2's MAX_SFTP_OUTGOING_SIZE: libssh2_sftp_write cuts what it is given into
@@ -548,7 +547,7 @@ func (f *File) SyncContext(ctx context.Context) error {
 	}
 	if rc < 0 {
 		e := o.sftpFail(rc)
-		if e.Status == errmap.FXOpUnsupported {
+		if e.Status == FXOpUnsupported {
 			return nil // the server has no fsync@openssh.com: the data was acknowledged
 		}
 		return e

@@ -10,32 +10,46 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
-// These examples run in `go test` against the throw-away sshd that TestMain starts (srv). In your
-// program, addr, user, key and knownHosts are your server's address, your user name, your private
-// key file and ~/.ssh/known_hosts.
+// The first examples here (Example, ExampleSFTP_Open, ExampleSFTP_FS, ExampleDial_password,
+// ExampleAppendKnownHost) can be copied into a program as they are, but for their first line, which
+// asks example_target_test.go for the server, the user and the home directory: write instead
+//
+//	server, user := "sftp.example.com:22", "you" // your server ("host:port") and user name
+//	home, err := os.UserHomeDir()
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//
+// `go test` runs them against a throw-away sshd on 127.0.0.1, with a home directory made for it.
+// The examples after them use that server's files directly (srv, exampleSession).
 
-// Example uploads a file: connect with the host key checked against known_hosts, log in with a key,
-// start SFTP, copy, close.
+// Example uploads a file, as a program of yours would: the server's host key checked against
+// ~/.ssh/known_hosts, a login with the ssh-agent or ~/.ssh/id_ed25519, then SFTP, and ~/notes.txt
+// copied to notes.txt in the login directory. Its first line is where `go test` puts its own server
+// (see above); the README's Quick start is this program.
 func Example() {
-	addr, user, key, knownHosts := srv.Addr, srv.User, srv.KeyPath, srv.KnownHostsPath
+	server, user, home := exampleTarget() // yours: "sftp.example.com:22", "you", os.UserHomeDir()
 
-	hostKeys, err := libssh2.OpenKnownHosts(knownHosts) // ssh also reads /etc/ssh/ssh_known_hosts
+	// ssh also reads /etc/ssh/ssh_known_hosts: add it to OpenKnownHosts if your machine keeps keys there.
+	hostKeys, err := libssh2.OpenKnownHosts(filepath.Join(home, ".ssh", "known_hosts"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	sess, err := libssh2.Dial(ctx, "tcp", addr, &libssh2.Config{
-		User:              user,
-		Auth:              []libssh2.AuthMethod{libssh2.PublicKeyFile(key, "")},
-		HostKeyCallback:   hostKeys.Check,    // decided as OpenSSH's ssh decides
-		KnownHostKeyTypes: hostKeys.KeyTypes, // ask the server for the key types known for it first
+	sess, err := libssh2.Dial(ctx, "tcp", server, &libssh2.Config{
+		User: user,
+		Auth: []libssh2.AuthMethod{
+			libssh2.Agent(), // tried first, when SSH_AUTH_SOCK is set
+			libssh2.PublicKeyFile(filepath.Join(home, ".ssh", "id_ed25519"), ""),
+		},
+		HostKeyCallback:   hostKeys.Check,    // known_hosts decided as ssh decides
+		KnownHostKeyTypes: hostKeys.KeyTypes, // ask for the key types known for the host first, as ssh does
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -45,64 +59,220 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	f, err := sftp.Create(srv.Path("example.txt"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	n, err := io.Copy(f, strings.NewReader("hello, world\n"))
-	if err != nil {
-		f.Close()
-		log.Fatal(err)
-	}
-	// Close returns nil only once the server has acknowledged every byte.
-	if err := f.Close(); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(n, "bytes uploaded")
 
-	onServer, _ := os.ReadFile(srv.Path("example.txt")) // the test server is on this machine
-	fmt.Printf("%q\n", onServer)
+	local, err := os.Open(filepath.Join(home, "notes.txt"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer local.Close()
+	remote, err := sftp.Create("notes.txt") // relative to the login directory
+	if err != nil {
+		log.Fatal(err)
+	}
+	n, err := io.Copy(remote, local)
+	if err != nil {
+		remote.Close()
+		log.Fatal(err)
+	}
+	if err := remote.Close(); err != nil { // nil only once the server has acknowledged every byte
+		log.Fatal(err)
+	}
+	fmt.Println("uploaded", n, "bytes")
 	// Output:
-	// 13 bytes uploaded
-	// "hello, world\n"
+	// uploaded 18 bytes
+}
+
+// ExampleSFTP_Open downloads report.txt from the login directory to ~/report.txt. io.Copy uses
+// File.WriteTo, which keeps libssh2's read-ahead busy. Copy it as Example says.
+func ExampleSFTP_Open() {
+	server, user, home := exampleTarget() // yours: "sftp.example.com:22", "you", os.UserHomeDir()
+
+	hostKeys, err := libssh2.OpenKnownHosts(filepath.Join(home, ".ssh", "known_hosts"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sess, err := libssh2.Dial(ctx, "tcp", server, &libssh2.Config{
+		User: user,
+		Auth: []libssh2.AuthMethod{
+			libssh2.Agent(),
+			libssh2.PublicKeyFile(filepath.Join(home, ".ssh", "id_ed25519"), ""),
+		},
+		HostKeyCallback:   hostKeys.Check,
+		KnownHostKeyTypes: hostKeys.KeyTypes,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sess.Close()
+	sftp, err := sess.SFTP()
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	remote, err := sftp.Open("report.txt")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer remote.Close()
+	local, err := os.Create(filepath.Join(home, "report.txt"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	n, err := io.Copy(local, remote)
+	if err != nil {
+		local.Close()
+		log.Fatal(err)
+	}
+	if err := local.Close(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("downloaded", n, "bytes")
+	// Output:
+	// downloaded 20 bytes
+}
+
+// ExampleSFTP_FS walks the photos directory of the server with io/fs.WalkDir, as it would walk
+// os.DirFS("photos"), and adds up the sizes of its files. fs.Glob, fs.ReadFile and fs.Sub work on
+// it the same way. Copy it as Example says.
+func ExampleSFTP_FS() {
+	server, user, home := exampleTarget() // yours: "sftp.example.com:22", "you", os.UserHomeDir()
+
+	hostKeys, err := libssh2.OpenKnownHosts(filepath.Join(home, ".ssh", "known_hosts"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sess, err := libssh2.Dial(ctx, "tcp", server, &libssh2.Config{
+		User: user,
+		Auth: []libssh2.AuthMethod{
+			libssh2.Agent(),
+			libssh2.PublicKeyFile(filepath.Join(home, ".ssh", "id_ed25519"), ""),
+		},
+		HostKeyCallback:   hostKeys.Check,
+		KnownHostKeyTypes: hostKeys.KeyTypes,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sess.Close()
+	sftp, err := sess.SFTP()
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	var files, total int64
+	err = fs.WalkDir(sftp.FS("photos"), ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err // or print it and return nil, to go on with the rest of the tree
+		}
+		if !d.Type().IsRegular() {
+			return nil // directories, and symbolic links (which WalkDir does not follow)
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Println(name, info.Size())
+		files++
+		total += info.Size()
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(files, "files,", total, "bytes")
+	// Output:
+	// 2024/beach.jpg 18
+	// 2024/city.jpg 13
+	// 2025/winter.jpg 5
+	// index.txt 20
+	// 4 files, 56 bytes
+}
+
+// ExampleDial_password logs in with a password. Ask for it when the program runs
+// (golang.org/x/term's ReadPassword reads it without echo) or take it from a secret store: never
+// keep it in the source. A server that asks for passwords through PAM may offer only
+// keyboard-interactive: add KeyboardInteractive with a function that answers its prompt. A failed
+// login's *Error lists the methods the server offers (AuthMethods). Copy it as Example says, with
+// your password for the third value.
+func ExampleDial_password() {
+	server, user, password, home := examplePasswordTarget() // yours: "sftp.example.com:22", "you", a password, os.UserHomeDir()
+
+	hostKeys, err := libssh2.OpenKnownHosts(filepath.Join(home, ".ssh", "known_hosts"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sess, err := libssh2.Dial(ctx, "tcp", server, &libssh2.Config{
+		User:              user,
+		Auth:              []libssh2.AuthMethod{libssh2.Password(password)},
+		HostKeyCallback:   hostKeys.Check,
+		KnownHostKeyTypes: hostKeys.KeyTypes,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sess.Close()
+	sftp, err := sess.SFTP()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fi, err := sftp.Stat("report.txt")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(fi.Name(), fi.Size())
+	// Output:
+	// report.txt 20
 }
 
 // ExampleAppendKnownHost trusts a server on first use, as ssh -o StrictHostKeyChecking=accept-new
 // does: an unknown key (and only an unknown one: never a changed, revoked or other-type key) is
-// added to the user's known_hosts file, and the next check accepts it.
+// added to ~/.ssh/known_hosts, hashed, and the next connection checks the server against it. Copy
+// it as Example says.
 func ExampleAppendKnownHost() {
-	knownHosts := filepath.Join(os.TempDir(), fmt.Sprintf("example-known-hosts-%d", os.Getpid()))
-	defer os.Remove(knownHosts)
+	server, user, home := exampleNewHostTarget() // yours: "sftp.example.com:22", "you", os.UserHomeDir()
 
+	knownHosts := filepath.Join(home, ".ssh", "known_hosts")
 	hostKeys, err := libssh2.OpenKnownHosts(knownHosts) // a missing file is an empty one
 	if err != nil {
 		log.Fatal(err)
 	}
 	acceptNew := func(hostname string, remote net.Addr, key libssh2.PublicKey) error {
 		err := hostKeys.Check(hostname, remote, key)
+		// An @cert-authority line for the host makes the key unknown too, but a certificate is
+		// expected: libssh2 cannot check one, and trusting the plain key would bypass the CA.
 		if errors.Is(err, libssh2.ErrHostKeyUnknown) && !errors.Is(err, libssh2.ErrHostKeyCertAuthority) {
-			fmt.Println("adding the unknown", key.Type(), "key")
-			return libssh2.AppendKnownHost(knownHosts, hostname, key, nil) // hashed, mode 0600
+			fmt.Println("adding the server's key to known_hosts")
+			return libssh2.AppendKnownHost(knownHosts, hostname, key, nil) // hashed; the file is made with mode 0600
 		}
 		return err
 	}
 	cfg := &libssh2.Config{
-		User:              srv.User,
-		Auth:              []libssh2.AuthMethod{libssh2.PublicKeyFile(srv.KeyPath, "")},
+		User: user,
+		Auth: []libssh2.AuthMethod{
+			libssh2.Agent(),
+			libssh2.PublicKeyFile(filepath.Join(home, ".ssh", "id_ed25519"), ""),
+		},
 		HostKeyCallback:   acceptNew,
 		KnownHostKeyTypes: hostKeys.KeyTypes,
-		HostKeyAlgorithms: []string{"ssh-ed25519"}, // only so that the output names one type
 	}
-	for range 2 {
-		sess, err := libssh2.Dial(context.Background(), "tcp", srv.Addr, cfg)
+	for range 2 { // the second time, the key is known
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		sess, err := libssh2.Dial(ctx, "tcp", server, cfg)
+		cancel()
 		if err != nil {
 			log.Fatal(err)
 		}
-		sess.Close()
 		fmt.Println("logged in")
+		sess.Close()
 	}
 	// Output:
-	// adding the unknown ssh-ed25519 key
+	// adding the server's key to known_hosts
 	// logged in
 	// logged in
 }
@@ -227,31 +397,6 @@ func ExampleSFTP_OpenFileContext() {
 	fmt.Println(errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded))
 	// Output:
 	// true true
-}
-
-// ExampleSFTP_Open downloads a file: io.Copy uses File.WriteTo, which keeps libssh2's read-ahead
-// busy.
-func ExampleSFTP_Open() {
-	os.WriteFile(srv.Path("download.txt"), []byte("from the server\n"), 0o644) // the test server's disk
-
-	sess := exampleSession()
-	defer sess.Close()
-	sftp, err := sess.SFTP()
-	if err != nil {
-		log.Fatal(err)
-	}
-	f, err := sftp.Open(srv.Path("download.txt"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer f.Close()
-	var local strings.Builder
-	if _, err := io.Copy(&local, f); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Print(local.String())
-	// Output:
-	// from the server
 }
 
 // ExampleSFTP_MkdirAll creates a directory tree, then lists it with ReadDir and Stat, as with the

@@ -17,6 +17,10 @@ import (
 var srv *sshd.Server
 
 func TestMain(m *testing.M) {
+	// The copyable examples try the ssh-agent first, as a user's program would: the agent of whoever
+	// runs the tests must not take part (its keys would count against the server's MaxAuthTries).
+	// TestAgent starts an agent of its own.
+	os.Unsetenv("SSH_AUTH_SOCK")
 	var err error
 	srv, err = sshd.Start(sshd.Options{})
 	if err != nil {
@@ -27,6 +31,12 @@ func TestMain(m *testing.M) {
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "--- shared sshd log:\n%s\n", srv.Log())
 	}
+	if code != 0 {
+		for _, s := range examples.servers {
+			fmt.Fprintf(os.Stderr, "--- examples' sshd log:\n%s\n", s.Log())
+		}
+	}
+	closeExamples()
 	srv.Close()
 	// Every session is closed by now: libssh2 must hold no C memory (docs/DESIGN.md, I7).
 	runtime.GC()

@@ -2,6 +2,7 @@ package libssh2
 
 import (
 	"strings"
+	"time"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
 )
@@ -42,6 +43,13 @@ type Config struct {
 	// libssh2 would read and write the socket underneath it. A connection without a descriptor
 	// always goes this way.
 	ConnIO bool
+
+	// KeepAlive, when positive, makes the session send a keepalive message (a global request
+	// "keepalive@libssh2.org" asking for a reply, as OpenSSH's ServerAliveInterval does) after every
+	// KeepAlive of silence, rounded up to whole seconds (libssh2_keepalive_config,
+	// libssh2_keepalive_send), from a goroutine that takes its turn with the session's operations.
+	// It keeps NAT and firewall state and servers' idle timeouts from ending an idle session.
+	KeepAlive time.Duration
 }
 
 type methodPref struct {

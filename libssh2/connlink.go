@@ -373,3 +373,10 @@ func (l *connLink) stop(flush time.Duration, closeConn bool) error {
 	}
 	return nil
 }
+
+// canSend reports whether libssh2 could send n bytes whole now.
+func (l *connLink) canSend(n int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.shut && l.outErr == nil && l.out.free() >= n
+}

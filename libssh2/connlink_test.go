@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"io"
 	"math/rand"
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/seed191f4051/go-libssh2/internal/tcpproxy"
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
@@ -75,5 +78,83 @@ func TestPipeUploadDownload(t *testing.T) {
 	}
 	if got, want := h.Sum(nil), sha256.Sum256(data); !bytes.Equal(got, want[:]) {
 		t.Fatal("downloaded bytes differ")
+	}
+}
+
+// TestPipeHandshakeCancelled: a handshake over a net.Pipe to a stalled server ends soon after its
+// context, with an error wrapping the context's; the session's goroutines and C memory are freed.
+func TestPipeHandshakeCancelled(t *testing.T) {
+	checkNoLeaks(t)
+	proxy := tcpproxy.StartT(t, srv.Addr)
+	proxy.SetPaused(true)
+	conn := pipeTo(t, proxy.Addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	sess, err := libssh2.NewSession(ctx, conn, config(t, srv))
+	if err == nil {
+		sess.Close()
+		t.Fatal("NewSession on a stalled pipe succeeded")
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("NewSession = %v, want an error wrapping the context's deadline", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("NewSession returned after %v", d)
+	}
+	proxy.SetPaused(false)
+}
+
+// TestPipePeerGone: the far end of a net.Pipe goes away in the middle of an upload. Write fails in
+// bounded time with a typed error whose Offset the remote file holds exactly; Close frees
+// everything.
+func TestPipePeerGone(t *testing.T) {
+	checkNoLeaks(t)
+	tcp, err := net.Dial("tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := net.Pipe()
+	go func() { io.Copy(tcp, b) }()
+	go func() { io.Copy(b, tcp); b.Close() }()
+	defer a.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cfg := config(t, srv)
+	cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey()
+	sess, err := libssh2.NewSession(ctx, a, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf, err := sess.SFTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(srv.Dir, "pipe-gone")
+	f, err := sf.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 256<<20)
+	rand.New(rand.NewSource(4)).Read(data)
+	time.AfterFunc(300*time.Millisecond, func() { tcp.Close(); b.Close() })
+	sess.SetDeadline(time.Now().Add(20 * time.Second))
+	start := time.Now()
+	n, err := f.Write(data)
+	var le *libssh2.Error
+	if err == nil || !errors.As(err, &le) {
+		t.Fatalf("Write with the peer gone = %d, %v; want an *libssh2.Error", n, err)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) || time.Since(start) > 10*time.Second {
+		t.Fatalf("Write noticed the peer gone only after %v: %v", time.Since(start), err)
+	}
+	t.Logf("Write: %d bytes, %v (Offset %d)", n, err, le.Offset)
+	sess.Close()
+	got, rerr := os.ReadFile(path)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if le.Offset < 0 || int64(len(got)) < le.Offset || !bytes.Equal(got[:le.Offset], data[:le.Offset]) {
+		t.Fatalf("the remote file (%d bytes) does not hold the %d good bytes the error reports", len(got), le.Offset)
 	}
 }

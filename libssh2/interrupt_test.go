@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -32,6 +33,8 @@ type interruptEnv struct {
 	sf     *libssh2.SFTP
 	f      *libssh2.File
 	d      *libssh2.Dir // dir, opened
+	conn   net.Conn     // a connection through the session (Session.Dial) to echo
+	echo   string       // the address of a loopback echo server
 	name   string       // f's remote path
 	dir    string       // a directory of the test, with f's file and a subdirectory "sub"
 	want   []byte       // what f's file must hold once f is closed
@@ -39,9 +42,44 @@ type interruptEnv struct {
 	setAt  atomic.Int64
 }
 
-func newInterruptEnv(t *testing.T) *interruptEnv {
+func newInterruptEnv(t *testing.T) *interruptEnv { return newInterruptEnvVia(t, "tcp") }
+
+// newInterruptEnvVia is newInterruptEnv with the session's connection made as via says: "tcp" (a
+// socket to the proxy), "pipe" (a net.Pipe joined to the proxy: a connection without a file
+// descriptor) or "jump" (a direct-tcpip channel of another session, to the proxy).
+func newInterruptEnvVia(t *testing.T, via string) *interruptEnv {
 	t.Helper()
-	proxy, sess, sf := proxySession(t)
+	var proxy *tcpproxy.Proxy
+	var sess *libssh2.Session
+	var sf *libssh2.SFTP
+	switch via {
+	case "tcp":
+		proxy, sess, sf = proxySession(t)
+	default:
+		proxy = tcpproxy.StartT(t, srv.Addr)
+		var conn net.Conn
+		if via == "pipe" {
+			conn = pipeTo(t, proxy.Addr)
+		} else {
+			jump := dial(t, srv, config(t, srv))
+			var err error
+			if conn, err = jump.Dial("tcp", proxy.Addr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cfg := config(t, srv)
+		cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey() // the proxy's address is not in known_hosts
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		var err error
+		if sess, err = libssh2.NewSession(ctx, conn, cfg); err != nil {
+			t.Fatalf("NewSession via %s: %v", via, err)
+		}
+		t.Cleanup(func() { sess.Close() })
+		if sf, err = sess.SFTP(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	dir := testDir(t)
 	e := &interruptEnv{proxy: proxy, sess: sess, sf: sf, dir: dir, name: filepath.Join(dir, "f.bin")}
 	e.want = make([]byte, 1<<20)
@@ -60,6 +98,10 @@ func newInterruptEnv(t *testing.T) *interruptEnv {
 	if e.d, err = sf.OpenDir(dir); err != nil {
 		t.Fatal(err)
 	}
+	e.echo = echoServer(t)
+	if e.conn, err = sess.Dial("tcp", e.echo); err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
 
@@ -76,6 +118,7 @@ type waitCase struct {
 	name string
 	file bool // bounded by the File's deadline (else the session's)
 	dir  bool // an operation of e.d: Dir.Close ends it
+	conn bool // an operation of e.conn, bounded by its deadline: its Close ends it
 	ctx  bool // run honours ctx (a Context variant)
 	run  func(ctx context.Context, e *interruptEnv) (written int, err error)
 	// since, when set, is the libssh2 version (major, minor) that has the call; with an older one
@@ -235,6 +278,21 @@ var waitCases = []waitCase{
 		_, err := e.sf.RealPathContext(ctx, e.dir)
 		return noBytes(err)
 	}},
+	{name: "Session.Dial", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		c, err := e.sess.DialContext(ctx, "tcp", e.echo)
+		if err == nil {
+			c.Close()
+		}
+		return noBytes(err)
+	}},
+	{name: "Conn.Read", conn: true, run: func(_ context.Context, e *interruptEnv) (int, error) {
+		_, err := e.conn.Read(make([]byte, 100))
+		return noBytes(err)
+	}},
+	{name: "Conn.Write", conn: true, run: func(_ context.Context, e *interruptEnv) (int, error) {
+		_, err := e.conn.Write(upload)
+		return noBytes(err)
+	}},
 	{name: "SFTP.Getwd", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
 		_, err := e.sf.GetwdContext(ctx)
 		return noBytes(err)
@@ -248,81 +306,116 @@ var waitCases = []waitCase{
 // the bytes accepted.
 func TestInterruptEveryWait(t *testing.T) {
 	checkNoLeaks(t)
-	type mode struct {
-		name string
-		want error
-		// interrupt starts the operation's interruption and returns the context to run it with.
-		interrupt func(e *interruptEnv, c waitCase) context.Context
-	}
-	setDeadline := func(e *interruptEnv, c waitCase, d time.Time) {
-		if c.file {
-			e.f.SetDeadline(d)
-		} else {
-			e.sess.SetDeadline(d)
-		}
-	}
-	modes := []mode{
-		{"deadline", os.ErrDeadlineExceeded, func(e *interruptEnv, c waitCase) context.Context {
-			setDeadline(e, c, time.Now().Add(200*time.Millisecond))
-			return context.Background()
-		}},
-		{"SetDeadline(now) while waiting", os.ErrDeadlineExceeded, func(e *interruptEnv, c waitCase) context.Context {
-			time.AfterFunc(200*time.Millisecond, func() {
-				e.setAt.Store(time.Now().UnixNano())
-				setDeadline(e, c, time.Now())
-			})
-			return context.Background()
-		}},
-		{"cancel", context.Canceled, func(e *interruptEnv, c waitCase) context.Context {
-			ctx, cancel := context.WithCancel(context.Background())
-			time.AfterFunc(200*time.Millisecond, cancel)
-			return ctx
-		}},
-	}
-	for _, m := range modes {
+	for _, m := range interruptModes {
 		for _, c := range waitCases {
 			if m.want == context.Canceled && !c.ctx {
 				continue
 			}
-			t.Run(m.name+"/"+c.name, func(t *testing.T) {
-				e := newInterruptEnv(t)
-				e.proxy.SetPaused(true)
-				if c.unsupported(t, e) {
-					e.proxy.SetPaused(false)
-					e.checkUsable(t)
-					return
-				}
-				ctx := m.interrupt(e, c)
-				start := time.Now()
-				n, err := c.run(ctx, e)
-				elapsed := time.Since(start)
-				if !errors.Is(err, m.want) {
-					t.Fatalf("%s on a stalled link = %v; want an error wrapping %v", c.name, err, m.want)
-				}
-				var le *libssh2.Error
-				if !errors.As(err, &le) {
-					t.Errorf("error %v is not an *libssh2.Error", err)
-				}
-				if elapsed > 2*time.Second {
-					t.Errorf("%s returned after %v", c.name, elapsed)
-				}
-				if at := e.setAt.Load(); at != 0 {
-					// os.File's rule: a deadline set while I/O waits ends it at once.
-					after := time.Since(time.Unix(0, at)) - time.Since(start.Add(elapsed))
-					if after > 100*time.Millisecond && (c.name == "File.Write" || c.name == "File.Read") {
-						t.Errorf("%s returned %v after SetDeadline(now), want within 100 ms", c.name, after)
-					}
-				}
-				copy(e.want, upload[:n])
-				if n > len(e.want) {
-					e.want = append(e.want, upload[len(e.want):n]...)
-				}
-				e.proxy.SetPaused(false)
-				setDeadline(e, c, time.Time{})
-				e.checkUsable(t)
-			})
+			t.Run(m.name+"/"+c.name, func(t *testing.T) { interruptOne(t, newInterruptEnv(t), m, c) })
 		}
 	}
+}
+
+// TestInterruptOtherConnections runs TestInterruptEveryWait's interruptions and
+// TestCloseEndsEveryWait's Session.Close on sessions over connections without a file descriptor:
+// a net.Pipe, and a channel of another session (a jump host). Their waits are libssh2's callbacks
+// waiting on Go buffers rather than the netpoller, and must end the same way.
+func TestInterruptOtherConnections(t *testing.T) {
+	checkNoLeaks(t)
+	some := map[string]bool{"File.Write": true, "File.Read": true, "File.Sync": true, "SFTP.Stat": true,
+		"SFTP.OpenFile": true, "Session.SFTP": true, "Session.Dial": true, "Conn.Read": true}
+	for _, via := range []string{"pipe", "jump"} {
+		for _, m := range interruptModes {
+			for _, c := range waitCases {
+				if !some[c.name] || (m.want == context.Canceled && !c.ctx) {
+					continue
+				}
+				t.Run(via+"/"+m.name+"/"+c.name, func(t *testing.T) { interruptOne(t, newInterruptEnvVia(t, via), m, c) })
+			}
+		}
+		for _, c := range waitCases {
+			if some[c.name] {
+				t.Run(via+"/Session.Close/"+c.name, func(t *testing.T) { closeOne(t, newInterruptEnvVia(t, via), c, "Session.Close") })
+			}
+		}
+	}
+}
+
+// interruptMode is one way to interrupt a waiting operation.
+type interruptMode struct {
+	name string
+	want error
+	// interrupt starts the operation's interruption and returns the context to run it with.
+	interrupt func(e *interruptEnv, c waitCase) context.Context
+}
+
+// setCaseDeadline sets the deadline that bounds c: its File's, its connection's or the session's.
+func setCaseDeadline(e *interruptEnv, c waitCase, d time.Time) {
+	if c.file {
+		e.f.SetDeadline(d)
+	} else if c.conn {
+		e.conn.SetDeadline(d)
+	} else {
+		e.sess.SetDeadline(d)
+	}
+}
+
+var interruptModes = []interruptMode{
+	{"deadline", os.ErrDeadlineExceeded, func(e *interruptEnv, c waitCase) context.Context {
+		setCaseDeadline(e, c, time.Now().Add(200*time.Millisecond))
+		return context.Background()
+	}},
+	{"SetDeadline(now) while waiting", os.ErrDeadlineExceeded, func(e *interruptEnv, c waitCase) context.Context {
+		time.AfterFunc(200*time.Millisecond, func() {
+			e.setAt.Store(time.Now().UnixNano())
+			setCaseDeadline(e, c, time.Now())
+		})
+		return context.Background()
+	}},
+	{"cancel", context.Canceled, func(e *interruptEnv, c waitCase) context.Context {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(200*time.Millisecond, cancel)
+		return ctx
+	}},
+}
+
+// interruptOne runs c on e's stalled link, interrupted as m says, and checks the error, the time it
+// took and that the session works afterwards.
+func interruptOne(t *testing.T, e *interruptEnv, m interruptMode, c waitCase) {
+	e.proxy.SetPaused(true)
+	if c.unsupported(t, e) {
+		e.proxy.SetPaused(false)
+		e.checkUsable(t)
+		return
+	}
+	ctx := m.interrupt(e, c)
+	start := time.Now()
+	n, err := c.run(ctx, e)
+	elapsed := time.Since(start)
+	if !errors.Is(err, m.want) {
+		t.Fatalf("%s on a stalled link = %v; want an error wrapping %v", c.name, err, m.want)
+	}
+	var le *libssh2.Error
+	if !errors.As(err, &le) {
+		t.Errorf("error %v is not an *libssh2.Error", err)
+	}
+	if elapsed > 2*time.Second {
+		t.Errorf("%s returned after %v", c.name, elapsed)
+	}
+	if at := e.setAt.Load(); at != 0 {
+		// os.File's rule: a deadline set while I/O waits ends it at once.
+		after := time.Since(time.Unix(0, at)) - time.Since(start.Add(elapsed))
+		if after > 100*time.Millisecond && (c.name == "File.Write" || c.name == "File.Read") {
+			t.Errorf("%s returned %v after SetDeadline(now), want within 100 ms", c.name, after)
+		}
+	}
+	copy(e.want, upload[:n])
+	if n > len(e.want) {
+		e.want = append(e.want, upload[len(e.want):n]...)
+	}
+	e.proxy.SetPaused(false)
+	setCaseDeadline(e, c, time.Time{})
+	e.checkUsable(t)
 }
 
 // TestCloseInterrupted interrupts File.Close itself by its write deadline on a stalled link: while
@@ -534,54 +627,62 @@ func TestCloseEndsEveryWait(t *testing.T) {
 		if c.dir {
 			closers = append(closers, "Dir.Close")
 		}
-		for _, which := range closers {
-			t.Run(which+"/"+c.name, func(t *testing.T) {
-				e := newInterruptEnv(t)
-				e.proxy.SetPaused(true)
-				if c.unsupported(t, e) {
-					e.proxy.SetPaused(false)
-					e.checkUsable(t)
-					return
-				}
-				closed := make(chan error, 1)
-				time.AfterFunc(200*time.Millisecond, func() {
-					switch which {
-					case "File.Close":
-						closed <- e.f.Close()
-					case "Dir.Close":
-						closed <- e.d.Close()
-					default:
-						closed <- e.sess.Close()
-					}
-				})
-				start := time.Now()
-				n, err := c.run(context.Background(), e)
-				if !errors.Is(err, fs.ErrClosed) {
-					t.Errorf("%s interrupted by %s = %d, %v; want fs.ErrClosed", c.name, which, n, err)
-				}
-				var le *libssh2.Error
-				if !errors.As(err, &le) {
-					t.Errorf("error %v is not an *libssh2.Error", err)
-				}
-				if d := time.Since(start); d > 200*time.Millisecond+500*time.Millisecond {
-					t.Errorf("%s returned %v after it started, 200 ms after which %s ran", c.name, d, which)
-				}
-				e.proxy.SetPaused(false)
-				cerr := <-closed
-				t.Logf("%s: %v", which, cerr)
-				if which != "Session.Close" {
-					e.sess.SetDeadline(time.Now().Add(20 * time.Second))
-					if _, err := e.sf.Stat(e.name); err != nil {
-						t.Errorf("Stat after %s ended %s: %v", which, c.name, err)
-					}
-				}
-				if err := e.sess.Close(); which == "Session.Close" && !errors.Is(err, fs.ErrClosed) {
-					t.Errorf("a second Session.Close = %v, want fs.ErrClosed", err)
-				} else if which != "Session.Close" && err != nil {
-					t.Errorf("Session.Close after %s ended %s: %v", which, c.name, err)
-				}
-			})
+		if c.conn {
+			closers = append(closers, "Conn.Close")
 		}
+		for _, which := range closers {
+			t.Run(which+"/"+c.name, func(t *testing.T) { closeOne(t, newInterruptEnv(t), c, which) })
+		}
+	}
+}
+
+// closeOne ends c, waiting on e's stalled link, with which ("Session.Close", "File.Close", ...) from
+// another goroutine, and checks the error, the time it took and the session afterwards.
+func closeOne(t *testing.T, e *interruptEnv, c waitCase, which string) {
+	e.proxy.SetPaused(true)
+	if c.unsupported(t, e) {
+		e.proxy.SetPaused(false)
+		e.checkUsable(t)
+		return
+	}
+	closed := make(chan error, 1)
+	time.AfterFunc(200*time.Millisecond, func() {
+		switch which {
+		case "File.Close":
+			closed <- e.f.Close()
+		case "Dir.Close":
+			closed <- e.d.Close()
+		case "Conn.Close":
+			closed <- e.conn.Close()
+		default:
+			closed <- e.sess.Close()
+		}
+	})
+	start := time.Now()
+	n, err := c.run(context.Background(), e)
+	if !errors.Is(err, fs.ErrClosed) {
+		t.Errorf("%s interrupted by %s = %d, %v; want fs.ErrClosed", c.name, which, n, err)
+	}
+	var le *libssh2.Error
+	if !errors.As(err, &le) {
+		t.Errorf("error %v is not an *libssh2.Error", err)
+	}
+	if d := time.Since(start); d > 200*time.Millisecond+500*time.Millisecond {
+		t.Errorf("%s returned %v after it started, 200 ms after which %s ran", c.name, d, which)
+	}
+	e.proxy.SetPaused(false)
+	cerr := <-closed
+	t.Logf("%s: %v", which, cerr)
+	if which != "Session.Close" {
+		e.sess.SetDeadline(time.Now().Add(20 * time.Second))
+		if _, err := e.sf.Stat(e.name); err != nil {
+			t.Errorf("Stat after %s ended %s: %v", which, c.name, err)
+		}
+	}
+	if err := e.sess.Close(); which == "Session.Close" && !errors.Is(err, fs.ErrClosed) {
+		t.Errorf("a second Session.Close = %v, want fs.ErrClosed", err)
+	} else if which != "Session.Close" && err != nil {
+		t.Errorf("Session.Close after %s ended %s: %v", which, c.name, err)
 	}
 }
 

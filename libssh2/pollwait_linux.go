@@ -43,3 +43,22 @@ type pollWait struct {
 	d     time.Duration
 	ready bool
 }
+
+const pollOut = 0x4 // POLLOUT
+
+// writableNow reports whether the connection can take a small packet whole right now: the socket
+// polls writable (Linux then has room for more than a few KB), or a connection without a descriptor
+// has room in its send buffer. The caller holds the session lock.
+func (s *Session) writableNow() bool {
+	if s.link != nil {
+		return s.link.canSend(4096)
+	}
+	ok := false
+	s.raw.Control(func(fd uintptr) {
+		p := pollfd{fd: int32(fd), events: pollOut}
+		var ts syscall.Timespec
+		n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&p)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+		ok = errno == 0 && n == 1 && p.revents&pollOut != 0
+	})
+	return ok
+}

@@ -14,3 +14,12 @@ func (s *Session) pollReadable(d time.Duration) bool {
 
 // pollWait is empty elsewhere.
 type pollWait struct{}
+
+// writableNow reports false on a socket elsewhere (no keepalive is sent there: see keepalive.go),
+// and whether a connection without a descriptor has room.
+func (s *Session) writableNow() bool {
+	if s.link != nil {
+		return s.link.canSend(4096)
+	}
+	return false
+}

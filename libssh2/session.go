@@ -205,6 +205,7 @@ func newSession(ctx context.Context, conn net.Conn, addr string, config *Config)
 		return nil, err
 	}
 	runtime.SetFinalizer(s, (*Session).finalize)
+	s.startKeepalive()
 	return s, nil
 }
 

@@ -51,6 +51,9 @@ type Batch struct {
 // NewBatch starts a Batch whose first worker is sf; opt.MaxStreams bounds its sessions (default
 // DefaultBatchStreams), and opt.NewSession opens the others (see TransferOptions); Offset, Progress
 // and Perm are not used. ctx bounds every job: when it ends, the jobs still queued are not run.
+//
+// Extra sessions are opened as Dial opens them (libssh2_session_handshake, libssh2_userauth_*,
+// libssh2_sftp_init).
 func (sf *SFTP) NewBatch(ctx context.Context, opt *TransferOptions) *Batch {
 	b := &Batch{opt: opt, jobs: make(chan func(context.Context, *SFTP) error, batchQueue),
 		ended: make(chan struct{}), first: make(chan time.Duration, 1)}
@@ -70,6 +73,9 @@ func (sf *SFTP) NewBatch(ctx context.Context, opt *TransferOptions) *Batch {
 // Go queues job to run on one of the batch's SFTP channels, with the batch's context. It blocks while
 // batchQueue jobs are waiting. A job's error is returned by Wait; a job that finds its session
 // broken (ErrSessionBroken) ends that session's worker, and the other workers go on.
+//
+// The job's calls are those of the SFTP methods it uses (libssh2_sftp_open_ex, libssh2_sftp_write,
+// libssh2_sftp_close_handle, ...).
 func (b *Batch) Go(job func(ctx context.Context, sf *SFTP) error) {
 	select {
 	case b.jobs <- job:
@@ -80,6 +86,8 @@ func (b *Batch) Go(job func(ctx context.Context, sf *SFTP) error) {
 
 // Wait waits until every job queued has run, closes the sessions the batch opened, and returns the
 // jobs' errors (errors.Join), with the context's error when it ended first.
+//
+// It closes the extra sessions (libssh2_session_disconnect_ex, libssh2_session_free).
 func (b *Batch) Wait() error {
 	b.mu.Lock()
 	if b.waited {

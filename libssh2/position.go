@@ -104,6 +104,8 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 }
 
 // SeekContext is Seek bounded by ctx as well.
+//
+// It wraps libssh2_sftp_seek64, and libssh2_sftp_fstat_ex for io.SeekEnd.
 func (f *File) SeekContext(ctx context.Context, offset int64, whence int) (int64, error) {
 	if f == nil {
 		return 0, errInvalid("seek", "", fs.ErrInvalid)

@@ -199,11 +199,15 @@ func (rd *readAhead) takeErr() error {
 // bytes. libssh2 is then left inside its read; the File stays usable: the next operation on the
 // session finishes that read first, and its bytes are kept for the next Read, so no byte is lost or
 // returned twice.
+//
+// It wraps libssh2_sftp_read.
 func (f *File) Read(p []byte) (int, error) {
 	return f.ReadContext(context.Background(), p)
 }
 
 // ReadContext is Read bounded by ctx as well.
+//
+// It wraps libssh2_sftp_read.
 func (f *File) ReadContext(ctx context.Context, p []byte) (int, error) {
 	if f == nil {
 		return 0, errInvalid("read", "", fs.ErrInvalid)
@@ -259,11 +263,15 @@ func (f *File) ReadContext(ctx context.Context, p []byte) (int, error) {
 // dst.Write runs, so dst may be another File of the same session. An error from dst is returned as
 // it is; the bytes dst did not take stay in the File's buffer for the next Read or WriteTo. A
 // deadline or cancelled context leaves the File as Read describes. It implements io.WriterTo.
+//
+// It wraps libssh2_sftp_read.
 func (f *File) WriteTo(dst io.Writer) (int64, error) {
 	return f.WriteToContext(context.Background(), dst)
 }
 
 // WriteToContext is WriteTo bounded by ctx as well; ctx is also checked between chunks.
+//
+// It wraps libssh2_sftp_read.
 func (f *File) WriteToContext(ctx context.Context, dst io.Writer) (int64, error) {
 	if f == nil {
 		return 0, errInvalid("read", "", fs.ErrInvalid)
@@ -367,6 +375,8 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // ReadAtContext is ReadAt bounded by ctx as well.
+//
+// It wraps libssh2_sftp_seek64 and libssh2_sftp_read.
 func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, error) {
 	if f == nil {
 		return 0, errInvalid("read", "", fs.ErrInvalid)

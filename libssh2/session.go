@@ -31,6 +31,8 @@ func libInit() error {
 }
 
 // Version returns the version of the libssh2 library loaded at run time, such as "1.10.0".
+//
+// It wraps libssh2_version.
 func Version() string { return cshim.Version() }
 
 // reclaimedCBlocks counts the C blocks that libssh2_session_free did not free and the binding freed
@@ -86,6 +88,9 @@ type Session struct {
 // connection, as NewSession does. ctx bounds the connection, the handshake and the authentication:
 // Dial returns soon after ctx ends, whatever the server does, with an error wrapping ctx's error
 // (errors.Is(err, os.ErrDeadlineExceeded) for a deadline). Closing the Session closes the connection.
+//
+// It wraps net.Dialer.DialContext and NewSession's calls (libssh2_session_init_ex,
+// libssh2_session_handshake, the host key check, libssh2_userauth_*).
 func Dial(ctx context.Context, network, addr string, config *Config) (*Session, error) {
 	if config == nil || config.HostKeyCallback == nil {
 		return nil, errInvalid("dial", "", ErrNoHostKeyCallback)

@@ -80,6 +80,8 @@ func (sf *SFTP) fail(err *Error) {
 func (s *Session) SFTP() (*SFTP, error) { return s.SFTPContext(context.Background()) }
 
 // SFTPContext is SFTP bounded by ctx as well.
+//
+// It wraps libssh2_sftp_init.
 func (s *Session) SFTPContext(ctx context.Context) (*SFTP, error) {
 	if s == nil {
 		return nil, errInvalid("sftp", "", fs.ErrInvalid)
@@ -160,6 +162,8 @@ func checkPath(op, name string) error {
 
 // Create creates or truncates the named file, like os.Create: mode 0666 (before the server's
 // umask), opened for reading and writing.
+//
+// It wraps libssh2_sftp_open_ex.
 func (sf *SFTP) Create(name string) (*File, error) {
 	return sf.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
 }
@@ -177,6 +181,8 @@ func (sf *SFTP) OpenFile(name string, flag int, perm fs.FileMode) (*File, error)
 //
 // An exclusive create (os.O_CREATE|os.O_EXCL) of an existing file fails with an error wrapping
 // fs.ErrExist, also from servers that answer only LIBSSH2_FX_FAILURE.
+//
+// It wraps libssh2_sftp_open_ex.
 func (sf *SFTP) OpenFileContext(ctx context.Context, name string, flag int, perm fs.FileMode) (*File, error) {
 	f, err := sf.openFile(ctx, name, flag, perm)
 	if err != nil && flag&(os.O_CREATE|os.O_EXCL) == os.O_CREATE|os.O_EXCL {

@@ -549,6 +549,9 @@ func newTransfer(ctx context.Context, op, path string, opt *TransferOptions) *tr
 // failure the error is an *Error whose Offset is that prefix, so that an Upload with that Offset
 // resumes. Bytes past the prefix may have been written too (each where it belongs). ctx bounds the
 // whole upload; every extra session is closed before Upload returns.
+//
+// Each stream writes with libssh2_sftp_write on a handle of its own (libssh2_sftp_open_ex,
+// libssh2_sftp_seek64).
 func (sf *SFTP) Upload(ctx context.Context, dst string, src io.ReaderAt, size int64, opt *TransferOptions) (int64, error) {
 	from := opt.offset()
 	if size < 0 || from > size {
@@ -656,6 +659,9 @@ func (r *spanReader) Read(p []byte) (int, error) {
 // It returns the length of the prefix of dst known to hold exactly src's bytes: the size on success;
 // on failure the error is an *Error whose Offset is that prefix, so that a Download with that Offset
 // resumes. ctx bounds the whole download; every extra session is closed before Download returns.
+//
+// Each stream reads with libssh2_sftp_read on a handle of its own (libssh2_sftp_open_ex,
+// libssh2_sftp_seek64).
 func (sf *SFTP) Download(ctx context.Context, src string, dst io.WriterAt, opt *TransferOptions) (int64, error) {
 	from := opt.offset()
 	t := newTransfer(ctx, "download", src, opt)

@@ -29,11 +29,15 @@ type writeAt struct {
 // up to which the file is good. WriteAts at consecutive offsets are pipelined like Writes; one at
 // another offset first waits until the server has acknowledged the bytes before it. WriteAt fails on
 // a File opened with os.O_APPEND. It implements io.WriterAt.
+//
+// It wraps libssh2_sftp_seek64 and libssh2_sftp_write.
 func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	return f.WriteAtContext(context.Background(), p, off)
 }
 
 // WriteAtContext is WriteAt bounded by ctx as well.
+//
+// It wraps libssh2_sftp_seek64 and libssh2_sftp_write.
 func (f *File) WriteAtContext(ctx context.Context, p []byte, off int64) (int, error) {
 	if f == nil {
 		return 0, errInvalid("write", "", fs.ErrInvalid)

@@ -316,16 +316,22 @@ func (f *File) callPump(o *op) (int, error) {
 // A deadline, a cancelled context or Close from another goroutine returns the bytes accepted so far
 // with the error; they stay in the window and later calls carry on sending them. It implements
 // io.Writer.
+//
+// It wraps libssh2_sftp_write.
 func (f *File) Write(p []byte) (int, error) {
 	return f.WriteContext(context.Background(), p)
 }
 
 // WriteString is Write of a string, without copying it first. It implements io.StringWriter.
+//
+// It wraps libssh2_sftp_write.
 func (f *File) WriteString(s string) (int, error) {
 	return f.write(context.Background(), nil, s)
 }
 
 // WriteContext is Write bounded by ctx as well.
+//
+// It wraps libssh2_sftp_write.
 func (f *File) WriteContext(ctx context.Context, p []byte) (int, error) {
 	return f.write(ctx, p, "")
 }
@@ -425,11 +431,15 @@ func (f *File) endWrite(o *op) {
 // The session is not locked while r.Read runs, so r may be a File of the same session, and a slow r
 // holds up no other operation. An error of r is returned as it is, with the bytes r returned before
 // it accepted.
+//
+// It wraps libssh2_sftp_write.
 func (f *File) ReadFrom(r io.Reader) (int64, error) {
 	return f.ReadFromContext(context.Background(), r)
 }
 
 // ReadFromContext is ReadFrom bounded by ctx as well; ctx is also checked before each read of r.
+//
+// It wraps libssh2_sftp_write.
 func (f *File) ReadFromContext(ctx context.Context, r io.Reader) (int64, error) {
 	var o op
 	wb, err := f.startWrite(&o, ctx)
@@ -529,6 +539,8 @@ func (f *File) drain(o *op) error {
 func (f *File) Sync() error { return f.SyncContext(context.Background()) }
 
 // SyncContext is Sync bounded by ctx as well. A done context fails it before anything is sent.
+//
+// It wraps libssh2_sftp_write (the drain) and libssh2_sftp_fsync.
 func (f *File) SyncContext(ctx context.Context) error {
 	var o op
 	o.cont = pendWrite

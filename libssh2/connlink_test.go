@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,5 +157,49 @@ func TestPipePeerGone(t *testing.T) {
 	}
 	if le.Offset < 0 || int64(len(got)) < le.Offset || !bytes.Equal(got[:le.Offset], data[:le.Offset]) {
 		t.Fatalf("the remote file (%d bytes) does not hold the %d good bytes the error reports", len(got), le.Offset)
+	}
+}
+
+// countingConn is a wrapper that implements syscall.Conn (through the embedded *net.TCPConn) and
+// counts the bytes read through it.
+type countingConn struct {
+	*net.TCPConn
+	read atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.TCPConn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+// TestConnIO: with Config.ConnIO a wrapper that has a file descriptor is read through its methods;
+// without it libssh2 reads the socket underneath.
+func TestConnIO(t *testing.T) {
+	for _, connIO := range []bool{false, true} {
+		tcp, err := net.Dial("tcp", srv.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &countingConn{TCPConn: tcp.(*net.TCPConn)}
+		cfg := config(t, srv)
+		cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey()
+		cfg.ConnIO = connIO
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		sess, err := libssh2.NewSession(ctx, c, cfg)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sess.SFTP(); err != nil {
+			t.Fatal(err)
+		}
+		if err := sess.Close(); err != nil {
+			t.Fatal(err)
+		}
+		tcp.Close()
+		if got := c.read.Load(); (got > 0) != connIO {
+			t.Errorf("ConnIO %v: %d bytes read through the wrapper", connIO, got)
+		}
 	}
 }

@@ -144,7 +144,7 @@ func (f *File) Close() error {
 	}
 	var o op
 	o.quiet = true // closeLocked finishes the pending calls itself
-	o.s, o.sf, o.f, o.name, o.path = s, f.sf, f, "close", f.name
+	o.s, o.sf, o.f, o.dl, o.name, o.path = s, f.sf, f, &f.deadlines, "close", f.name
 	if err := s.acquire(ctx, lockBy); err != nil {
 		return o.fail(0, err)
 	}

@@ -2,6 +2,7 @@ package libssh2
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -74,7 +75,8 @@ func (c *chanConn) Read(p []byte) (int, error) {
 	if c == nil {
 		return 0, errInvalid("read", "", fs.ErrInvalid)
 	}
-	return c.ch.read(context.Background(), "read", cshim.StreamStdout, p)
+	n, err := c.ch.read(context.Background(), "read", cshim.StreamStdout, p)
+	return n, netErr(err)
 }
 
 // Write sends all of p (libssh2_channel_write_ex), waiting for the far end's window as needed.
@@ -82,7 +84,8 @@ func (c *chanConn) Write(p []byte) (int, error) {
 	if c == nil {
 		return 0, errInvalid("write", "", fs.ErrInvalid)
 	}
-	return c.ch.write(context.Background(), "write", cshim.StreamStdout, p)
+	n, err := c.ch.write(context.Background(), "write", cshim.StreamStdout, p)
+	return n, netErr(err)
 }
 
 // Close closes the channel (libssh2_channel_free).
@@ -90,13 +93,23 @@ func (c *chanConn) Close() error {
 	if c == nil {
 		return errInvalid("close", "", fs.ErrInvalid)
 	}
-	return c.ch.close("close")
+	return netErr(c.ch.close("close"))
 }
 
 // CloseWrite sends EOF (libssh2_channel_send_eof): the far end reads the end of the stream, and
 // can still send.
 func (c *chanConn) CloseWrite() error {
 	_, err := c.ch.do(context.Background(), "closewrite", cshim.ChannelSendEOF)
+	return netErr(err)
+}
+
+// netErr makes an error of a closed connection match net.ErrClosed as well as fs.ErrClosed, as
+// net.Conn users test for the former.
+func netErr(err error) error {
+	var e *Error
+	if errors.As(err, &e) && errors.Is(e.Err, fs.ErrClosed) && !errors.Is(e.Err, net.ErrClosed) {
+		e.Err = errors.Join(e.Err, net.ErrClosed)
+	}
 	return err
 }
 

@@ -134,8 +134,8 @@ func TestDialWaitingReadLetsOthersIn(t *testing.T) {
 	conn.Close()
 	select {
 	case err := <-readErr:
-		if !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrClosed) {
-			t.Fatalf("Read ended by Close: %v, want an error wrapping fs.ErrClosed", err)
+		if !errors.Is(err, net.ErrClosed) || !errors.Is(err, os.ErrClosed) {
+			t.Fatalf("Read ended by Close: %v, want an error wrapping net.ErrClosed and fs.ErrClosed", err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not end the waiting Read")

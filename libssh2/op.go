@@ -68,6 +68,9 @@ type active struct {
 	// yieldable: the operation can step aside (op.yieldable); yieldReq: another goroutine asked it to,
 	// which also puts the deadline in the past.
 	yieldable, yieldReq bool
+	// seq tells operations apart, so that a context's AfterFunc that fires late cannot wake the
+	// operation after its own.
+	seq uint64
 }
 
 // begin enters the operation frame; when it returns nil the caller must call end. sf and f may be
@@ -303,7 +306,9 @@ func (s *Session) baseDeadline(f *deadlines, kind dlKind) time.Time {
 // be cancelled, its end wakes the operation's waits. The caller holds the session lock.
 func (s *Session) arm(o *op, kind dlKind, ctx context.Context) {
 	s.dmu.Lock()
-	s.act = active{running: true, dl: o.dl, kind: kind, yieldable: o.yieldable}
+	s.opSeq++
+	seq := s.opSeq
+	s.act = active{running: true, dl: o.dl, kind: kind, yieldable: o.yieldable, seq: seq}
 	if o.yieldable && s.lockWaiters.Load() > 0 {
 		s.act.yieldReq = true
 	}
@@ -313,7 +318,7 @@ func (s *Session) arm(o *op, kind dlKind, ctx context.Context) {
 	s.applyDeadline()
 	s.dmu.Unlock()
 	if ctx.Done() != nil {
-		o.w.stop = context.AfterFunc(ctx, s.wake)
+		o.w.stop = context.AfterFunc(ctx, func() { s.wakeOp(seq) })
 	}
 }
 
@@ -365,6 +370,16 @@ func (s *Session) setConnDeadline(d time.Time) {
 func (s *Session) wake() {
 	s.dmu.Lock()
 	if s.act.running {
+		s.act.kicked = true
+		s.applyDeadline()
+	}
+	s.dmu.Unlock()
+}
+
+// wakeOp is wake for the operation numbered seq only: a no-op once it has ended.
+func (s *Session) wakeOp(seq uint64) {
+	s.dmu.Lock()
+	if s.act.running && s.act.seq == seq {
 		s.act.kicked = true
 		s.applyDeadline()
 	}

@@ -80,6 +80,7 @@ type Session struct {
 	dmu          sync.Mutex
 	opDeadline   time.Time // SetDeadline: the default deadline of operations
 	act          active    // the running operation
+	opSeq        uint64    // the number of the last operation armed
 	connDeadline time.Time // the deadline now set on conn
 	pollDeadline atomic.Int64
 }

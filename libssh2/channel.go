@@ -93,9 +93,8 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 
 // channel is a libssh2 channel other than an SFTP one.
 type channel struct {
-	s    *Session
-	c    *cshim.Channel // nil once freed
-	what string         // for errors: "exec", "direct-tcpip"
+	s *Session
+	c *cshim.Channel // nil once freed
 	deadlines
 	closing atomic.Bool
 	// dlChanged is signalled when a deadline changes, for a read waiting for progress; closed is
@@ -106,12 +105,11 @@ type channel struct {
 	// wbroken is set when a write was cut short in the middle of a packet: as with crypto/tls,
 	// later writes fail, since how much of it the peer gets is unknown to the caller.
 	wbroken error
-	eofSent bool
 	failed  error // the channel is unusable (the server closed it, or it was never opened)
 }
 
 // openChannel opens a channel with open (NULL and LIBSSH2_ERROR_EAGAIN: call again) for op name.
-func (s *Session) openChannel(ctx context.Context, name, path, what string, open func() *cshim.Channel) (*channel, error) {
+func (s *Session) openChannel(ctx context.Context, name, path string, open func() *cshim.Channel) (*channel, error) {
 	if s == nil {
 		return nil, errInvalid(name, path, errors.New("nil Session"))
 	}
@@ -138,7 +136,7 @@ func (s *Session) openChannel(ctx context.Context, name, path, what string, open
 	if rc < 0 {
 		return nil, o.sftpFail(rc)
 	}
-	ch := &channel{s: s, c: c, what: what, dlChanged: make(chan struct{}, 1), closed: make(chan struct{})}
+	ch := &channel{s: s, c: c, dlChanged: make(chan struct{}, 1), closed: make(chan struct{})}
 	if s.chans == nil {
 		s.chans = map[*channel]struct{}{}
 	}

@@ -47,7 +47,7 @@ func (s *Session) DialContext(ctx context.Context, network, addr string) (net.Co
 	if err != nil || port <= 0 || port > 65535 {
 		return nil, errInvalid("dial", addr, fmt.Errorf("port %q is not a number from 1 to 65535", portStr))
 	}
-	ch, err := s.openChannel(ctx, "dial", addr, "direct-tcpip", func() *cshim.Channel {
+	ch, err := s.openChannel(ctx, "dial", addr, func() *cshim.Channel {
 		// The originator address is informational to the server; libssh2's example gives the
 		// local end of its own listener, this one has none.
 		return cshim.ChannelDirectTCPIPEx(s.s, host, port, "127.0.0.1", 0)

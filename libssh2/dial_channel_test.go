@@ -200,3 +200,27 @@ func TestJumpHost(t *testing.T) {
 		t.Fatalf("channel Close: %v", err)
 	}
 }
+
+// TestDialRefused: a connection the server cannot make is refused with a typed error naming the
+// address, and the session goes on.
+func TestDialRefused(t *testing.T) {
+	sess, sf := openSFTP(t, srv)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	_, err = sess.Dial("tcp", addr)
+	var le *libssh2.Error
+	if !errors.As(err, &le) || le.Code != libssh2.ErrorChannelFailure || le.Path != addr {
+		t.Fatalf("Dial to a closed port = %v; want an *Error with ErrorChannelFailure for %s", err, addr)
+	}
+	t.Log(err)
+	if _, err := sess.Dial("udp", addr); err == nil {
+		t.Fatal("Dial udp succeeded")
+	}
+	if _, err := sf.Stat(srv.Dir); err != nil {
+		t.Fatalf("Stat after the refusal: %v", err)
+	}
+}

@@ -115,6 +115,9 @@ func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP,
 		if err == nil && sf != nil && sf.inflight > 0 {
 			err = sf.settleWrites(o)
 		}
+		if err == nil && len(s.chans) > 0 && len(s.pend) == 0 && !o.nowait {
+			err = s.retryFrees(o) // channels whose free waits for the server (channel.go)
+		}
 		if err != nil {
 			s.end(o)
 			return err

@@ -84,8 +84,10 @@ func (s *Session) Command(cmdline string) *Cmd {
 
 // CommandContext is Command with a context: ctx bounds Start (opening the channel, the
 // environment and exec requests) and all the command's I/O and Wait. When ctx ends before the
-// command has, the channel is closed (libssh2_channel_free), which ends the command on OpenSSH
-// servers as a hang-up would, and Wait returns an error wrapping ctx.Err(). The session stays usable.
+// command has, the channel is closed (libssh2_channel_free) and Wait returns an error wrapping
+// ctx.Err(); the session stays usable. Closing the channel closes the command's input and output:
+// OpenSSH ends a command without a terminal when it next writes (SIGPIPE), but one that only waits
+// runs on to its end, and the channel's memory is freed then (or with the Session).
 func (s *Session) CommandContext(ctx context.Context, cmdline string) *Cmd {
 	if ctx == nil {
 		panic("libssh2: CommandContext with a nil Context")

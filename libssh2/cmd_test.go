@@ -445,6 +445,27 @@ func TestCmdContext(t *testing.T) {
 		proxy.SetPaused(false)
 		checkSessionWorks(t, sess, sf)
 	})
+	// Cancelled while the command runs and the link stalls: closing the channel cannot reach the
+	// server, and the session works once the link is back.
+	t.Run("stalled link", func(t *testing.T) {
+		checkNoLeaks(t)
+		proxy, sess, sf := proxySession(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(200*time.Millisecond, func() { proxy.SetPaused(true) })
+		time.AfterFunc(400*time.Millisecond, cancel)
+		cmd := sess.CommandContext(ctx, "cat")
+		cmd.Stdin = bytes.NewReader(big)
+		start := time.Now()
+		_, err := cmd.Output()
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Output cancelled on a stalled link = %v, want context.Canceled", err)
+		}
+		if d := time.Since(start); d > 400*time.Millisecond+2500*time.Millisecond {
+			t.Errorf("returned after %v", d)
+		}
+		proxy.SetPaused(false)
+		checkSessionWorks(t, sess, sf)
+	})
 	t.Run("done before", func(t *testing.T) {
 		checkNoLeaks(t)
 		sess, sf := openSFTP(t, srv)

@@ -344,9 +344,9 @@ func (c *Cmd) copyOutput(stream int, w io.Writer) {
 // copyStdin copies Stdin into the channel, then sends end of file.
 func (c *Cmd) copyStdin(ctx context.Context) {
 	defer close(c.inDone)
-	_, err := io.Copy(channelWriter{c, ctx}, c.Stdin)
-	var le *Error
-	if err != nil && !errors.As(err, &le) {
+	w := &channelWriter{c: c, ctx: ctx}
+	_, err := io.Copy(w, c.Stdin)
+	if err != nil && w.err == nil {
 		// Stdin failed: the command still gets end of file, and Wait reports the error.
 		c.inErr = err
 		err = nil
@@ -359,14 +359,19 @@ func (c *Cmd) copyStdin(ctx context.Context) {
 	}
 }
 
-// channelWriter writes the command's input through ctx.
+// channelWriter writes the command's input through ctx; err is the channel's error.
 type channelWriter struct {
 	c   *Cmd
 	ctx context.Context
+	err error
 }
 
-func (w channelWriter) Write(p []byte) (int, error) {
-	return w.c.ch.write(w.ctx, "write", cshim.StreamStdout, p)
+func (w *channelWriter) Write(p []byte) (int, error) {
+	n, err := w.c.ch.write(w.ctx, "write", cshim.StreamStdout, p)
+	if err != nil {
+		w.err = err
+	}
+	return n, err
 }
 
 // Wait waits for the command to end and releases its channel. Once both output streams have

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -66,6 +67,13 @@ func TestCmdStdoutStderr(t *testing.T) {
 		t.Errorf("Output of a failing command = %v; want an *ExitError with Stderr \"oops\\n\"", err)
 	}
 
+	// A failing Stdout: the rest is discarded, the command ends, Wait reports the error.
+	cmd = sess.Command("head -c 5000000 /dev/zero; exit 0")
+	cmd.Stdout = failWriter{}
+	if err := cmd.Run(); !errors.Is(err, errFailWriter) {
+		t.Errorf("Run with a failing Stdout = %v, want its error", err)
+	}
+
 	// Large outputs on both streams at once: neither stalls the other.
 	cmd = sess.Command("head -c 8000000 /dev/zero; head -c 7000000 /dev/zero >&2; head -c 3000000 /dev/zero")
 	var nOut, nErr countWriter
@@ -77,6 +85,12 @@ func TestCmdStdoutStderr(t *testing.T) {
 		t.Errorf("read %d bytes of stdout and %d of stderr, want 11000000 and 7000000", nOut, nErr)
 	}
 }
+
+type failWriter struct{}
+
+var errFailWriter = errors.New("writer failed")
+
+func (failWriter) Write(p []byte) (int, error) { return 0, errFailWriter }
 
 type countWriter int64
 
@@ -121,6 +135,15 @@ func TestCmdStdin(t *testing.T) {
 	cmd.Stdin = bytes.NewReader(data)
 	if err := cmd.Run(); err != nil {
 		t.Errorf("true with 64 MiB of input: %v", err)
+	}
+
+	// A Stdin that fails: the command gets end of file after what was read, and Wait reports it.
+	boom := errors.New("boom")
+	cmd = sess.Command("wc -c")
+	cmd.Stdin = io.MultiReader(bytes.NewReader(data[:1000]), iotest.ErrReader(boom))
+	got, err = cmd.Output()
+	if !errors.Is(err, boom) || strings.TrimSpace(string(got)) != "1000" {
+		t.Errorf("wc -c with a failing Stdin = %q, %v; want 1000 and the reader's error", got, err)
 	}
 }
 

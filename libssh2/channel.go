@@ -336,7 +336,15 @@ func (ch *channel) io(ctx context.Context, name string, kind dlKind, stream int,
 			},
 			func(c *cshim.Channel) {
 				buf := make([]byte, len(p))
-				ch.s.addPending(&pending{call: func() int { return cshim.ChannelReadEx(c, stream, buf) }, done: func(rc int) {
+				ch.s.addPending(&pending{call: func() int {
+					rc := cshim.ChannelReadEx(c, stream, buf)
+					if rc == cshim.ErrorEAGAIN && cshim.SessionBlockDirections(ch.s.s)&cshim.SessionBlockOutbound == 0 {
+						// Nothing is half sent any more: what is left is waiting for data,
+						// which the next read of the stream does.
+						return 0
+					}
+					return rc
+				}, done: func(rc int) {
 					if rc > 0 {
 						ch.stash[stream] = append(ch.stash[stream], buf[:rc]...)
 					}

@@ -68,6 +68,7 @@ type active struct {
 	// yieldable: the operation can step aside (op.yieldable); yieldReq: another goroutine asked it to,
 	// which also puts the deadline in the past.
 	yieldable, yieldReq bool
+	op                  *op // the operation, so that a late wake of an earlier one's context misses it
 }
 
 // begin enters the operation frame; when it returns nil the caller must call end. sf and f may be
@@ -104,6 +105,10 @@ func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP,
 		return err
 	}
 	o.w = waiter{s: s, ctx: ctx, f: f, closing: o.closing}
+	// While it finishes what others left (pending calls, frees), o cannot step aside: a request to
+	// would only look like a timeout there. It becomes yieldable afterwards.
+	yieldable := o.yieldable
+	o.yieldable = false
 	s.arm(o, kind, ctx)
 	if s.closing.Load() || (f != nil && f.closing.Load()) || (o.closing != nil && o.closing.Load()) {
 		// Close came between check and arm, too early to wake this operation: stop here.
@@ -122,6 +127,16 @@ func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP,
 			s.end(o)
 			return err
 		}
+	}
+	if yieldable {
+		o.yieldable = true
+		s.dmu.Lock()
+		s.act.yieldable = true
+		if s.lockWaiters.Load() > 0 {
+			s.act.yieldReq = true
+			s.applyDeadline()
+		}
+		s.dmu.Unlock()
 	}
 	return nil
 }
@@ -306,7 +321,7 @@ func (s *Session) baseDeadline(f *deadlines, kind dlKind) time.Time {
 // be cancelled, its end wakes the operation's waits. The caller holds the session lock.
 func (s *Session) arm(o *op, kind dlKind, ctx context.Context) {
 	s.dmu.Lock()
-	s.act = active{running: true, dl: o.dl, kind: kind, yieldable: o.yieldable}
+	s.act = active{running: true, dl: o.dl, kind: kind, yieldable: o.yieldable, op: o}
 	if o.yieldable && s.lockWaiters.Load() > 0 {
 		s.act.yieldReq = true
 	}
@@ -316,7 +331,9 @@ func (s *Session) arm(o *op, kind dlKind, ctx context.Context) {
 	s.applyDeadline()
 	s.dmu.Unlock()
 	if ctx.Done() != nil {
-		o.w.stop = context.AfterFunc(ctx, s.wake)
+		// The context's end wakes o only: its AfterFunc may run after o has ended (stop then
+		// returns false), and must not kick the operation running then.
+		o.w.stop = context.AfterFunc(ctx, func() { s.wakeOp(o) })
 	}
 }
 
@@ -368,6 +385,16 @@ func (s *Session) setConnDeadline(d time.Time) {
 func (s *Session) wake() {
 	s.dmu.Lock()
 	if s.act.running {
+		s.act.kicked = true
+		s.applyDeadline()
+	}
+	s.dmu.Unlock()
+}
+
+// wakeOp is wake for o alone: it does nothing once o has ended.
+func (s *Session) wakeOp(o *op) {
+	s.dmu.Lock()
+	if s.act.running && s.act.op == o {
 		s.act.kicked = true
 		s.applyDeadline()
 	}

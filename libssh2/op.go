@@ -68,8 +68,11 @@ type active struct {
 	// yieldable: the operation can step aside (op.yieldable); yieldReq: another goroutine asked it to,
 	// which also puts the deadline in the past.
 	yieldable, yieldReq bool
-	op                  *op // the operation, so that a late wake of an earlier one's context misses it
+	gen                 uint64 // the operation's number, so that a late wake of an earlier one's context misses it
 }
+
+// opGen numbers the operations (active.gen).
+var opGen atomic.Uint64
 
 // begin enters the operation frame; when it returns nil the caller must call end. sf and f may be
 // nil; f implies its sf.
@@ -321,7 +324,8 @@ func (s *Session) baseDeadline(f *deadlines, kind dlKind) time.Time {
 // be cancelled, its end wakes the operation's waits. The caller holds the session lock.
 func (s *Session) arm(o *op, kind dlKind, ctx context.Context) {
 	s.dmu.Lock()
-	s.act = active{running: true, dl: o.dl, kind: kind, yieldable: o.yieldable, op: o}
+	gen := opGen.Add(1)
+	s.act = active{running: true, dl: o.dl, kind: kind, yieldable: o.yieldable, gen: gen}
 	if o.yieldable && s.lockWaiters.Load() > 0 {
 		s.act.yieldReq = true
 	}
@@ -333,7 +337,7 @@ func (s *Session) arm(o *op, kind dlKind, ctx context.Context) {
 	if ctx.Done() != nil {
 		// The context's end wakes o only: its AfterFunc may run after o has ended (stop then
 		// returns false), and must not kick the operation running then.
-		o.w.stop = context.AfterFunc(ctx, func() { s.wakeOp(o) })
+		o.w.stop = context.AfterFunc(ctx, func() { s.wakeOp(gen) })
 	}
 }
 
@@ -391,10 +395,10 @@ func (s *Session) wake() {
 	s.dmu.Unlock()
 }
 
-// wakeOp is wake for o alone: it does nothing once o has ended.
-func (s *Session) wakeOp(o *op) {
+// wakeOp is wake for the operation numbered gen alone: it does nothing once that one has ended.
+func (s *Session) wakeOp(gen uint64) {
 	s.dmu.Lock()
-	if s.act.running && s.act.op == o {
+	if s.act.running && s.act.gen == gen {
 		s.act.kicked = true
 		s.applyDeadline()
 	}

@@ -106,6 +106,8 @@ type channel struct {
 	// later writes fail, since how much of it the peer gets is unknown to the caller.
 	wbroken error
 	failed  error // the channel is unusable (the server closed it, or it was never opened)
+	// freeing is the libssh2 channel, once closed, while its free waits for the server (freeLocked).
+	freeing *cshim.Channel
 }
 
 // openChannel opens a channel with open (NULL and LIBSSH2_ERROR_EAGAIN: call again) for op name.
@@ -209,21 +211,65 @@ func (ch *channel) close(name string) error {
 
 // freeLocked frees ch's libssh2 channel for o (a channel's or the session's Close). The caller holds
 // the session lock.
+//
+// libssh2_channel_free sends EOF and the channel's close message, then waits for the server's close
+// message (libssh2's _libssh2_channel_close). OpenSSH sends it for a session channel only once the
+// command has ended, so waiting there would hold the session for as long as a cancelled command
+// runs, and a pending free would block every later operation as long. So once libssh2 waits for the
+// server alone (its close is sent: nothing is half sent), the free is left for later: the channel
+// stays in s.chans with freeing set, every operation's begin tries it once more without waiting
+// (retryFrees), and libssh2_session_free frees it at the latest.
 func (ch *channel) freeLocked(o *op) error {
 	s := ch.s
 	c := ch.c
 	if c == nil {
-		return nil
+		if c = ch.freeing; c == nil {
+			return nil
+		}
 	}
 	ch.c = nil
-	delete(s.chans, ch)
-	free := func() int { return cshim.ChannelFree(c) }
-	rc, err := s.closeCall(o, nil, free, func() { s.addPending(&pending{call: free}) })
+	free := func() int {
+		rc := cshim.ChannelFree(c)
+		if rc == cshim.ErrorEAGAIN && cshim.SessionBlockDirections(s.s)&cshim.SessionBlockOutbound == 0 {
+			return waitsForPeer
+		}
+		return rc
+	}
+	settle := func(rc int) {
+		if rc == waitsForPeer {
+			ch.freeing = c
+			if s.chans != nil {
+				s.chans[ch] = struct{}{}
+			}
+			return
+		}
+		ch.freeing = nil
+		delete(s.chans, ch)
+	}
+	rc, err := s.closeCall(o, nil, free, func() { s.addPending(&pending{call: free, done: settle}) })
 	if err != nil {
 		return o.fail(0, err)
 	}
+	settle(rc)
 	if rc < 0 && !fatal(rc) {
 		return s.errorf(o.name, o.path, rc, nil)
+	}
+	return nil
+}
+
+// waitsForPeer is what freeLocked's call returns instead of LIBSSH2_ERROR_EAGAIN when libssh2 waits
+// for the server's close message only. libssh2_channel_free never returns a positive number.
+const waitsForPeer = 1 << 30
+
+// retryFrees tries once more, without waiting for the server, to free the channels whose free
+// waits for the server's close (freeLocked). The caller holds the session lock.
+func (s *Session) retryFrees(o *op) error {
+	for ch := range s.chans {
+		if ch.freeing != nil {
+			if err := ch.freeLocked(o); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -288,7 +334,15 @@ func (ch *channel) io(ctx context.Context, name string, kind dlKind, stream int,
 			},
 			func(c *cshim.Channel) {
 				buf := make([]byte, len(p))
-				ch.s.addPending(&pending{call: func() int { return cshim.ChannelReadEx(c, stream, buf) }, done: func(rc int) {
+				ch.s.addPending(&pending{call: func() int {
+					rc := cshim.ChannelReadEx(c, stream, buf)
+					if rc == cshim.ErrorEAGAIN && cshim.SessionBlockDirections(ch.s.s)&cshim.SessionBlockOutbound == 0 {
+						// Nothing is half sent any more: what is left is waiting for data,
+						// which the next read of the stream does.
+						return 0
+					}
+					return rc
+				}, done: func(rc int) {
 					if rc > 0 {
 						ch.stash[stream] = append(ch.stash[stream], buf[:rc]...)
 					}

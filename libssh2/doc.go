@@ -67,6 +67,15 @@
 // Chown, Chtimes and Truncate of its own. ReadDir lists a whole directory at once; for huge ones,
 // SFTP.OpenDir returns a Dir whose ReadDir(n) reads n entries at a time, as os.File.ReadDir does.
 //
+// # Commands
+//
+// Session.Command and CommandContext return a Cmd, used as os/exec's is: set Stdin, Stdout, Stderr
+// and Env, then Run, Output or CombinedOutput, or Start and Wait, with StdinPipe, StdoutPipe and
+// StderrPipe for streaming (see ExampleSession_Command). A command that exits with a status other
+// than 0 or is killed by a signal returns an *ExitError (ExitStatus, Signal). A command's waits do
+// not hold the session while another goroutine needs it, so commands, SFTP and Session.Dial
+// connections on one Session run at once.
+//
 // # Errors
 //
 // Every error this package returns is an *Error, shaped like fs.PathError: the operation, the

@@ -10,7 +10,8 @@ import (
 )
 
 // The copyable examples (Example, ExampleSFTP_Open, ExampleSFTP_FS, ExampleDial_password,
-// ExampleAppendKnownHost and ExampleSession_Dial) are written as a program of yours would be: they dial a server as a user,
+// ExampleAppendKnownHost, ExampleSession_Dial and, in example_cmd_test.go, ExampleSession_Command)
+// are written as a program of yours would be: they dial a server as a user,
 // check its host key against ~/.ssh/known_hosts, log in with the ssh-agent or ~/.ssh/id_ed25519,
 // name remote files relative to the login directory and local files under the home directory.
 //

@@ -16,8 +16,9 @@ import (
 )
 
 // The first examples here (Example, ExampleSFTP_Open, ExampleSFTP_FS, ExampleDial_password,
-// ExampleAppendKnownHost) can be copied into a program as they are, but for their first line, which
-// asks example_target_test.go for the server, the user and the home directory: write instead
+// ExampleAppendKnownHost), and ExampleSession_Command in example_cmd_test.go, can be copied into a
+// program as they are, but for their first line, which asks example_target_test.go for the
+// server, the user and the home directory: write instead
 //
 //	server, user := "sftp.example.com:22", "you" // your server ("host:port") and user name
 //	home, err := os.UserHomeDir()

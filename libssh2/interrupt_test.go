@@ -297,6 +297,15 @@ var waitCases = []waitCase{
 		_, err := e.sf.GetwdContext(ctx)
 		return noBytes(err)
 	}},
+	{name: "Cmd.Run", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		return noBytes(e.sess.CommandContext(ctx, "true").Run())
+	}},
+	{name: "Cmd.Output", ctx: true, run: func(ctx context.Context, e *interruptEnv) (int, error) {
+		cmd := e.sess.CommandContext(ctx, "cat")
+		cmd.Stdin = bytes.NewReader(upload[:1<<20])
+		_, err := cmd.Output()
+		return noBytes(err)
+	}},
 }
 
 // TestInterruptEveryWait interrupts each operation of waitCases at its wait point, by a deadline set

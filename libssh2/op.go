@@ -107,6 +107,10 @@ func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP,
 		return err
 	}
 	o.w = waiter{s: s, ctx: ctx, f: f, closing: o.closing}
+	// While it finishes what others left (pending calls, frees), o cannot step aside: a request to
+	// would only look like a timeout there. It becomes yieldable afterwards.
+	yieldable := o.yieldable
+	o.yieldable = false
 	s.arm(o, kind, ctx)
 	if s.closing.Load() || (f != nil && f.closing.Load()) || (o.closing != nil && o.closing.Load()) {
 		// Close came between check and arm, too early to wake this operation: stop here.
@@ -118,10 +122,23 @@ func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP,
 		if err == nil && sf != nil && sf.inflight > 0 {
 			err = sf.settleWrites(o)
 		}
+		if err == nil && len(s.chans) > 0 && len(s.pend) == 0 && !o.nowait {
+			err = s.retryFrees(o) // channels whose free waits for the server (channel.go)
+		}
 		if err != nil {
 			s.end(o)
 			return err
 		}
+	}
+	if yieldable {
+		o.yieldable = true
+		s.dmu.Lock()
+		s.act.yieldable = true
+		if s.lockWaiters.Load() > 0 {
+			s.act.yieldReq = true
+			s.applyDeadline()
+		}
+		s.dmu.Unlock()
 	}
 	return nil
 }

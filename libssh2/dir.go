@@ -192,23 +192,9 @@ func (sf *SFTP) readDir(ctx context.Context, name string, bufSize int) (entries 
 		return nil, err
 	}
 	defer s.end(&o)
-	var h *cshim.Handle
-	rc, err := o.call(func() int {
-		h = cshim.SFTPOpenEx(sf.p, name, 0, 0, cshim.SFTPOpenDir)
-		if h != nil {
-			return 0
-		}
-		return s.lastErrno()
-	}, func(int) {
-		if h != nil {
-			s.closeHandleLater(sf, h) // the caller has gone: nobody will read the directory
-		}
-	})
+	h, err := sf.openDirHandle(&o, name)
 	if err != nil {
 		return nil, err
-	}
-	if rc < 0 {
-		return nil, o.sftpFail(rc)
 	}
 	// docs/DESIGN.md, I7: the handle is closed on every path. When the listing was interrupted,
 	// the close waits behind the interrupted readdir, for the next operation to finish.
@@ -613,4 +599,30 @@ func sameTarget(got, target, link string) bool {
 		return true
 	}
 	return !path.IsAbs(target) && path.IsAbs(got) && got == path.Join(path.Dir(link), target)
+}
+
+// openDirHandle opens directory name for o (libssh2_sftp_open_ex with LIBSSH2_SFTP_OPENDIR). An
+// interrupted open that completes later closes its handle: nobody will read the directory. The
+// caller holds the session lock.
+func (sf *SFTP) openDirHandle(o *op, name string) (*cshim.Handle, error) {
+	s := sf.s
+	var h *cshim.Handle
+	rc, err := o.call(func() int {
+		h = cshim.SFTPOpenEx(sf.p, name, 0, 0, cshim.SFTPOpenDir)
+		if h != nil {
+			return 0
+		}
+		return s.lastErrno()
+	}, func(int) {
+		if h != nil {
+			s.closeHandleLater(sf, h)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rc < 0 {
+		return nil, o.sftpFail(rc)
+	}
+	return h, nil
 }

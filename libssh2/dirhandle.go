@@ -54,23 +54,9 @@ func (sf *SFTP) OpenDirContext(ctx context.Context, name string) (*Dir, error) {
 		return nil, err
 	}
 	defer s.end(&o)
-	var h *cshim.Handle
-	rc, err := o.call(func() int {
-		h = cshim.SFTPOpenEx(sf.p, name, 0, 0, cshim.SFTPOpenDir)
-		if h != nil {
-			return 0
-		}
-		return s.lastErrno()
-	}, func(int) {
-		if h != nil {
-			s.closeHandleLater(sf, h) // the caller has gone: nobody will read the directory
-		}
-	})
+	h, err := sf.openDirHandle(&o, name)
 	if err != nil {
 		return nil, err
-	}
-	if rc < 0 {
-		return nil, o.sftpFail(rc)
 	}
 	f := &File{sf: sf, h: h, name: name, flag: os.O_RDONLY}
 	sf.files[f] = struct{}{}

@@ -451,22 +451,28 @@ func (s *Session) callYieldable(o *op, f func() int) (rc int, yield, waitData, h
 	}
 	read := func(uintptr) bool {
 		rx := cshim.SessionRx(s.s)
-		rc = f()
-		if rc != cshim.ErrorEAGAIN {
-			return true
+		var r rereader
+		for {
+			rx1 := cshim.SessionRx(s.s)
+			rc = f()
+			if rc != cshim.ErrorEAGAIN {
+				return true
+			}
+			if cshim.SessionBlockDirections(s.s)&cshim.SessionBlockOutbound != 0 {
+				half = true
+				return true
+			}
+			half = false
+			waitData = true
+			// The call read packets that were not f's: they may be another waiting channel's.
+			if s.lockWaiters.Load() > 0 || (cshim.SessionRx(s.s) != rx && s.prog.waiting()) {
+				yield = true
+				return true
+			}
+			if !r.again(s, rx1) {
+				return false
+			}
 		}
-		if cshim.SessionBlockDirections(s.s)&cshim.SessionBlockOutbound != 0 {
-			half = true
-			return true
-		}
-		half = false
-		waitData = true
-		// The call read packets that were not f's: they may be another waiting channel's.
-		if s.lockWaiters.Load() > 0 || (cshim.SessionRx(s.s) != rx && s.prog.waiting()) {
-			yield = true
-			return true
-		}
-		return false
 	}
 	tried := false
 	write := func(uintptr) bool {

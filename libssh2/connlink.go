@@ -298,10 +298,7 @@ func (l *connLink) wait(ready chan struct{}, max time.Duration) error {
 
 // waitReadable waits up to d for received bytes, and reports whether they came.
 func (l *connLink) waitReadable(d time.Duration) bool {
-	l.mu.Lock()
-	n := l.in.len()
-	l.mu.Unlock()
-	if n > 0 {
+	if l.hasInput() {
 		return true
 	}
 	select {
@@ -313,13 +310,11 @@ func (l *connLink) waitReadable(d time.Duration) bool {
 	if l.wait(l.readable, d) != nil {
 		return false
 	}
-	l.mu.Lock()
-	n = l.in.len()
-	l.mu.Unlock()
-	if n > 0 {
-		signal(l.readable)
+	if !l.hasInput() {
+		return false
 	}
-	return n > 0
+	signal(l.readable)
+	return true
 }
 
 // SetDeadline sets the deadline of the waits in Read and Write; a waiting call sees the change.
@@ -378,6 +373,13 @@ func (l *connLink) stop(flush time.Duration, closeConn bool) error {
 		l.conn.SetDeadline(time.Time{})
 	}
 	return nil
+}
+
+// hasInput reports whether received bytes wait in the ring for libssh2.
+func (l *connLink) hasInput() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.in.len() > 0
 }
 
 // canSend reports whether libssh2 could send n bytes whole now.

@@ -224,3 +224,105 @@ func TestDialRefused(t *testing.T) {
 		t.Fatalf("Stat after the refusal: %v", err)
 	}
 }
+
+// sourceServer listens on loopback and writes data to every connection, then holds it open until
+// the test ends. sent receives once per connection when all of data has gone to the socket.
+func sourceServer(t testing.TB, data []byte) (addr string, sent <-chan struct{}) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	done := make(chan struct{}, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+			go func() {
+				if _, err := c.Write(data); err == nil {
+					done <- struct{}{}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String(), done
+}
+
+// TestCallBehindUnreadChannelData fills the session's socket with full-size packets of a forwarded
+// connection that nobody reads, then makes SFTP calls, whose answers queue behind them. Each call
+// gets its answer in bounded time, with every cipher family, over a socket and over a net.Pipe:
+// libssh2 1.11's chacha20-poly1305 (its default) says EAGAIN with the rest of a packet unread, and a
+// wait for new bytes would then never end, because the server, its window used up, sends none
+// (docs/DESIGN.md, fact 14). Afterwards the connection's bytes arrive whole.
+func TestCallBehindUnreadChannelData(t *testing.T) {
+	ciphers := []string{"aes128-ctr"}
+	if !libssh2Before(t, 1, 11) {
+		ciphers = append(ciphers, "chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-gcm@openssh.com")
+	}
+	data := make([]byte, 1<<20) // fits in libssh2's channel window: sshd sends it all at once
+	rand.New(rand.NewSource(5)).Read(data)
+	src, sent := sourceServer(t, data)
+	dir := testDir(t)
+	for _, via := range []string{"tcp", "pipe"} {
+		for _, c := range ciphers {
+			t.Run(via+"/"+c, func(t *testing.T) {
+				callBehindUnreadData(t, via, c, src, sent, data, dir)
+			})
+		}
+	}
+}
+
+// callBehindUnreadData is one case of TestCallBehindUnreadChannelData: a session with cipher over
+// via ("tcp": a socket; "pipe": a net.Pipe, through libssh2's callbacks).
+func callBehindUnreadData(t *testing.T, via, cipher, src string, sent <-chan struct{}, data []byte, dir string) {
+	checkNoLeaks(t)
+	cfg := config(t, srv)
+	cfg.Ciphers = []string{cipher}
+	var sess *libssh2.Session
+	if via == "tcp" {
+		sess = dial(t, srv, cfg)
+	} else {
+		cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey() // the pipe's address is not in known_hosts
+		var err error
+		if sess, err = libssh2.NewSession(context.Background(), pipeTo(t, srv.Addr), cfg); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sess.Close() })
+	}
+	sf, err := sess.SFTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sess.Dial("tcp", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	select {
+	case <-sent:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the source server could not send its data")
+	}
+	for i := 0; i < 20; i++ {
+		// Each round gives sshd time to forward more of the data, so that calls start
+		// with the socket's buffer in different states.
+		time.Sleep(10 * time.Millisecond)
+		sess.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := sf.Stat(dir); err != nil {
+			t.Fatalf("Stat %d behind unread channel data: %v", i, err)
+		}
+	}
+	sess.SetDeadline(time.Time{})
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	got := make([]byte, len(data))
+	if _, err := io.ReadFull(conn, got); err != nil {
+		t.Fatalf("reading the forwarded data: %v", err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("forwarded data differ at byte %d", firstDiff(got, data))
+	}
+}

@@ -124,10 +124,6 @@ type waitCase struct {
 	// since, when set, is the libssh2 version (major, minor) that has the call; with an older one
 	// it fails at once with ErrNotSupported, without waiting, and the tests check that instead.
 	since [2]int
-	// stallsOn, when set, names the libssh2 version (major, minor) from which the session is known
-	// not to recover from this interruption: interruptOne then checks the interruption itself, logs
-	// the known bug, and only checks that Session.Close still frees everything in bounded time.
-	stallsOn [2]int
 }
 
 // unsupported reports whether c's call is missing from the libssh2 in use; if so, it checks that
@@ -293,11 +289,7 @@ var waitCases = []waitCase{
 		_, err := e.conn.Read(make([]byte, 100))
 		return noBytes(err)
 	}},
-	// libssh2 1.11.1 with its default cipher: after a direct-tcpip write interrupted while waiting
-	// for the server's window on a stalled link, later SFTP packets wait for ever (the next sender
-	// gets LIBSSH2_ERROR_EAGAIN from send_existing while block_directions says inbound); with
-	// aes128-ctr it recovers, and 1.10 always does. Open in issue 14's note.
-	{name: "Conn.Write", conn: true, stallsOn: [2]int{1, 11}, run: func(_ context.Context, e *interruptEnv) (int, error) {
+	{name: "Conn.Write", conn: true, run: func(_ context.Context, e *interruptEnv) (int, error) {
 		_, err := e.conn.Write(upload)
 		return noBytes(err)
 	}},
@@ -425,16 +417,6 @@ func interruptOne(t *testing.T, e *interruptEnv, m interruptMode, c waitCase) {
 		if after > 100*time.Millisecond && (c.name == "File.Write" || c.name == "File.Read") {
 			t.Errorf("%s returned %v after SetDeadline(now), want within 100 ms", c.name, after)
 		}
-	}
-	if c.stallsOn != [2]int{} && !libssh2Before(t, c.stallsOn[0], c.stallsOn[1]) {
-		t.Logf("KNOWN BUG with libssh2 %s: the session does not recover from an interrupted %s (see the comment at its case); checking only that Session.Close frees it in bounded time", libssh2.Version(), c.name)
-		e.proxy.SetPaused(false)
-		start := time.Now()
-		e.sess.Close()
-		if d := time.Since(start); d > 8*time.Second {
-			t.Errorf("Session.Close took %v", d)
-		}
-		return
 	}
 	copy(e.want, upload[:n])
 	if n > len(e.want) {

@@ -37,9 +37,32 @@ func (s *Session) pollReadable(d time.Duration) bool {
 	return pw.ready
 }
 
-// pollWait is the state of pollReadable, kept in the Session.
+// readableNow reports whether received bytes wait for libssh2 right now: the socket polls readable
+// (ppoll with no timeout), or a connection without a descriptor has bytes in its receive ring. It
+// is the level check that libssh2's waits assume (docs/DESIGN.md, fact 14). The caller holds the
+// session lock.
+func (s *Session) readableNow() bool {
+	if s.link != nil {
+		return s.link.hasInput()
+	}
+	pw := &s.pollWait
+	if pw.now == nil {
+		pw.now = func(fd uintptr) {
+			p := pollfd{fd: int32(fd), events: pollIn}
+			var ts syscall.Timespec
+			n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&p)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+			pw.ready = errno == 0 && n == 1 && p.revents != 0
+		}
+	}
+	pw.ready = false
+	s.raw.Control(pw.now)
+	return pw.ready
+}
+
+// pollWait is the state of pollReadable and readableNow, kept in the Session.
 type pollWait struct {
 	fn    func(uintptr)
+	now   func(uintptr)
 	d     time.Duration
 	ready bool
 }

@@ -12,6 +12,15 @@ func (s *Session) pollReadable(d time.Duration) bool {
 	return false
 }
 
+// readableNow reports whether a connection without a descriptor has received bytes waiting; on a
+// socket elsewhere it reports false (the netpoller's wait is all there is).
+func (s *Session) readableNow() bool {
+	if s.link != nil {
+		return s.link.hasInput()
+	}
+	return false
+}
+
 // pollWait is empty elsewhere.
 type pollWait struct{}
 

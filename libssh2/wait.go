@@ -151,21 +151,49 @@ type caller struct {
 // server process died, and nothing more will ever arrive.
 func (c *caller) step(writing bool) func(uintptr) bool {
 	return func(uintptr) bool {
-		c.rc = c.f()
-		if c.rc != cshim.ErrorEAGAIN {
-			return true
+		var r rereader
+		for {
+			rx := cshim.SessionRx(c.s.s)
+			c.rc = c.f()
+			if c.rc != cshim.ErrorEAGAIN {
+				return true
+			}
+			wantWrite := cshim.SessionBlockDirections(c.s.s)&cshim.SessionBlockOutbound != 0
+			if c.ch != nil && cshim.ChannelEOF(c.ch) {
+				c.eof = true
+				return true
+			}
+			if wantWrite != writing {
+				c.switchTo = true
+				return true
+			}
+			if writing || !r.again(c.s, rx) {
+				return false
+			}
 		}
-		wantWrite := cshim.SessionBlockDirections(c.s.s)&cshim.SessionBlockOutbound != 0
-		if c.ch != nil && cshim.ChannelEOF(c.ch) {
-			c.eof = true
-			return true
-		}
-		if wantWrite == writing {
+	}
+}
+
+// rereader decides whether a call that just said EAGAIN, waiting to read, is repeated at once
+// instead of waiting: libssh2 1.11's chacha20-poly1305 can say EAGAIN with the rest of a packet unread in
+// the socket (docs/DESIGN.md, fact 14), and the netpoller, which wakes on new bytes only, would then
+// wait for bytes the server may never send. The zero value is ready for one wait.
+type rereader struct {
+	idle int // calls in a row that received nothing
+}
+
+// again reports whether to repeat the call at once: bytes are waiting, and the call received
+// something (it makes progress) or is the first in a row that did not. rx is the session's
+// received-byte count from before the call. The caller holds the session lock.
+func (r *rereader) again(s *Session, rx uint64) bool {
+	if cshim.SessionRx(s.s) == rx {
+		if r.idle++; r.idle > 1 {
 			return false
 		}
-		c.switchTo = true
-		return true
+	} else {
+		r.idle = 0
 	}
+	return s.readableNow()
 }
 
 // fatal reports whether libssh2's code rc means that the connection itself failed, so that no
@@ -182,7 +210,8 @@ func fatal(rc int) bool {
 
 // WaitSocket waits until the socket is ready in the direction that libssh2 last said it blocked on
 // (libssh2_session_block_directions), like the waitsocket() of libssh2's examples. It returns at once
-// when libssh2 is not blocked. It is bounded by ctx and the session's deadline.
+// when libssh2 is not blocked, or blocked reading with bytes already waiting (libssh2 1.11 can say
+// EAGAIN before it has read all there is: docs/DESIGN.md, fact 14). It is bounded by ctx and the session's deadline.
 func (s *Session) WaitSocket(ctx context.Context) error {
 	var o op
 	o.quiet = true // it sends nothing: the call the caller repeats next finishes what is pending
@@ -191,8 +220,8 @@ func (s *Session) WaitSocket(ctx context.Context) error {
 	}
 	defer s.end(&o)
 	dirs := cshim.SessionBlockDirections(s.s)
-	if dirs == 0 {
-		return nil
+	if dirs == 0 || (dirs&cshim.SessionBlockOutbound == 0 && s.readableNow()) {
+		return nil // not blocked, or bytes to read are already there (fact 14)
 	}
 	first := true
 	ready := func(uintptr) bool {

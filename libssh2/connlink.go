@@ -180,12 +180,6 @@ func (l *connLink) Send(p []byte) int {
 		return -int(syscall.ECONNABORTED)
 	case l.outErr != nil:
 		return -int(syscall.EPIPE)
-	case l.out.free() < len(p) && len(p) <= len(l.out.buf):
-		// A packet is taken whole or not at all (libssh2 sends each one in one call), so libssh2
-		// never holds a half-sent packet here: libssh2 1.11.1 answers every other packet with
-		// LIBSSH2_ERROR_EAGAIN while one is half sent, even after the connection died, and could
-		// then not even free the session.
-		return -int(syscall.EAGAIN)
 	}
 	n := 0
 	for n < len(p) {

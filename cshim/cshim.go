@@ -105,10 +105,12 @@ func PeakBytes() int64 { return int64(C.shim_peak_bytes()) }
 // ResetPeakBytes sets the peak to the bytes live now.
 func ResetPeakBytes() { C.shim_reset_peak_bytes() }
 
-// SessionAbort makes every later recv of the session fail at once (shim_session_abort): with the
-// socket shut down, it stops libssh2 even inside a loop that never returns EAGAIN. Unlike the other
-// functions, it may be called while another goroutine is inside a call on the session; never after
-// SessionFree.
+// SessionAbort makes every later recv of the session fail at once and every later send take its
+// bytes into the void (shim_session_abort): with the socket shut down, it stops libssh2 even inside
+// a loop that never returns EAGAIN, and a call repeated afterwards gets the packet libssh2 holds half
+// sent out of the way (1.11.1 refuses every other packet while one is). A send that fails aborts the
+// session the same way, in C. Unlike the other functions, it may be called while another goroutine
+// is inside a call on the session; never after SessionFree.
 func SessionAbort(s *Session) { C.shim_session_abort(s.c()) }
 
 // ReclaimedAllocs returns the number of blocks SessionFree has freed because libssh2_session_free left
@@ -116,7 +118,7 @@ func SessionAbort(s *Session) { C.shim_session_abort(s.c()) }
 func ReclaimedAllocs() int64 { return int64(C.shim_reclaimed_allocs()) }
 
 // SessionInit wraps libssh2_session_init_ex with the counting allocator of shim.c, and sets the
-// session's recv callback to shim.c's, which SessionAbort can stop.
+// session's send and recv callbacks to shim.c's, which SessionAbort can stop.
 func SessionInit() *Session { return (*Session)(C.shim_session_init()) }
 
 func (s *Session) c() *C.LIBSSH2_SESSION { return (*C.LIBSSH2_SESSION)(s) }

@@ -190,14 +190,39 @@ static LIBSSH2_RECV_FUNC(cb_recv) {
     return n;
 }
 
+/* What a send callback returns for n, the outcome of sending length bytes. libssh2 keeps a packet it
+   could not send whole as pending (also when nothing of it went out) and refuses every other packet
+   until the same call sends the rest; a send that fails leaves the packet pending, and libssh2 1.11.1
+   then answers every other packet with EAGAIN for ever, so that not even libssh2_session_free can
+   close the channels. So a connection that is gone (a send failing with anything but EAGAIN, or a
+   session aborted by shim_session_abort) takes the bytes into the void, and the session is aborted:
+   every later recv fails at once, which is how libssh2 learns that the connection is gone. */
+static ssize_t sent(struct shim_session *ss, ssize_t n, size_t length) {
+    if (n >= 0 || n == -EAGAIN) return n;
+    __atomic_store_n(&ss->aborted, 1, __ATOMIC_RELAXED);
+    return (ssize_t)length;
+}
+
+/* A plain send(2) under libssh2's LIBSSH2_SEND_FUNC contract, through sent(). */
+static LIBSSH2_SEND_FUNC(cb_send) {
+    struct shim_session *ss = *abstract;
+    if (__atomic_load_n(&ss->aborted, __ATOMIC_RELAXED)) return (ssize_t)length;
+    ssize_t n = send(socket, buffer, length, flags);
+    if (n < 0) {
+        int e = errno;
+        n = (e == EWOULDBLOCK || e == EINTR) ? -EAGAIN : -e;
+    }
+    return sent(ss, n, length);
+}
+
 /* The send and recv callbacks of a session without a socket: Go moves the bytes between its buffers
    and the net.Conn (goTransportSend and goTransportRecv return bytes, or -errno such as -EAGAIN). */
 static LIBSSH2_SEND_FUNC(cb_go_send) {
     struct shim_session *ss = *abstract;
     (void)socket;
     (void)flags;
-    if (__atomic_load_n(&ss->aborted, __ATOMIC_RELAXED)) return -ECONNABORTED;
-    return goTransportSend(ss->io_handle, (void *)buffer, length);
+    if (__atomic_load_n(&ss->aborted, __ATOMIC_RELAXED)) return (ssize_t)length;
+    return sent(ss, goTransportSend(ss->io_handle, (void *)buffer, length), length);
 }
 
 static LIBSSH2_RECV_FUNC(cb_go_recv) {
@@ -256,6 +281,7 @@ LIBSSH2_SESSION *shim_session_init(void) {
         free(ss);
         return NULL;
     }
+    SHIM_SET_CALLBACK(s, LIBSSH2_CALLBACK_SEND, cb_send);
     SHIM_SET_CALLBACK(s, LIBSSH2_CALLBACK_RECV, cb_recv);
     return s;
 }

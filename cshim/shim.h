@@ -37,12 +37,14 @@ void shim_reset_peak_bytes(void);
 long long shim_reclaimed_allocs(void);
 
 /* libssh2_session_init_ex with the counting allocator (the allocator functions are C, cgo cannot pass
-   them as function pointers from Go), and a recv callback that shim_session_abort can stop. */
+   them as function pointers from Go), and send and recv callbacks that shim_session_abort can stop. */
 LIBSSH2_SESSION *shim_session_init(void);
 
-/* Makes every later recv of the session fail at once (its recv callback checks a flag): with the
-   socket shut down, this stops libssh2 even inside a loop that never returns EAGAIN. Safe to call
-   from another thread while the session is in use, not after it is freed. */
+/* Makes every later recv of the session fail at once and every later send take its bytes into the
+   void (its callbacks check a flag): with the socket shut down, this stops libssh2 even inside a
+   loop that never returns EAGAIN, and a call repeated afterwards gets the packet libssh2 holds half
+   sent out of the way. A send that fails (anything but EAGAIN) aborts the session the same way.
+   Safe to call from another thread while the session is in use, not after it is freed. */
 void shim_session_abort(LIBSSH2_SESSION *s);
 
 /* Makes the session send and receive through Go (goTransportSend, goTransportRecv with handle, a

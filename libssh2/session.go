@@ -450,15 +450,20 @@ func (s *Session) finalize() {
 }
 
 // kill shuts the socket down so that every later libssh2 call on the session fails at once instead of
-// waiting: the way to release C resources when the peer cannot be talked to. The descriptor stays
-// open (its number cannot be reused under libssh2) until the connection is closed. The session is
-// unusable afterwards. The caller holds the session lock.
+// waiting: the way to release C resources when the peer cannot be talked to. Its callbacks then
+// fail every read and drop every byte sent (cshim.SessionAbort), so that a pending call repeated by
+// abandon gets its half-sent packet out of libssh2's way. The descriptor stays open (its number
+// cannot be reused under libssh2) until the connection is closed. The session is unusable
+// afterwards. The caller holds the session lock.
 func (s *Session) kill() {
 	if s.dead {
 		return
 	}
 	s.dead = true
 	s.breakWith(errors.New("the connection was shut down"))
+	if s.s != nil {
+		cshim.SessionAbort(s.s)
+	}
 	s.shutdownSocket()
 }
 

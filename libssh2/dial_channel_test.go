@@ -10,9 +10,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/seed191f4051/go-libssh2/internal/sshd"
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
@@ -146,16 +148,20 @@ func TestDialWaitingReadLetsOthersIn(t *testing.T) {
 }
 
 // TestJumpHost: a session through a direct-tcpip channel of another session (ProxyJump), with
-// libssh2 on both hops: upload and download an 8 MiB file through the inner session.
+// libssh2 on both hops and a separate sshd on each: upload and download an 8 MiB file through the
+// inner session.
 func TestJumpHost(t *testing.T) {
-	jump := dial(t, srv, config(t, srv))
-	conn, err := jump.Dial("tcp", srv.Addr)
+	// Two sshds: the jump host, whose debug log names each forwarding's target, and srv behind it.
+	jumpSrv := sshd.StartT(t, sshd.Options{LogLevel: "DEBUG1"})
+	target := srv
+	jump := dial(t, jumpSrv, config(t, jumpSrv))
+	conn, err := jump.Dial("tcp", target.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	inner, err := libssh2.NewSession(ctx, conn, config(t, srv))
+	inner, err := libssh2.NewSession(ctx, conn, config(t, target))
 	if err != nil {
 		t.Fatalf("NewSession through the jump session: %v", err)
 	}
@@ -166,7 +172,7 @@ func TestJumpHost(t *testing.T) {
 	}
 	data := make([]byte, 8<<20+99)
 	rand.New(rand.NewSource(3)).Read(data)
-	path := filepath.Join(srv.Dir, "jump-upload")
+	path := filepath.Join(target.Dir, "jump-upload")
 	f, err := sf.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +204,11 @@ func TestJumpHost(t *testing.T) {
 	}
 	if err := conn.Close(); err != nil {
 		t.Fatalf("channel Close: %v", err)
+	}
+	// The first sshd forwarded the connection to the second (its debug log names the target).
+	_, port, _ := net.SplitHostPort(target.Addr)
+	if want := "target 127.0.0.1 port " + port; !strings.Contains(jumpSrv.Log(), want) {
+		t.Errorf("the jump sshd's log has no %q: the inner session did not go through it", want)
 	}
 }
 

@@ -123,6 +123,11 @@ func SessionInit() *Session { return (*Session)(C.shim_session_init()) }
 
 func (s *Session) c() *C.LIBSSH2_SESSION { return (*C.LIBSSH2_SESSION)(s) }
 
+// SessionConnErrno returns the errno of the first send or recv of the session's socket that failed,
+// -1 when a recv found the connection closed by the peer, or 0 (shim_session_conn_errno). The caller
+// holds the session.
+func SessionConnErrno(s *Session) int { return int(C.shim_session_conn_errno(s.c())) }
+
 // SessionRx returns the bytes the session's recv callback has received so far: whether a call read
 // anything from the connection. The caller holds the session.
 func SessionRx(s *Session) uint64 { return uint64(C.shim_session_rx(s.c())) }

@@ -35,6 +35,7 @@ struct shim_session {
     int npool;
     uintptr_t io_handle; /* the cgo.Handle of the Go transport of shim_session_set_transport, or 0 */
     unsigned long long rx; /* bytes received: read by the thread that holds the session */
+    int conn_errno; /* the errno of the first send or recv that failed (-1: the peer closed), or 0 */
 };
 
 static long long live_allocs;
@@ -184,8 +185,11 @@ static LIBSSH2_RECV_FUNC(cb_recv) {
     ssize_t n = recv(socket, buffer, length, flags);
     if (n < 0) {
         int e = errno;
-        return e == EWOULDBLOCK ? -EAGAIN : -e;
+        if (e == EWOULDBLOCK) return -EAGAIN;
+        if (!ss->conn_errno) ss->conn_errno = e;
+        return -e;
     }
+    if (n == 0 && length > 0 && !ss->conn_errno) ss->conn_errno = -1;
     ss->rx += n;
     return n;
 }
@@ -199,6 +203,7 @@ static LIBSSH2_RECV_FUNC(cb_recv) {
    every later recv fails at once, which is how libssh2 learns that the connection is gone. */
 static ssize_t sent(struct shim_session *ss, ssize_t n, size_t length) {
     if (n >= 0 || n == -EAGAIN) return n;
+    if (!ss->conn_errno) ss->conn_errno = (int)-n;
     __atomic_store_n(&ss->aborted, 1, __ATOMIC_RELAXED);
     return (ssize_t)length;
 }
@@ -233,6 +238,11 @@ static LIBSSH2_RECV_FUNC(cb_go_recv) {
     ssize_t n = goTransportRecv(ss->io_handle, buffer, length);
     if (n > 0) ss->rx += n;
     return n;
+}
+
+int shim_session_conn_errno(LIBSSH2_SESSION *s) {
+    struct shim_session *ss = *libssh2_session_abstract(s);
+    return ss->conn_errno;
 }
 
 unsigned long long shim_session_rx(LIBSSH2_SESSION *s) {
@@ -273,6 +283,7 @@ LIBSSH2_SESSION *shim_session_init(void) {
     ss->npool = 0;
     ss->io_handle = 0;
     ss->rx = 0;
+    ss->conn_errno = 0;
     LIBSSH2_SESSION *s = libssh2_session_init_ex(cb_alloc, cb_free, cb_realloc, ss);
     if (!s) {
         /* libssh2 frees what it allocated before failing, but be sure */

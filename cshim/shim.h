@@ -54,6 +54,9 @@ void shim_session_set_transport(LIBSSH2_SESSION *s, uintptr_t handle);
 
 /* The bytes the session's recv callback has received so far. */
 unsigned long long shim_session_rx(LIBSSH2_SESSION *s);
+/* The errno of the first send or recv of the session's socket that failed, -1 when a recv found the
+   connection closed by the peer, 0 when neither happened. Read by the thread that holds the session. */
+int shim_session_conn_errno(LIBSSH2_SESSION *s);
 
 /* libssh2_channel_open_session is a macro, which cgo cannot call. */
 LIBSSH2_CHANNEL *shim_channel_open_session(LIBSSH2_SESSION *s);

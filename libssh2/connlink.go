@@ -369,6 +369,20 @@ func (l *connLink) stop(flush time.Duration, closeConn bool) error {
 	return nil
 }
 
+// err returns why the link failed: the sender's error, else the receiver's (a peer that closed the
+// connection is io.ErrUnexpectedEOF), or nil.
+func (l *connLink) err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.outErr != nil:
+		return l.outErr
+	case errors.Is(l.inErr, io.EOF):
+		return io.ErrUnexpectedEOF
+	}
+	return l.inErr
+}
+
 // hasInput reports whether received bytes wait in the ring for libssh2.
 func (l *connLink) hasInput() bool {
 	l.mu.Lock()

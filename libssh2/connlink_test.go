@@ -150,6 +150,9 @@ func TestPipePeerGone(t *testing.T) {
 		t.Fatalf("Write noticed the peer gone only after %v: %v", time.Since(start), err)
 	}
 	t.Logf("Write: %d bytes, %v (Offset %d)", n, err, le.Offset)
+	if !connGone(err) {
+		t.Errorf("error %v does not carry the connection's failure (io.ErrClosedPipe or io.ErrUnexpectedEOF)", err)
+	}
 	sess.Close()
 	got, rerr := os.ReadFile(path)
 	if rerr != nil {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -106,6 +107,9 @@ func TestServerKilled(t *testing.T) {
 		t.Errorf("error %v has no libssh2 code", err)
 	}
 	t.Logf("error after the kill: %v", err)
+	if !connGone(err) {
+		t.Errorf("error %v does not say that the connection is gone (io.ErrUnexpectedEOF, ECONNRESET or EPIPE)", err)
+	}
 	got, rerr := os.ReadFile(name)
 	if rerr != nil {
 		t.Fatal(rerr)
@@ -118,6 +122,13 @@ func TestServerKilled(t *testing.T) {
 	if len(got) > len(data) || !bytes.Equal(got, data[:len(got)]) {
 		t.Errorf("server file (%d bytes) is not a prefix of the data", len(got))
 	}
+}
+
+// connGone reports whether err carries the failure of the connection itself: the peer closed it, or
+// reset it.
+func connGone(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrClosedPipe)
 }
 
 // killingReader calls kill once at byte at.

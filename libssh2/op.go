@@ -233,6 +233,9 @@ func (o *op) sftpFail(rc int) *Error {
 		e.Offset = o.f.goodOffset()
 	}
 	if fatal(rc) {
+		if e.Err == nil {
+			e.Err = o.s.connErr()
+		}
 		o.s.breakWith(e)
 	}
 	return e

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"runtime"
@@ -447,6 +448,23 @@ func (s *Session) finalize() {
 			s.link.stop(0, s.ownConn)
 		}
 	}
+}
+
+// connErr returns why the connection failed, as far as the binding saw: the error of a connection
+// without a descriptor, or the errno of the socket's first failed send or recv; a connection the
+// peer closed is io.ErrUnexpectedEOF (never io.EOF, which callers take for a clean end). nil when
+// no failure was seen. The caller holds the session lock.
+func (s *Session) connErr() error {
+	if s.link != nil {
+		return s.link.err()
+	}
+	switch n := cshim.SessionConnErrno(s.s); {
+	case n == -1:
+		return io.ErrUnexpectedEOF
+	case n > 0:
+		return syscall.Errno(n)
+	}
+	return nil
 }
 
 // kill shuts the socket down so that every later libssh2 call on the session fails at once instead of

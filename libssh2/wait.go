@@ -175,9 +175,11 @@ func (c *caller) step(writing bool) func(uintptr) bool {
 }
 
 // rereader decides whether a call that just said EAGAIN, waiting to read, is repeated at once
-// instead of waiting: libssh2 1.11's chacha20-poly1305 can say EAGAIN with the rest of a packet unread in
-// the socket (docs/DESIGN.md, fact 14), and the netpoller, which wakes on new bytes only, would then
-// wait for bytes the server may never send. The zero value is ready for one wait.
+// instead of waiting: libssh2 1.11's chacha20-poly1305 can say EAGAIN with the rest of a packet
+// unread in the socket (docs/DESIGN.md, fact 14), and the netpoller, which wakes on new bytes only,
+// would then wait for bytes the server may never send. Each repeat that receives something makes
+// progress, and the channel windows bound how much can arrive unasked, so the repeats end. The zero
+// value is ready for one wait.
 type rereader struct {
 	idle int // calls in a row that received nothing
 }

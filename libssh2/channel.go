@@ -320,7 +320,8 @@ const maxChannelWrite = 32700
 // io makes one libssh2_channel_read_ex (reading) or libssh2_channel_write_ex call on stream of ch
 // with p. A call cut short while libssh2 was half way through sending is left pending (pending.go):
 // a read is finished into a buffer of its own, whose bytes the next read of the stream returns
-// first; a write is finished with a copy of p, and the channel refuses later writes.
+// first; a write is finished with a copy of p, its bytes count as written (the packet on its way
+// reaches the peer once the call is finished), and the channel refuses later writes.
 func (ch *channel) io(ctx context.Context, name string, kind dlKind, stream int, p []byte, reading bool) (int, error) {
 	if reading {
 		return ch.run(ctx, name, kind, func(c *cshim.Channel) int { return cshim.ChannelReadEx(c, stream, p) },
@@ -332,7 +333,7 @@ func (ch *channel) io(ctx context.Context, name string, kind dlKind, stream int,
 				ch.stash[stream] = ch.stash[stream][n:]
 				return n, true
 			},
-			func(c *cshim.Channel) {
+			func(c *cshim.Channel) int {
 				buf := make([]byte, len(p))
 				ch.s.addPending(&pending{call: func() int {
 					rc := cshim.ChannelReadEx(c, stream, buf)
@@ -347,14 +348,20 @@ func (ch *channel) io(ctx context.Context, name string, kind dlKind, stream int,
 						ch.stash[stream] = append(ch.stash[stream], buf[:rc]...)
 					}
 				}})
+				return 0
 			})
 	}
 	return ch.run(ctx, name, kind, func(c *cshim.Channel) int { return cshim.ChannelWriteEx(c, stream, p) },
 		nil,
-		func(c *cshim.Channel) {
+		func(c *cshim.Channel) int {
 			q := append([]byte(nil), p...)
 			ch.s.addPending(&pending{call: func() int { return cshim.ChannelWriteEx(c, stream, q) }})
 			ch.wbroken = errWriteCut
+			// The packet on its way holds what libssh2 cut p to: at most the window, which it
+			// shrinks only once the packet is sent (and at most the server's maximum packet size,
+			// which libssh2 does not expose; servers advertise at least 32768, more than
+			// maxChannelWrite).
+			return int(min(uint64(len(p)), cshim.ChannelWindowWrite(c)))
 		})
 }
 
@@ -362,9 +369,10 @@ func (ch *channel) io(ctx context.Context, name string, kind dlKind, stream int,
 // stepping aside while it waits for the server only and another goroutine wants the session (see
 // the top of this file). first, when not nil, may answer at once instead (under the session lock).
 // When the wait is cut short while libssh2 is half way through sending, half queues the call as
-// pending (with memory of its own).
+// pending (with memory of its own) and returns the bytes that count as done, which run returns
+// with the error.
 func (ch *channel) run(ctx context.Context, name string, kind dlKind, f func(*cshim.Channel) int,
-	first func(*op) (int, bool), half func(*cshim.Channel)) (int, error) {
+	first func(*op) (int, bool), half func(*cshim.Channel) int) (int, error) {
 	s := ch.s
 	for {
 		o := op{dl: &ch.deadlines, closing: &ch.closing, yieldable: true}
@@ -403,14 +411,15 @@ func (ch *channel) run(ctx context.Context, name string, kind dlKind, f func(*cs
 			continue
 		}
 		if err != nil {
+			n := 0
 			if halfSent && interrupted(err) && half != nil {
-				half(c)
+				n = half(c)
 			} else if !interrupted(err) {
 				s.breakWith(err)
 			}
 			e := o.fail(0, err)
 			s.end(&o)
-			return 0, e
+			return n, e
 		}
 		if rc < 0 {
 			e := ch.fail(&o, rc)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/internal/sshd"
+	"github.com/seed191f4051/go-libssh2/internal/tcpproxy"
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
@@ -335,5 +336,76 @@ func callBehindUnreadData(t *testing.T, via, cipher, src string, sent <-chan str
 	}
 	if !bytes.Equal(got, data) {
 		t.Fatalf("forwarded data differ at byte %d", firstDiff(got, data))
+	}
+}
+
+// TestCloseWriteInterrupted interrupts Conn.CloseWrite at its wait point: with 4 KiB socket buffers
+// on a stalled link, a Write cut short by its deadline leaves its packet half sent, and CloseWrite
+// must finish that packet before its EOF can go. It returns the deadline's error in bounded time;
+// once the link is back, the same conn's CloseWrite succeeds, the echo comes back exactly as far as
+// Write reported and then ends, and the session still works.
+func TestCloseWriteInterrupted(t *testing.T) {
+	checkNoLeaks(t)
+	proxy := tcpproxy.StartT(t, srv.Addr, tcpproxy.ReceiveBuffer(4096))
+	raw, err := net.Dial("tcp", proxy.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.(*net.TCPConn).SetWriteBuffer(4096)
+	cfg := config(t, srv)
+	cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey() // the proxy's address is not in known_hosts
+	sess, err := libssh2.NewSession(context.Background(), raw, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	sf, err := sess.SFTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sess.Dial("tcp", echoServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	data := make([]byte, 1<<20)
+	rand.New(rand.NewSource(6)).Read(data)
+
+	proxy.SetPaused(true)
+	conn.SetDeadline(time.Now().Add(300 * time.Millisecond))
+	n, err := conn.Write(data)
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Write on a stalled link = %d, %v; want the deadline's error", n, err)
+	}
+	conn.SetDeadline(time.Now().Add(300 * time.Millisecond))
+	start := time.Now()
+	err = conn.(interface{ CloseWrite() error }).CloseWrite()
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("CloseWrite on a stalled link behind a half-sent packet = %v; want the deadline's error", err)
+	}
+	var le *libssh2.Error
+	if !errors.As(err, &le) {
+		t.Errorf("error %v is not an *libssh2.Error", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("CloseWrite returned after %v", d)
+	}
+
+	proxy.SetPaused(false)
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	if err := conn.(interface{ CloseWrite() error }).CloseWrite(); err != nil {
+		t.Fatalf("CloseWrite once the link is back: %v", err)
+	}
+	got, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("reading the echo: %v", err)
+	}
+	if len(got) != n || !bytes.Equal(got, data[:n]) {
+		t.Fatalf("echo: %d bytes, want the %d bytes Write reported (first difference at %d)", len(got), n, firstDiff(got, data[:n]))
+	}
+	sess.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := sf.Stat(srv.Dir); err != nil {
+		t.Fatalf("Stat after the interruption: %v", err)
 	}
 }

@@ -370,7 +370,7 @@ func (l *connLink) stop(flush time.Duration, closeConn bool) error {
 }
 
 // err returns why the link failed: the sender's error, else the receiver's (a peer that closed the
-// connection is io.ErrUnexpectedEOF), or nil.
+// connection is errPeerClosed), or nil.
 func (l *connLink) err() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -378,7 +378,7 @@ func (l *connLink) err() error {
 	case l.outErr != nil:
 		return l.outErr
 	case errors.Is(l.inErr, io.EOF):
-		return io.ErrUnexpectedEOF
+		return errPeerClosed
 	}
 	return l.inErr
 }

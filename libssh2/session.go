@@ -450,17 +450,20 @@ func (s *Session) finalize() {
 	}
 }
 
+// errPeerClosed is the cause of an error when the peer closed the connection.
+var errPeerClosed = fmt.Errorf("connection closed by the peer: %w", io.ErrUnexpectedEOF)
+
 // connErr returns why the connection failed, as far as the binding saw: the error of a connection
 // without a descriptor, or the errno of the socket's first failed send or recv; a connection the
-// peer closed is io.ErrUnexpectedEOF (never io.EOF, which callers take for a clean end). nil when
-// no failure was seen. The caller holds the session lock.
+// peer closed is errPeerClosed, which wraps io.ErrUnexpectedEOF (never io.EOF, which callers take
+// for a clean end). nil when no failure was seen. The caller holds the session lock.
 func (s *Session) connErr() error {
 	if s.link != nil {
 		return s.link.err()
 	}
 	switch n := cshim.SessionConnErrno(s.s); {
 	case n == -1:
-		return io.ErrUnexpectedEOF
+		return errPeerClosed
 	case n > 0:
 		return syscall.Errno(n)
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/internal/sshd"
-	"github.com/seed191f4051/go-libssh2/internal/tcpproxy"
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
@@ -346,24 +345,7 @@ func callBehindUnreadData(t *testing.T, via, cipher, src string, sent <-chan str
 // Write reported and then ends, and the session still works.
 func TestCloseWriteInterrupted(t *testing.T) {
 	checkNoLeaks(t)
-	proxy := tcpproxy.StartT(t, srv.Addr, tcpproxy.ReceiveBuffer(4096))
-	raw, err := net.Dial("tcp", proxy.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	raw.(*net.TCPConn).SetWriteBuffer(4096)
-	cfg := config(t, srv)
-	cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey() // the proxy's address is not in known_hosts
-	sess, err := libssh2.NewSession(context.Background(), raw, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	sf, err := sess.SFTP()
-	if err != nil {
-		t.Fatal(err)
-	}
+	proxy, sess, sf := smallBufferSession(t, srv)
 	conn, err := sess.Dial("tcp", echoServer(t))
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package libssh2_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"testing"
@@ -108,6 +109,31 @@ func proxySession(t *testing.T, opts ...tcpproxy.Option) (*tcpproxy.Proxy, *libs
 	cfg := config(t, srv)
 	cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey() // the proxy's address is not in known_hosts
 	sess := dialAddr(t, proxy.Addr, cfg)
+	sf, err := sess.SFTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return proxy, sess, sf
+}
+
+// smallBufferSession is proxySession to s with socket buffers of about 4 KiB on both sides of the
+// proxy, so that libssh2's sends come out short and a paused proxy stalls them at once.
+func smallBufferSession(t *testing.T, s *sshd.Server) (*tcpproxy.Proxy, *libssh2.Session, *libssh2.SFTP) {
+	t.Helper()
+	proxy := tcpproxy.StartT(t, s.Addr, tcpproxy.ReceiveBuffer(4096))
+	conn, err := net.Dial("tcp", proxy.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.(*net.TCPConn).SetWriteBuffer(4096) // the sending side's buffer may shrink at any time
+	cfg := config(t, s)
+	cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey() // the proxy's address is not in known_hosts
+	sess, err := libssh2.NewSession(context.Background(), conn, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.Close() })
 	sf, err := sess.SFTP()
 	if err != nil {
 		t.Fatal(err)

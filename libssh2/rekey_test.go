@@ -3,7 +3,6 @@ package libssh2_test
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/internal/sshd"
-	"github.com/seed191f4051/go-libssh2/internal/tcpproxy"
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
@@ -124,24 +122,7 @@ func TestRekeys(t *testing.T) {
 // upload must arrive exact, within its bound.
 func TestRekeyWithShortSends(t *testing.T) {
 	s := sshd.StartT(t, sshd.Options{LogLevel: "DEBUG1", ExtraConfig: []string{"RekeyLimit 256K"}})
-	proxy := tcpproxy.StartT(t, s.Addr, tcpproxy.ReceiveBuffer(4096))
-	cfg := config(t, s)
-	cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey()
-	conn, err := net.Dial("tcp", proxy.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.(*net.TCPConn).SetWriteBuffer(4096) // the sending side's buffer may shrink at any time
-	sess, err := libssh2.NewSession(context.Background(), conn, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	sf, err := sess.SFTP()
-	if err != nil {
-		t.Fatal(err)
-	}
+	proxy, _, sf := smallBufferSession(t, s)
 	stop := make(chan struct{})
 	go func() {
 		for {

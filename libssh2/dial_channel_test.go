@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"io/fs"
 	"math/rand"
 	"net"
 	"os"
@@ -389,5 +390,67 @@ func TestCloseWriteInterrupted(t *testing.T) {
 	sess.SetDeadline(time.Now().Add(20 * time.Second))
 	if _, err := sf.Stat(srv.Dir); err != nil {
 		t.Fatalf("Stat after the interruption: %v", err)
+	}
+}
+
+// TestCloseWriteClosedWhileWaiting ends Conn.CloseWrite at the same wait point as
+// TestCloseWriteInterrupted (behind a half-sent packet on a stalled link), by Conn.Close and by
+// Session.Close from another goroutine. CloseWrite returns an error matching net.ErrClosed in
+// bounded time; after Conn.Close the session still works, after Session.Close it refuses with
+// fs.ErrClosed.
+func TestCloseWriteClosedWhileWaiting(t *testing.T) {
+	for _, which := range []string{"Conn.Close", "Session.Close"} {
+		t.Run(which, func(t *testing.T) {
+			checkNoLeaks(t)
+			proxy, sess, sf := smallBufferSession(t, srv)
+			conn, err := sess.Dial("tcp", echoServer(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			proxy.SetPaused(true)
+			conn.SetDeadline(time.Now().Add(300 * time.Millisecond))
+			if n, err := conn.Write(make([]byte, 1<<20)); !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("Write on a stalled link = %d, %v; want the deadline's error", n, err)
+			}
+			conn.SetDeadline(time.Time{})
+			closed := make(chan error, 1)
+			time.AfterFunc(200*time.Millisecond, func() {
+				if which == "Conn.Close" {
+					closed <- conn.Close()
+				} else {
+					closed <- sess.Close()
+				}
+			})
+			start := time.Now()
+			err = conn.(interface{ CloseWrite() error }).CloseWrite()
+			if !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("CloseWrite ended by %s = %v; want an error matching net.ErrClosed", which, err)
+			}
+			var le *libssh2.Error
+			if !errors.As(err, &le) {
+				t.Errorf("error %v is not an *libssh2.Error", err)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("CloseWrite returned after %v", d)
+			}
+			proxy.SetPaused(false)
+			select {
+			case <-closed:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s did not return", which)
+			}
+			sess.SetDeadline(time.Now().Add(20 * time.Second))
+			_, err = sf.Stat(srv.Dir)
+			if which == "Session.Close" {
+				if !errors.Is(err, fs.ErrClosed) {
+					t.Fatalf("Stat after Session.Close = %v; want fs.ErrClosed", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Stat after Conn.Close ended CloseWrite: %v", err)
+			}
+		})
 	}
 }

@@ -45,7 +45,8 @@ type interruptEnv struct {
 func newInterruptEnv(t *testing.T) *interruptEnv { return newInterruptEnvVia(t, "tcp") }
 
 // newInterruptEnvVia is newInterruptEnv with the session's connection made as via says: "tcp" (a
-// socket to the proxy), "pipe" (a net.Pipe joined to the proxy: a connection without a file
+// socket to the proxy), "tcpconn" (a TCP connection made here and given to NewSession, whose
+// socket stays the caller's), "pipe" (a net.Pipe joined to the proxy: a connection without a file
 // descriptor) or "jump" (a direct-tcpip channel of another session, to the proxy).
 func newInterruptEnvVia(t *testing.T, via string) *interruptEnv {
 	t.Helper()
@@ -58,9 +59,16 @@ func newInterruptEnvVia(t *testing.T, via string) *interruptEnv {
 	default:
 		proxy = tcpproxy.StartT(t, srv.Addr)
 		var conn net.Conn
-		if via == "pipe" {
+		switch via {
+		case "tcpconn":
+			var err error
+			if conn, err = net.Dial("tcp", proxy.Addr); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { conn.Close() })
+		case "pipe":
 			conn = pipeTo(t, proxy.Addr)
-		} else {
+		default:
 			jump := dial(t, srv, config(t, srv))
 			var err error
 			if conn, err = jump.Dial("tcp", proxy.Addr); err != nil {
@@ -326,14 +334,16 @@ func TestInterruptEveryWait(t *testing.T) {
 }
 
 // TestInterruptOtherConnections runs TestInterruptEveryWait's interruptions and
-// TestCloseEndsEveryWait's Session.Close on sessions over connections without a file descriptor:
-// a net.Pipe, and a channel of another session (a jump host). Their waits are libssh2's callbacks
-// waiting on Go buffers rather than the netpoller, and must end the same way.
+// TestCloseEndsEveryWait's Session.Close on sessions over other connections: a TCP connection
+// given to NewSession (the session waits on the caller's descriptor, which it neither duplicates
+// nor closes), and connections without a file descriptor, a net.Pipe and a channel of another
+// session (a jump host), whose waits are libssh2's callbacks waiting on Go buffers. They must end
+// the same way.
 func TestInterruptOtherConnections(t *testing.T) {
 	checkNoLeaks(t)
 	some := map[string]bool{"File.Write": true, "File.Read": true, "File.Sync": true, "SFTP.Stat": true,
 		"SFTP.OpenFile": true, "Session.SFTP": true, "Session.Dial": true, "Conn.Read": true}
-	for _, via := range []string{"pipe", "jump"} {
+	for _, via := range []string{"tcpconn", "pipe", "jump"} {
 		for _, m := range interruptModes {
 			for _, c := range waitCases {
 				if !some[c.name] || (m.want == context.Canceled && !c.ctx) {

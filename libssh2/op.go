@@ -372,9 +372,12 @@ func (s *Session) setConnDeadline(d time.Time) {
 	if d.Equal(s.connDeadline) {
 		return
 	}
-	if s.link != nil {
+	switch {
+	case s.link != nil:
 		s.link.SetDeadline(d)
-	} else {
+	case s.fdl != nil:
+		s.fdl.SetDeadline(d)
+	default:
 		s.conn.SetDeadline(d)
 	}
 	s.connDeadline = d

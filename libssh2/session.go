@@ -61,15 +61,17 @@ type Session struct {
 	// link carries the bytes of a connection without a file descriptor (connlink.go); nil on the
 	// descriptor path.
 	link        *connLink
-	linkRelease func()      // frees the callbacks' handle of link, after the session
-	ownConn     bool        // Dial made the connection, so Close closes it
-	broken      error       // set when the connection failed: the session refuses further use
-	nonblock    atomic.Bool // faithful calls return ErrWouldBlock instead of waiting
-	sftps       map[*SFTP]struct{}
-	chans       map[*channel]struct{} // the open channels of commands and forwarded connections
-	cfg         Config
-	addr        string
-	network     string // Dial's network; "" for a session made by NewSession
+	linkRelease func() // frees the callbacks' handle of link, after the session
+	// fdl is raw on Linux's descriptor path: the socket's waits outside the netpoller (fdlink_linux.go).
+	fdl      *fdLink
+	ownConn  bool        // Dial made the connection, so Close closes it
+	broken   error       // set when the connection failed: the session refuses further use
+	nonblock atomic.Bool // faithful calls return ErrWouldBlock instead of waiting
+	sftps    map[*SFTP]struct{}
+	chans    map[*channel]struct{} // the open channels of commands and forwarded connections
+	cfg      Config
+	addr     string
+	network  string // Dial's network; "" for a session made by NewSession
 	// pend holds the interrupted libssh2 calls that must be finished before anything else is sent
 	// (pending.go).
 	pend     []*pending
@@ -102,7 +104,7 @@ func Dial(ctx context.Context, network, addr string, config *Config) (*Session, 
 	if err != nil {
 		return nil, newError("dial", "", 0, err)
 	}
-	s, err := newSession(ctx, conn, addr, config)
+	s, err := newSession(ctx, conn, addr, config, true)
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -145,10 +147,12 @@ func NewSession(ctx context.Context, conn net.Conn, config *Config) (*Session, e
 	if conn == nil {
 		return nil, errInvalid("handshake", "", errors.New("nil net.Conn"))
 	}
-	return newSession(ctx, conn, conn.RemoteAddr().String(), config)
+	return newSession(ctx, conn, conn.RemoteAddr().String(), config, false)
 }
 
-func newSession(ctx context.Context, conn net.Conn, addr string, config *Config) (*Session, error) {
+// newSession is NewSession; own says that Dial made conn, so the session may take its socket out of
+// the netpoller (fdlink_linux.go).
+func newSession(ctx context.Context, conn net.Conn, addr string, config *Config, own bool) (*Session, error) {
 	if config == nil || config.HostKeyCallback == nil {
 		return nil, errInvalid("handshake", "", ErrNoHostKeyCallback)
 	}
@@ -164,13 +168,26 @@ func newSession(ctx context.Context, conn net.Conn, addr string, config *Config)
 			return nil, newError("handshake", "", 0, err)
 		}
 	}
+	var fdl *fdLink
+	if raw != nil {
+		var err error
+		if fdl, err = newFDLink(conn, raw, own); err != nil {
+			return nil, newError("handshake", "", 0, err)
+		}
+		if fdl != nil {
+			raw = fdl
+		}
+	}
 	cs := cshim.SessionInit()
 	if cs == nil {
+		if fdl != nil {
+			fdl.close()
+		}
 		e := newError("handshake", "", ErrorAlloc, nil)
 		e.Msg = "libssh2_session_init_ex returned NULL"
 		return nil, e
 	}
-	s := &Session{s: cs, conn: conn, raw: raw, cfg: cfg, addr: addr, sftps: map[*SFTP]struct{}{},
+	s := &Session{s: cs, conn: conn, raw: raw, fdl: fdl, cfg: cfg, addr: addr, sftps: map[*SFTP]struct{}{},
 		sem: make(chan struct{}, 1), closed: make(chan struct{})}
 	if raw == nil {
 		s.link = newConnLink(conn)
@@ -386,6 +403,15 @@ func (s *Session) letGo(flush time.Duration, closeConn bool) error {
 	if s.link != nil {
 		return s.link.stop(flush, closeConn)
 	}
+	if s.fdl != nil {
+		// The link never set conn's deadline. When Dial made conn, the link's descriptor is the
+		// socket's last one.
+		err := s.fdl.close()
+		if closeConn && !s.fdl.own {
+			return s.conn.Close()
+		}
+		return err
+	}
 	if closeConn {
 		return s.conn.Close()
 	}
@@ -446,6 +472,9 @@ func (s *Session) finalize() {
 		s.free()
 		if s.link != nil {
 			s.link.stop(0, s.ownConn)
+		}
+		if s.fdl != nil {
+			s.fdl.close()
 		}
 	}
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // Waiting happens in Go (docs/DESIGN.md, I2): the session is non-blocking, and when libssh2 says
-// LIBSSH2_ERROR_EAGAIN the goroutine parks in Go's netpoller on the connection, in the direction
+// LIBSSH2_ERROR_EAGAIN the goroutine waits on the session's RawConn (on Linux fdLink's ppoll, for a
+// connection without a descriptor connLink, elsewhere the netpoller), in the direction
 // libssh2_session_block_directions names, so that deadlines, contexts and Close reach it.
 
 // waiter bounds the waits of one operation by its context and deadline. It is part of op.

@@ -1,0 +1,104 @@
+package libssh2_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed191f4051/go-libssh2/libssh2"
+)
+
+// socketInode is the inode number of the socket open as descriptor fd of this process.
+func socketInode(t *testing.T, fd int) uint64 {
+	t.Helper()
+	link, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ino uint64
+	if _, err := fmt.Sscanf(link, "socket:[%d]", &ino); err != nil {
+		t.Fatalf("descriptor %d is %q, not a socket", fd, link)
+	}
+	return ino
+}
+
+// epollWatches reports whether an epoll set of this process (Go's netpoller has one) watches the
+// file with inode ino, from the "tfd: ... ino:HEX" lines of /proc/self/fdinfo.
+func epollWatches(t *testing.T, ino uint64) bool {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := 0
+	for _, e := range fds {
+		if link, _ := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); link != "anon_inode:[eventpoll]" {
+			continue
+		}
+		sets++
+		info, err := os.ReadFile(filepath.Join("/proc/self/fdinfo", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(info), "\n") {
+			_, rest, ok := strings.Cut(line, " ino:")
+			if !strings.HasPrefix(line, "tfd:") || !ok {
+				continue
+			}
+			if n, err := strconv.ParseUint(strings.Fields(rest)[0], 16, 64); err == nil && n == ino {
+				return true
+			}
+		}
+	}
+	if sets == 0 {
+		t.Fatal("no epoll set in /proc/self/fd: Go's netpoller should have one")
+	}
+	return false
+}
+
+// TestDialSocketOutOfNetpoller checks that a session made by Dial waits on its socket itself, with
+// the socket out of Go's epoll set (docs/DESIGN.md, "Waiting outside the netpoller"), so that
+// arriving segments wake no idle scheduler thread; and, as the check's control, that the socket of
+// a connection handed to NewSession, which stays the caller's, is still in it. Both sessions work.
+func TestDialSocketOutOfNetpoller(t *testing.T) {
+	sess, sf := openSFTP(t, srv)
+	fd := libssh2.SocketFD(sess)
+	if fd < 0 {
+		t.Fatal("a Dial session has no socket descriptor")
+	}
+	if epollWatches(t, socketInode(t, fd)) {
+		t.Errorf("the socket of a Dial session (descriptor %d) is still in the netpoller's epoll set", fd)
+	}
+	if _, err := sf.Stat(srv.Path("")); err != nil {
+		t.Fatal(err)
+	}
+
+	conn, err := net.Dial("tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	own, err := libssh2.NewSession(ctx, conn, config(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	if !epollWatches(t, socketInode(t, libssh2.SocketFD(own))) {
+		t.Error("the socket of a connection given to NewSession is not in the epoll set: the check cannot see the netpoller")
+	}
+	osf, err := own.SFTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := osf.Stat(srv.Path("")); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -75,9 +75,10 @@ type Session struct {
 	// pend holds the interrupted libssh2 calls that must be finished before anything else is sent
 	// (pending.go).
 	pend     []*pending
-	dead     bool     // the socket is shut down (kill): calls fail instead of waiting
-	caller   caller   // the state of call, kept here so the hot path allocates nothing
-	pollWait pollWait // the state of pollReadable (Linux), likewise
+	dead     bool      // the socket is shut down (kill): calls fail instead of waiting
+	caller   caller    // the state of call, kept here so the hot path allocates nothing
+	pollWait pollWait  // the state of pollReadable (Linux), likewise
+	yielded  time.Time // when an operation last let the scheduler run (pace)
 
 	// dmu guards the deadlines, which other goroutines change while an operation waits (op.go).
 	dmu          sync.Mutex

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -105,6 +106,7 @@ func (s *Session) call(w *waiter, ch *cshim.Channel, f func() int) (int, error) 
 		}
 		return rc, nil
 	}
+	s.pace(time.Now())
 	c := &s.caller
 	if c.read == nil {
 		c.read, c.write = c.step(false), c.step(true)
@@ -130,6 +132,25 @@ func (s *Session) call(w *waiter, ch *cshim.Channel, f func() int) (int, error) 
 			return c.rc, nil
 		}
 		writing = !writing
+	}
+}
+
+// yieldAfter is how long an operation runs its libssh2 calls without rescheduling before pace
+// yields.
+const yieldAfter = 4 * time.Millisecond
+
+// pace lets the scheduler run (runtime.Gosched) once the goroutine has made libssh2 calls for
+// yieldAfter without doing so; now is the time. A goroutine that never reschedules is marked for
+// preemption by sysmon after 10 ms, and from then on sysmon takes its P away in every system call
+// and cgo call that lasts one of its ticks: the call then returns without a P, all Ps look idle,
+// sysmon sleeps deeply, and the return wakes it into 20-microsecond polling again, tens of thread
+// switches each time on the cores the server needs (measured on downloads, bench/README.md). A
+// yield every few milliseconds resets that clock for the price of one. The caller holds the
+// session lock.
+func (s *Session) pace(now time.Time) {
+	if now.Sub(s.yielded) > yieldAfter {
+		s.yielded = now
+		runtime.Gosched()
 	}
 }
 

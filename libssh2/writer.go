@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -60,7 +59,6 @@ type writeBehind struct {
 	turnAcked int
 	waited    time.Duration // spent in waiting pumps during this turn
 	slow      int           // slow turns in a row
-	yielded   time.Time     // when the upload last let the scheduler run (callPump)
 }
 
 func (wb *writeBehind) pending() int { return wb.tail - wb.head }
@@ -248,39 +246,28 @@ func (f *File) pumpLoop(o *op, wait bool, need int) error {
 	}
 }
 
-// shortWait bounds one wait that callPump makes outside the netpoller: under sysmon's 10 ms, so
-// that sysmon never takes the P away from the waiting thread, and short enough for a cancelled
-// context to be seen soon.
+// shortWait bounds one wait that callPump makes: under sysmon's 10 ms, so that sysmon never takes
+// the P away from the waiting thread, and short enough for a cancelled context to be seen soon.
 const shortWait = 5 * time.Millisecond
 
-// pollFor is how long callPump waits outside the netpoller before parking there: longer than a
-// round trip on any link where the window, not the network, is the limit.
+// pollFor is how long callPump waits in shortWait slices before handing over to s.call's wait:
+// longer than a round trip on any link where the window, not the network, is the limit.
 const pollFor = 250 * time.Millisecond
-
-// yieldAfter is how long an upload runs without rescheduling before callPump yields.
-const yieldAfter = 4 * time.Millisecond
 
 // callPump is s.call of f.pumpFn that first waits for the server's acknowledgements on the socket
 // itself (pollReadable, a ppoll in a Go system call, not in C), as a blocking C program does, while
-// libssh2 waits only to read. Parking in the netpoller for each acknowledgement costs thread
-// switches: with every P idle, the runtime's sysmon thread goes to sleep, and the next cgo call
-// wakes it into 20-microsecond polling again, on the same cores that sshd needs (measured in
-// bench/README.md). A goroutine that never parks is preempted by sysmon after 10 ms, inside a cgo
-// call, which also restarts that polling; yielding every few milliseconds prevents it. When libssh2
-// must send first, the deadline has passed, the context is done, Close woke the operation, or
-// pollFor has gone by, it hands over to s.call, which repeats the same call and waits in the
-// netpoller: every deadline, cancellation and Close is seen within shortWait.
+// libssh2 waits only to read: one libssh2 call and one ppoll per acknowledgement, without s.call's
+// checks around each (bench/README.md). It yields as every call does (pace). When libssh2 must
+// send first, the deadline has passed, the context is done, Close woke the operation, or pollFor
+// has gone by, it hands over to s.call, which repeats the same call and waits as I2 says: every
+// deadline, cancellation and Close is seen within shortWait.
 func (f *File) callPump(o *op) (int, error) {
 	s := f.sf.s
-	wb := f.wb
 	var start time.Time
 	for !s.dead && o.w.ctx.Err() == nil {
 		rc := f.pumpFn()
 		now := time.Now()
-		if now.Sub(wb.yielded) > yieldAfter {
-			wb.yielded = now
-			runtime.Gosched()
-		}
+		s.pace(now)
 		if rc != cshim.ErrorEAGAIN {
 			return rc, nil
 		}
@@ -302,9 +289,7 @@ func (f *File) callPump(o *op) (int, error) {
 		}
 		s.pollReadable(d)
 	}
-	rc, err := s.call(&o.w, f.sf.ch, f.pumpFn)
-	wb.yielded = time.Now()
-	return rc, err
+	return s.call(&o.w, f.sf.ch, f.pumpFn)
 }
 
 // Write writes p to the file. It returns once p is in the File's upload window, copied, so p may be

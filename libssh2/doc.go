@@ -95,7 +95,10 @@
 // # Deadlines and contexts
 //
 // libssh2 runs in non-blocking mode and every wait happens in Go, on the connection, in the
-// direction libssh2 names, so no OS thread sits blocked in C. Dial's context bounds the handshake
+// direction libssh2 names, so no OS thread sits blocked in C. On Linux a session waits on its
+// socket with ppoll(2) in a Go system call, holding its OS thread while it waits (one at most per
+// session, since a session runs one operation at a time), and the socket of a session that Dial
+// made is not in Go's netpoller: arriving data wakes no other thread. Dial's context bounds the handshake
 // and the authentication; Session.SetDeadline and File.SetDeadline bound every later operation,
 // and every call that waits on the server has a Context variant (SFTPContext, OpenFileContext,
 // WriteContext, ReadContext, StatContext, MkdirContext, RenameContext, Dir.ReadDirContext, ...)

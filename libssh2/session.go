@@ -132,7 +132,8 @@ func (s *Session) redial(ctx context.Context) (*Session, error) {
 //
 // Any net.Conn works. A connection with a file descriptor (*net.TCPConn, *net.UnixConn: anything
 // implementing syscall.Conn) is handed to libssh2 as its socket, the fast path, unless
-// Config.ConnIO is set. Any other one (net.Pipe, a *tls.Conn, a connection through a proxy, or a
+// Config.ConnIO is set; on Linux the Session waits on that descriptor itself and never sets conn's
+// deadline. Any other one (net.Pipe, a *tls.Conn, a connection through a proxy, or a
 // channel of another session from Session.Dial, for a jump host) is read and written through its
 // methods: libssh2's send and recv callbacks fill and drain two bounded buffers that two
 // goroutines copy to and from conn, and every wait honours the same deadlines, contexts and Close

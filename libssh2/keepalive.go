@@ -12,8 +12,8 @@ import (
 
 // Keepalive (Config.KeepAlive): a goroutine per session asks libssh2 when the next keepalive
 // message is due (libssh2_keepalive_send returns the seconds to it) and calls it again then, through
-// the operation frame like any operation. It holds the Session only weakly, so a Session that is
-// never closed can still be finalized.
+// the operation frame like any operation. It holds the Session only weakly, so that it adds no
+// reference of its own to a Session that is never closed.
 //
 // libssh2_keepalive_send ignores LIBSSH2_ERROR_EAGAIN from the transport: a keepalive packet cut
 // half way would leave libssh2 expecting the rest from a buffer that no longer exists, and the next

@@ -457,8 +457,12 @@ func (s *Session) free() {
 	s.pend = nil
 }
 
-// finalize is a safety net for a Session that was never closed: it frees the C memory without any
-// network I/O. A finalizer rather than runtime.AddCleanup, because freeing needs the Session's fields.
+// finalize is meant as a safety net for a Session that was never closed: it frees the C memory
+// without any network I/O. Go does not run it today: a Session is always in reference cycles (its
+// SFTP channels, Files and its own call state point back to it), and the runtime does not finalize
+// objects in cycles, so a Session never closed keeps its C memory and socket (docs/DESIGN.md,
+// "Known gaps"). A finalizer rather than runtime.AddCleanup, because freeing needs the Session's
+// fields.
 func (s *Session) finalize() {
 	s.lock()
 	defer s.release()

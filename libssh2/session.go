@@ -406,13 +406,9 @@ func (s *Session) letGo(flush time.Duration, closeConn bool) error {
 		return s.link.stop(flush, closeConn)
 	}
 	if s.fdl != nil {
-		// The link never set conn's deadline. When Dial made conn, the link's descriptor is the
-		// socket's last one.
-		err := s.fdl.close()
-		if closeConn && !s.fdl.own {
-			return s.conn.Close()
-		}
-		return err
+		// The link never set conn's deadline. When Dial made conn (closeConn), conn is closed
+		// already and the link's descriptor is the socket's last one.
+		return s.fdl.close()
 	}
 	if closeConn {
 		return s.conn.Close()

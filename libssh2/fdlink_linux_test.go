@@ -106,19 +106,9 @@ func TestDialSocketOutOfNetpoller(t *testing.T) {
 	}
 }
 
-// openDescriptors counts this process's open file descriptors.
-func openDescriptors(t *testing.T) int {
-	t.Helper()
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(fds) - 1 // the directory ReadDir itself had open
-}
-
 // TestDialReleasesItsDescriptors checks that every way a Dial session ends gives back the socket
 // duplicate and the eventfd it took (fdLink): Close, a failed login, and a handshake cut short by
-// its context. (A Session dropped without Close is not freed: docs/DESIGN.md, "Known gaps".)
+// its context. (A Session dropped without Close: TestDroppedSessionIsReclaimed.)
 func TestDialReleasesItsDescriptors(t *testing.T) {
 	cfg := config(t, srv)
 	sess, err := dialErr(srv.Addr, cfg) // warm up whatever the runtime and the harness open once
@@ -126,7 +116,7 @@ func TestDialReleasesItsDescriptors(t *testing.T) {
 		t.Fatal(err)
 	}
 	sess.Close()
-	before := openDescriptors(t)
+	before := openFDs(t)
 
 	for range 3 {
 		sess, sf := openSFTP(t, srv)
@@ -158,7 +148,7 @@ func TestDialReleasesItsDescriptors(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		runtime.GC()
-		n := openDescriptors(t)
+		n := openFDs(t)
 		if n <= before {
 			break
 		}

@@ -63,8 +63,11 @@ type Session struct {
 	link        *connLink
 	linkRelease func() // frees the callbacks' handle of link, after the session
 	// fdl is raw on Linux's descriptor path: the socket's waits outside the netpoller (fdlink_linux.go).
-	fdl      *fdLink
-	ownConn  bool        // Dial made the connection, so Close closes it
+	fdl     *fdLink
+	ownConn bool // Dial made the connection, so Close closes it
+	// cleanup frees the C session and the connection's descriptor or goroutines when the Session
+	// is dropped without Close (reclaim); free stops it.
+	cleanup  runtime.Cleanup
 	broken   error       // set when the connection failed: the session refuses further use
 	nonblock atomic.Bool // faithful calls return ErrWouldBlock instead of waiting
 	sftps    map[*SFTP]struct{}
@@ -110,7 +113,6 @@ func Dial(ctx context.Context, network, addr string, config *Config) (*Session, 
 		conn.Close()
 		return nil, err
 	}
-	s.ownConn = true
 	s.network = network
 	return s, nil
 }
@@ -189,8 +191,8 @@ func newSession(ctx context.Context, conn net.Conn, addr string, config *Config,
 		e.Msg = "libssh2_session_init_ex returned NULL"
 		return nil, e
 	}
-	s := &Session{s: cs, conn: conn, raw: raw, fdl: fdl, cfg: cfg, addr: addr, sftps: map[*SFTP]struct{}{},
-		sem: make(chan struct{}, 1), closed: make(chan struct{})}
+	s := &Session{s: cs, conn: conn, raw: raw, fdl: fdl, ownConn: own, cfg: cfg, addr: addr,
+		sftps: map[*SFTP]struct{}{}, sem: make(chan struct{}, 1), closed: make(chan struct{})}
 	if raw == nil {
 		s.link = newConnLink(conn)
 		s.raw = s.link
@@ -230,7 +232,8 @@ func newSession(ctx context.Context, conn net.Conn, addr string, config *Config,
 		s.letGo(0, false)
 		return nil, err
 	}
-	runtime.SetFinalizer(s, (*Session).finalize)
+	s.cleanup = runtime.AddCleanup(s, reclaim, cres{cs: cs, fdl: s.fdl, link: s.link,
+		linkRelease: s.linkRelease, conn: conn, own: own})
 	s.startKeepalive()
 	return s, nil
 }
@@ -333,6 +336,10 @@ const closeLockWait = time.Second
 // once with an error wrapping fs.ErrClosed, and operations waiting for the session give up. Close
 // returns within about closeLockWait + closeTimeout (6 s) however the server behaves. Closing a
 // closed Session returns an error wrapping fs.ErrClosed.
+//
+// A Session dropped without Close is freed, with its C memory and the connection Dial made, some
+// time after the garbage collector finds it unreachable; the server then sees the connection end
+// without a goodbye, and what its Files had not synced may be lost. Close it when done.
 func (s *Session) Close() error {
 	if s == nil {
 		return errInvalid("close", "", fs.ErrInvalid)
@@ -387,7 +394,6 @@ func (s *Session) close(polite time.Duration) error {
 		}
 	}
 	s.free()
-	runtime.SetFinalizer(s, nil)
 	if err := s.letGo(linkFlush, s.ownConn); err != nil && first == nil {
 		first = newError("close", "", 0, err)
 	}
@@ -425,6 +431,7 @@ func (s *Session) free() {
 	if s.s == nil {
 		return
 	}
+	s.cleanup.Stop() // what it would free is freed here, and Close's letGo releases the connection
 	if len(s.pend) > 0 {
 		s.kill()
 		s.abandon()
@@ -453,31 +460,42 @@ func (s *Session) free() {
 	s.pend = nil
 }
 
-// finalize is meant as a safety net for a Session that was never closed: it frees the C memory
-// without any network I/O. Go does not run it today: a Session is always in reference cycles (its
-// SFTP channels, Files and its own call state point back to it), and the runtime does not finalize
-// objects in cycles, so a Session never closed keeps its C memory and socket (docs/DESIGN.md,
-// "Known gaps"). A finalizer rather than runtime.AddCleanup, because freeing needs the Session's
-// fields.
-func (s *Session) finalize() {
-	s.lock()
-	defer s.release()
-	if s.s != nil {
-		s.kill()
-		o := op{s: s, name: "close", w: waiter{s: s, ctx: context.Background(), closer: true}}
-		for sf := range s.sftps {
-			sf.closeLocked(&o)
-		}
-		for ch := range s.chans {
-			ch.freeLocked(&o)
-		}
-		s.free()
-		if s.link != nil {
-			s.link.stop(0, s.ownConn)
-		}
-		if s.fdl != nil {
-			s.fdl.close()
-		}
+// cres is what a Session holds outside Go's heap: the C session (with every block libssh2
+// allocated for it, its channels, SFTP channels and handles included), and the connection's
+// descriptor or goroutines. Nothing in it points back to the Session, so that a Session can become
+// unreachable while its cleanup holds a cres.
+type cres struct {
+	cs          *cshim.Session
+	fdl         *fdLink
+	link        *connLink
+	linkRelease func()
+	conn        net.Conn
+	own         bool // Dial made conn
+}
+
+// reclaim is the cleanup of a Session dropped without Close (docs/DESIGN.md, "Sessions dropped
+// without Close"). The Session is unreachable, so no operation runs on it: reclaim stops libssh2's
+// I/O (its callbacks fail every read and drop every send), frees the C session and every block left
+// with it, and closes what Close would have: the session's own descriptor and eventfd, the
+// goroutines of a connection without one, and a connection Dial made. The peer sees the
+// connection end without a disconnect message, as when a process exits.
+func reclaim(r cres) {
+	cshim.SessionAbort(r.cs)
+	rc, reclaimed := cshim.SessionFree(r.cs)
+	for i := 0; i < 100 && rc == cshim.ErrorEAGAIN; i++ {
+		rc, reclaimed = cshim.SessionFree(r.cs)
+	}
+	reclaimedCBlocks.Add(reclaimed)
+	if r.linkRelease != nil {
+		r.linkRelease()
+	}
+	switch {
+	case r.link != nil:
+		r.link.stop(0, r.own)
+	case r.fdl != nil:
+		r.fdl.close()
+	case r.own:
+		r.conn.Close()
 	}
 }
 

@@ -336,3 +336,78 @@ func TestKeyboardInteractive(t *testing.T) {
 		t.Errorf("Dial with a failing callback = %v, want the callback's error", err)
 	}
 }
+
+// TestDroppedSessionIsReclaimed: a Session dropped without Close, with an SFTP channel, a File
+// holding bytes the server has not acknowledged, a Dir and a forwarded connection left open, gives
+// back every C block, descriptor and goroutine once the garbage collector finds it unreachable
+// (docs/DESIGN.md, "Sessions dropped without Close"). Over each kind of connection: Dial's own
+// socket, a TCP connection given to NewSession and dropped by its caller too, and Dial with
+// Config.ConnIO (a connection read and written through its methods, by two goroutines).
+func TestDroppedSessionIsReclaimed(t *testing.T) {
+	for _, via := range []string{"dial", "tcpconn", "connio"} {
+		t.Run(via, func(t *testing.T) {
+			echo := echoServer(t)
+			dir := testDir(t)
+			goroutines, fds, live := runtime.NumGoroutine(), openFDs(t), libssh2.LiveCAllocations()
+			useAndDrop(t, via, dir, echo)
+			if libssh2.LiveCAllocations() == live {
+				t.Fatal("the session holds no C blocks: the test proves nothing")
+			}
+			if !settle(func() bool {
+				runtime.GC()
+				return libssh2.LiveCAllocations() == live && openFDs(t) <= fds && runtime.NumGoroutine() <= goroutines
+			}) {
+				t.Fatalf("after the dropped session: %d live C blocks (%d before), %d descriptors (%d before), %d goroutines (%d before)",
+					libssh2.LiveCAllocations(), live, openFDs(t), fds, runtime.NumGoroutine(), goroutines)
+			}
+		})
+	}
+}
+
+// useAndDrop opens a session as via says, leaves objects of every kind open on it, and returns
+// without closing anything.
+func useAndDrop(t *testing.T, via, dir, echo string) {
+	t.Helper()
+	cfg := config(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var sess *libssh2.Session
+	var err error
+	switch via {
+	case "tcpconn":
+		conn, derr := net.Dial("tcp", srv.Addr)
+		if derr != nil {
+			t.Fatal(derr)
+		}
+		sess, err = libssh2.NewSession(ctx, conn, cfg)
+	case "connio":
+		cfg.ConnIO = true
+		fallthrough
+	default:
+		sess, err = libssh2.Dial(ctx, "tcp", srv.Addr, cfg)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf, err := sess.SFTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := sf.Create(filepath.Join(dir, "f.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sf.OpenDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sess.Dial("tcp", echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Write([]byte("left unread")); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -415,13 +415,15 @@ func ensureAccount(s *Server) error {
 	return nil
 }
 
-// stop kills sshd's process group and waits for it.
+// stop kills sshd's process group and its sessions, and waits for it. The sessions first: once
+// sshd is gone they are no longer its descendants, and some sit in process groups of their own,
+// holding the log's pipe (so Wait would not return) as long as a client keeps its connection open.
 func (s *Server) stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
-	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 	s.KillSessions()
+	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 	<-s.exited
 	s.cmd = nil
 }

@@ -22,6 +22,10 @@ import (
 //
 // A File is safe for concurrent use in the sense that its calls are serialized with all others on its
 // Session; as with os.File, concurrent writes to one File land in an unspecified order.
+//
+// Close a File when done: unlike an os.File, one dropped without Close is not closed by the garbage
+// collector, since its SFTP channel keeps it (to finish its writes for the session's sake); it
+// stays open on the server until its SFTP channel or Session is closed.
 type File struct {
 	sf   *SFTP
 	h    *cshim.Handle // nil once closed

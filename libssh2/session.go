@@ -491,7 +491,9 @@ func reclaim(r cres) {
 	}
 	switch {
 	case r.link != nil:
-		r.link.stop(0, r.own)
+		// Its goroutines end once conn's deadline has woken them: not on the runtime's single
+		// cleanup goroutine.
+		go r.link.stop(0, r.own)
 	case r.fdl != nil:
 		r.fdl.close()
 	case r.own:

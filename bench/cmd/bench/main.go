@@ -477,9 +477,7 @@ func (e *env) downClients() []client {
 	}
 	for _, w := range parseInts(*readBufs) {
 		cs = append(cs, client{name: fmt.Sprintf("C libssh2 get buf=%d", w), window: w, single: true, argv: func(local, remote string, _ int) []string {
-			return []string{filepath.Join(e.bin, "libssh2_client"), "-host", srv.Host, "-port", strconv.Itoa(srv.Port),
-				"-user", srv.User, "-key", srv.KeyPath, "-knownhosts", srv.KnownHostsPath,
-				"-local", local, "-remote", remote, "-mode", "get", "-window", strconv.Itoa(w)}
+			return e.cArgs(local, remote, "get", "-window", strconv.Itoa(w))
 		}})
 	}
 	return append(cs,
@@ -491,6 +489,14 @@ func (e *env) downClients() []client {
 		e.lftp("lftp get", "get %s -o %s", true),
 		e.lftp("lftp pget -n 4", "pget -n 4 %s -o %s", true),
 	)
+}
+
+// cArgs is the command line of the C client (c/libssh2_client.c) in mode, then extra flags.
+func (e *env) cArgs(local, remote, mode string, extra ...string) []string {
+	srv := e.srv
+	return append([]string{filepath.Join(e.bin, "libssh2_client"), "-host", srv.Host, "-port", strconv.Itoa(srv.Port),
+		"-user", srv.User, "-key", srv.KeyPath, "-knownhosts", srv.KnownHostsPath,
+		"-local", local, "-remote", remote, "-mode", mode}, extra...)
 }
 
 // sftpArgs is the OpenSSH sftp command for a batch with one transfer command. The two timestamps
@@ -542,9 +548,7 @@ func (e *env) clients() []client {
 	for _, w := range parseInts(*windowsArg) {
 		w := w
 		cs = append(cs, client{name: fmt.Sprintf("C libssh2 w=%d", w), window: w, single: true, argv: func(local, remote string, _ int) []string {
-			return []string{filepath.Join(e.bin, "libssh2_client"), "-host", srv.Host, "-port", strconv.Itoa(srv.Port),
-				"-user", srv.User, "-key", srv.KeyPath, "-knownhosts", srv.KnownHostsPath,
-				"-local", local, "-remote", remote, "-mode", "put", "-window", strconv.Itoa(w)}
+			return e.cArgs(local, remote, "put", "-window", strconv.Itoa(w))
 		}})
 	}
 	cs = append(cs,

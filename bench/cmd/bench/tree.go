@@ -120,9 +120,26 @@ func (e *env) treeClients() []client {
 			return e.sftpArgs(fmt.Sprintf("put -r %s %s", local, remote))
 		}},
 		scp,
+		e.cTree(1),
+		e.cTree(cTreeLanes),
 		e.lftp("lftp mirror -R --parallel="+strconv.Itoa(*lftpParallel),
 			"mirror -R --parallel="+strconv.Itoa(*lftpParallel)+" %s %s", false),
 	}
+}
+
+// cTreeLanes is how many SFTP channels the C client's pipelined tree uses: sshd allows 10 channels
+// per connection (MaxSessions).
+const cTreeLanes = 8
+
+// cTree is the C client's tree upload (c/libssh2_client.c, tree) on one session over lanes SFTP
+// channels, each with one file's requests in flight: with one lane it is sequential like sftp put
+// -r; with several it shows what one libssh2 session can do with many files in flight, the ceiling
+// of a Batch that stays on one session. With one lane it waits three round trips a file, so at
+// high latency it runs in the first -treeslowrounds rounds only.
+func (e *env) cTree(lanes int) client {
+	return client{name: fmt.Sprintf("C libssh2 tree lanes=%d", lanes), slow: lanes == 1, argv: func(local, remote string, _ int) []string {
+		return e.cArgs(local, remote, "tree", "-lanes", strconv.Itoa(lanes))
+	}}
 }
 
 // treeUpload runs one tree uploader and checks every file that arrived.

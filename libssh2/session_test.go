@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/seed191f4051/go-libssh2/internal/sshd"
+	"github.com/seed191f4051/go-libssh2/internal/tcpproxy"
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
@@ -342,17 +343,21 @@ func TestKeyboardInteractive(t *testing.T) {
 // back every C block, descriptor and goroutine once the garbage collector finds it unreachable
 // (docs/DESIGN.md, "Sessions dropped without Close"). Over each kind of connection: Dial's own
 // socket, a TCP connection given to NewSession and dropped by its caller too, and Dial with
-// Config.ConnIO (a connection read and written through its methods, by two goroutines).
+// Config.ConnIO (a connection read and written through its methods, by two goroutines); and a
+// session dropped on a stalled link with interrupted calls pending (a Stat, and a Sync cut short
+// while draining the window).
 func TestDroppedSessionIsReclaimed(t *testing.T) {
-	for _, via := range []string{"dial", "tcpconn", "connio"} {
+	for _, via := range []string{"dial", "tcpconn", "connio", "stalled"} {
 		t.Run(via, func(t *testing.T) {
 			echo := echoServer(t)
 			dir := testDir(t)
+			proxy := tcpproxy.StartT(t, srv.Addr)
 			goroutines, fds, live := runtime.NumGoroutine(), openFDs(t), libssh2.LiveCAllocations()
-			useAndDrop(t, via, dir, echo)
+			useAndDrop(t, via, dir, echo, proxy)
 			if libssh2.LiveCAllocations() == live {
 				t.Fatal("the session holds no C blocks: the test proves nothing")
 			}
+			proxy.Close() // its own sockets (it never closes them before)
 			if !settle(func() bool {
 				runtime.GC()
 				return libssh2.LiveCAllocations() == live && openFDs(t) <= fds && runtime.NumGoroutine() <= goroutines
@@ -365,8 +370,9 @@ func TestDroppedSessionIsReclaimed(t *testing.T) {
 }
 
 // useAndDrop opens a session as via says, leaves objects of every kind open on it, and returns
-// without closing anything.
-func useAndDrop(t *testing.T, via, dir, echo string) {
+// without closing anything. "stalled" dials through proxy, then pauses it and leaves two calls
+// pending.
+func useAndDrop(t *testing.T, via, dir, echo string, proxy *tcpproxy.Proxy) {
 	t.Helper()
 	cfg := config(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -382,7 +388,10 @@ func useAndDrop(t *testing.T, via, dir, echo string) {
 		sess, err = libssh2.NewSession(ctx, conn, cfg)
 	case "connio":
 		cfg.ConnIO = true
-		fallthrough
+		sess, err = libssh2.Dial(ctx, "tcp", srv.Addr, cfg)
+	case "stalled":
+		cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey() // the proxy's address is not in known_hosts
+		sess, err = libssh2.Dial(ctx, "tcp", proxy.Addr, cfg)
 	default:
 		sess, err = libssh2.Dial(ctx, "tcp", srv.Addr, cfg)
 	}
@@ -409,5 +418,24 @@ func useAndDrop(t *testing.T, via, dir, echo string) {
 	}
 	if _, err := conn.Write([]byte("left unread")); err != nil {
 		t.Fatal(err)
+	}
+	if via != "stalled" {
+		return
+	}
+	proxy.SetPaused(true)
+	// Less than the first window: Write returns with the bytes in flight, and Sync must wait.
+	f.SetWriteDeadline(time.Now().Add(time.Second))
+	if _, err := f.Write(make([]byte, 256<<10)); err != nil {
+		t.Fatal(err)
+	}
+	short, cancelShort := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancelShort()
+	if err := f.SyncContext(short); !isDeadlineErr(err) {
+		t.Fatalf("Sync on a stalled link: %v, want a deadline error", err)
+	}
+	short, cancelShort = context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancelShort()
+	if _, err := sf.StatContext(short, dir); !isDeadlineErr(err) {
+		t.Fatalf("Stat on a stalled link: %v, want a deadline error", err)
 	}
 }

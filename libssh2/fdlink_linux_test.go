@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -145,16 +144,8 @@ func TestDialReleasesItsDescriptors(t *testing.T) {
 		slow.Close()
 	}
 
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		runtime.GC()
-		n := openFDs(t)
-		if n <= before {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d descriptors open after the sessions ended, %d before", n, before)
-		}
-		time.Sleep(50 * time.Millisecond)
+	// settle collects garbage between tries.
+	if !settle(func() bool { return openFDs(t) <= before }) {
+		t.Fatalf("%d descriptors open after the sessions ended, %d before", openFDs(t), before)
 	}
 }

@@ -250,7 +250,7 @@ static void tree(LIBSSH2_SESSION *s, LIBSSH2_SFTP *sftp, int sock, const char *l
             continue;
         idle = 0;
         int dir = libssh2_session_block_directions(s);
-        struct pollfd p = {.fd = sock};
+        struct pollfd p = {.fd = sock, .events = dir ? 0 : POLLIN}; /* no direction: wait to read */
         if (dir & LIBSSH2_SESSION_BLOCK_INBOUND)
             p.events |= POLLIN;
         if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)

@@ -114,6 +114,14 @@ func ChannelWindowWrite(c *Channel) uint64 {
 	return uint64(C.libssh2_channel_window_write_ex(c.c(), nil))
 }
 
+// ChannelReadAvail wraps libssh2_channel_window_read_ex for its read_avail: the bytes of the
+// channel's data that libssh2 has received and queued, not yet read. It does no I/O.
+func ChannelReadAvail(c *Channel) uint64 {
+	var avail C.ulong
+	C.libssh2_channel_window_read_ex(c.c(), &avail, nil)
+	return uint64(avail)
+}
+
 // KeepaliveConfig wraps libssh2_keepalive_config: send a keepalive message every interval seconds
 // of silence (0: never), asking for a reply when wantReply.
 func KeepaliveConfig(s *Session, wantReply bool, interval uint) {

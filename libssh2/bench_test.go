@@ -1,10 +1,16 @@
 package libssh2_test
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
+
+	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
 // benchSource streams size pseudo-random bytes, as a file being uploaded would.
@@ -78,4 +84,42 @@ func BenchmarkSmallFile(b *testing.B) {
 		}
 	}
 	os.Remove(name)
+}
+
+// BenchmarkBatchSmallFiles runs one 4 KiB file per operation (Create, Write, Close) as jobs of one
+// Batch on one session, with one SFTP channel and with the default lanes (docs/DESIGN.md, "Lanes").
+func BenchmarkBatchSmallFiles(b *testing.B) {
+	for _, lanes := range []int{1, libssh2.DefaultBatchLanes} {
+		b.Run(fmt.Sprintf("lanes=%d", lanes), func(b *testing.B) {
+			_, sf := openSFTP(b, srv)
+			dir := srv.Path(fmt.Sprintf("batch-bench-%d", lanes))
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				b.Fatal(err)
+			}
+			defer os.RemoveAll(dir)
+			data := make([]byte, 4096)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			batch := sf.NewBatch(context.Background(), &libssh2.TransferOptions{Lanes: lanes})
+			i := 0
+			for b.Loop() {
+				name := filepath.Join(dir, strconv.Itoa(i%1000))
+				i++
+				batch.Go(func(ctx context.Context, sf *libssh2.SFTP) error {
+					f, err := sf.OpenFileContext(ctx, name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+					if err != nil {
+						return err
+					}
+					if _, err := f.Write(data); err != nil {
+						f.Close()
+						return err
+					}
+					return f.Close()
+				})
+			}
+			if err := batch.Wait(); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
 }

@@ -28,3 +28,17 @@ func HostKeyOrder(known, supported []string) []string { return hostKeyOrder(know
 
 // MatchPatternList is OpenSSH's match_pattern_list for host names.
 func MatchPatternList(s, list string) int { return matchPatternList(s, list) }
+
+// MarkLane makes sf a lane (lanes.go), as a Batch does with the SFTP channels it opens: its calls
+// stand aside while they wait for their replies. Nothing else may use sf meanwhile.
+func MarkLane(sf *SFTP) { sf.lane = true }
+
+// ParkedNow is how many operations of s stand aside now.
+func ParkedNow(s *Session) int { return int(s.parkedNow.Load()) }
+
+// Running reports whether an operation of s holds the session.
+func Running(s *Session) bool {
+	s.dmu.Lock()
+	defer s.dmu.Unlock()
+	return s.act.running
+}

@@ -152,13 +152,19 @@ func (f *File) Close() error {
 	if err := s.acquire(ctx, lockBy); err != nil {
 		return o.fail(0, err)
 	}
-	defer s.release()
 	if f.h == nil || s.s == nil {
+		s.release()
 		return errClosed("close", f.name)
 	}
 	o.w = waiter{s: s, ctx: ctx, f: f, closer: true, idle: closeTimeout}
 	s.arm(&o, dlWrite, ctx)
-	defer s.disarm(&o)
+	defer func() {
+		if !o.detached { // o gave up standing aside without the lock (lanes.go)
+			s.disarm(&o)
+			s.release()
+		}
+	}()
+	o.mayPark()
 	return f.closeLocked(&o)
 }
 
@@ -174,6 +180,12 @@ func (f *File) closeLocked(o *op) error {
 		// Drain first: closing the handle discards what is in flight and the server's answers to it
 		// (docs/DESIGN.md, fact 2). A drain that keeps getting acknowledgements goes on.
 		first = f.drain(o)
+		if o.detached {
+			// o gave up standing aside (lanes.go), without the lock: the File stays open with
+			// its write pending, as when Close cannot get the session in time, until its SFTP
+			// channel or Session closes.
+			return first
+		}
 	}
 	h := f.h
 	f.h = nil
@@ -203,6 +215,11 @@ func (f *File) closeLocked(o *op) error {
 	rc, err := s.closeCall(o, f.sf.ch, func() int { return cshim.SFTPCloseHandle(h) },
 		func() { s.closeHandleLater(f.sf, h) })
 	switch {
+	case o.detached:
+		if first != nil {
+			return first
+		}
+		return err // the close stays queued (lanes.go), as later queues it
 	case first != nil:
 		return first
 	case err == errChannelEOF:

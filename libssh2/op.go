@@ -2,6 +2,7 @@ package libssh2
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"sync/atomic"
@@ -56,6 +57,16 @@ type op struct {
 	cont pendKind
 	// nowait: a non-blocking faithful call: it waits for nothing (Session.SetNonblocking).
 	nowait bool
+	// kind: the deadline kind it runs under (arm).
+	kind dlKind
+	// lane: its calls stand aside while they wait for their reply (lanes.go, mayPark); parked: the
+	// call standing aside now, which its own finishPending leaves alone; detached: it gave up while
+	// standing aside, and no longer holds the session lock (end does nothing).
+	lane     bool
+	parked   *pending
+	detached bool
+	// closes: the SFTP channel that o closes, whose pending calls o finishes all of (finishPending).
+	closes *SFTP
 }
 
 // active is what SetDeadline and Close need to know of the running operation. Guarded by Session.dmu.
@@ -163,8 +174,11 @@ func (o *op) check() error {
 	return nil
 }
 
-// end leaves the operation frame.
+// end leaves the operation frame; nothing for an operation that gave up while parked (lanes.go).
 func (s *Session) end(o *op) {
+	if o.detached {
+		return
+	}
 	s.disarm(o)
 	s.prog.bump()
 	s.release()
@@ -183,6 +197,14 @@ func (o *op) ch() *cshim.Channel {
 // the next operation with the same arguments, and done (nil: nothing) takes its result then. The
 // returned error is o's typed error; rc < 0 is left to the caller.
 func (o *op) call(f func() int, done func(rc int)) (int, error) {
+	if o.lane {
+		p := &pending{call: f, done: done, sf: o.sf}
+		rc, err := o.callLane(p)
+		if err != nil && !o.detached && !errors.Is(err, errParkedTaken) {
+			err = o.interrupt(err, p)
+		}
+		return rc, err
+	}
 	rc, err := o.s.call(&o.w, o.ch(), f)
 	if err != nil {
 		return rc, o.interrupt(err, &pending{call: f, done: done, sf: o.sf})
@@ -278,8 +300,13 @@ func (s *Session) acquire(ctx context.Context, deadline time.Time) error {
 // lock takes the session lock for bookkeeping that makes no libssh2 call that waits.
 func (s *Session) lock() { s.sem <- struct{}{} }
 
-// release gives the session lock back.
-func (s *Session) release() { <-s.sem }
+// release gives the session lock back, waking the parked lanes that should take it (lanes.go).
+func (s *Session) release() {
+	if len(s.parked) > 0 {
+		s.wakeParked()
+	}
+	<-s.sem
+}
 
 // deadlineFor is the deadline of an operation of kind on what has deadlines dl (nil: nothing) under
 // ctx: the earlier of ctx's and dl's or the session's.
@@ -328,6 +355,7 @@ func (s *Session) arm(o *op, kind dlKind, ctx context.Context) {
 	s.dmu.Lock()
 	s.opSeq++
 	seq := s.opSeq
+	o.kind = kind
 	s.act = active{running: true, dl: o.dl, kind: kind, yieldable: o.yieldable, seq: seq}
 	if o.yieldable && s.lockWaiters.Load() > 0 {
 		s.act.yieldReq = true

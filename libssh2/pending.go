@@ -26,6 +26,10 @@ type pending struct {
 	// write, its raw write or read), so that call need not finish it first.
 	owner *File
 	kind  pendKind
+	// sent: the call has sent its request whole and waits only for the reply (a lane's call that
+	// stood aside, lanes.go), so nothing of it is half sent on the connection: only operations on
+	// its own SFTP channel must finish it first.
+	sent bool
 }
 
 // pendKind says which calls of its owner continue a pending call.
@@ -38,8 +42,9 @@ const (
 	pendRawRead           // RawRead's or Read's sequential read: continued by the next RawRead
 )
 
-// addPending queues p. The caller holds the session lock.
+// addPending queues p, as a call that may be half sent. The caller holds the session lock.
 func (s *Session) addPending(p *pending) {
+	p.sent = false
 	for _, q := range s.pend {
 		if q == p {
 			return
@@ -64,15 +69,19 @@ func (s *Session) dropPending(p *pending) {
 // interrupted. A wait that fails again leaves the rest queued and fails o with a typed error; the
 // end of an SFTP channel drops the channel's pending calls. The caller holds the session lock.
 func (s *Session) finishPending(o *op) error {
-	for len(s.pend) > 0 {
-		p := s.pend[0]
-		if len(s.pend) == 1 && p.owner != nil && p.owner == o.f && p.kind == o.cont {
+	for {
+		i := s.nextPending(o, 0)
+		if i < 0 {
+			return nil
+		}
+		p := s.pend[i]
+		if p.owner != nil && p.owner == o.f && p.kind == o.cont && s.nextPending(o, i+1) < 0 {
 			return nil // o continues it with the same arguments
 		}
 		var ch *cshim.Channel
 		if p.sf != nil {
 			if p.sf.p == nil || p.sf.broken != nil {
-				s.popPending()
+				s.dropPending(p)
 				continue
 			}
 			ch = p.sf.ch
@@ -101,7 +110,11 @@ func (s *Session) finishPending(o *op) error {
 				return o.fail(0, err)
 			}
 		}
-		s.popPending()
+		if i == 0 && s.pend[0] == p {
+			s.popPending()
+		} else {
+			s.dropPending(p)
+		}
 		if fatal(rc) {
 			e := s.errorf(o.name, o.path, rc, nil)
 			s.breakWith(e)
@@ -111,7 +124,35 @@ func (s *Session) finishPending(o *op) error {
 			p.done(rc)
 		}
 	}
-	return nil
+}
+
+// nextPending returns the index, from i on, of the first pending call that o must finish before it
+// sends anything, or -1. o passes by its own parked call, and by the calls of other SFTP channels
+// that have sent their request whole (lanes.go): nothing of those is half sent on the connection.
+func (s *Session) nextPending(o *op, i int) int {
+	for ; i < len(s.pend); i++ {
+		p := s.pend[i]
+		if p == o.parked {
+			continue
+		}
+		if p.sent && p.sf != nil && p.sf != o.sf && p.sf != o.closes {
+			continue
+		}
+		return i
+	}
+	return -1
+}
+
+// takePending removes p from the queue and reports whether it was there. The caller holds the
+// session lock.
+func (s *Session) takePending(p *pending) bool {
+	for _, q := range s.pend {
+		if q == p {
+			s.dropPending(p)
+			return true
+		}
+	}
+	return false
 }
 
 // popPending removes the first pending call, keeping the queue's memory: the writer's hot path

@@ -77,11 +77,14 @@ type Session struct {
 	network  string // Dial's network; "" for a session made by NewSession
 	// pend holds the interrupted libssh2 calls that must be finished before anything else is sent
 	// (pending.go).
-	pend     []*pending
-	dead     bool      // the socket is shut down (kill): calls fail instead of waiting
-	caller   caller    // the state of call, kept here so the hot path allocates nothing
-	pollWait pollWait  // the state of pollReadable (Linux), likewise
-	yielded  time.Time // when an operation last let the scheduler run (pace)
+	pend   []*pending
+	parked []*parkSlot // the lane operations standing aside (lanes.go)
+	// parkedNow counts the operations standing aside, for the tests (lanes.go).
+	parkedNow atomic.Int32
+	dead      bool      // the socket is shut down (kill): calls fail instead of waiting
+	caller    caller    // the state of call, kept here so the hot path allocates nothing
+	pollWait  pollWait  // the state of pollReadable (Linux), likewise
+	yielded   time.Time // when an operation last let the scheduler run (pace)
 
 	// dmu guards the deadlines, which other goroutines change while an operation waits (op.go).
 	dmu          sync.Mutex
@@ -563,7 +566,16 @@ func (s *Session) closeCall(o *op, ch *cshim.Channel, f func() int, later func()
 		werr = s.finishPending(o)
 		if werr == nil {
 			var rc int
-			rc, werr = s.call(&o.w, ch, f)
+			if o.lane {
+				// A lane's close stands aside while it waits for its reply (lanes.go); when it
+				// gives up there, it stays queued, as later would queue it.
+				rc, werr = o.callLane(&pending{call: f, sf: o.sf})
+				if o.detached || errors.Is(werr, errParkedTaken) {
+					return rc, werr // queued still, or finished by another operation
+				}
+			} else {
+				rc, werr = s.call(&o.w, ch, f)
+			}
 			if werr == nil {
 				return rc, nil
 			}

@@ -27,6 +27,9 @@ type SFTP struct {
 
 	// readBuf is the read buffer of files that start reading from now on; 0: DefaultReadBuffer.
 	readBuf int
+	// lane: one goroutine has this channel to itself (a Batch's), so its calls may stand aside
+	// while they wait for their replies (lanes.go). Set before the channel is handed out.
+	lane bool
 }
 
 // SetWriteWindow sets the most bytes each File opened from now on keeps in flight while uploading
@@ -209,6 +212,7 @@ func (sf *SFTP) openFile(ctx context.Context, name string, flag int, perm fs.Fil
 		return nil, err
 	}
 	defer s.end(&o)
+	o.mayPark()
 	var h *cshim.Handle
 	rc, err := o.call(func() int {
 		h = cshim.SFTPOpenEx(sf.p, name, fxf, mode, cshim.SFTPOpenFile)
@@ -281,9 +285,14 @@ func (sf *SFTP) Close() error {
 	if sf == nil {
 		return errInvalid("close", "", fs.ErrInvalid)
 	}
-	s := sf.s
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
+	return sf.close(ctx)
+}
+
+// close is Close bounded by ctx.
+func (sf *SFTP) close(ctx context.Context) error {
+	s := sf.s
 	var o op
 	o.quiet = true // closeLocked finishes the pending calls itself, within its bound
 	if err := s.begin(&o, ctx, "close", "", nil, nil, dlSession); err != nil {
@@ -303,6 +312,8 @@ func (sf *SFTP) closeLocked(o *op) error {
 		return nil
 	}
 	s := sf.s
+	defer func(prev *SFTP) { o.closes = prev }(o.closes)
+	o.closes = sf // its calls that stood aside are finished too, before the channel goes
 	var first error
 	for f := range sf.files {
 		if err := f.closeLocked(o); err != nil && first == nil {
@@ -310,7 +321,14 @@ func (sf *SFTP) closeLocked(o *op) error {
 		}
 	}
 	// No end-of-channel check here: libssh2_sftp_shutdown frees the channel.
-	rc, err := s.closeCall(o, nil, func() int { return cshim.SFTPShutdown(sf.p) }, nil)
+	var later func()
+	if sf.lane {
+		// A Batch closes its lanes on the caller's session, which must stay usable when the link
+		// does not answer in time: the shutdown then waits, queued, for a later operation.
+		p := sf.p
+		later = func() { s.addPending(&pending{call: func() int { return cshim.SFTPShutdown(p) }}) }
+	}
+	rc, err := s.closeCall(o, nil, func() int { return cshim.SFTPShutdown(sf.p) }, later)
 	if err != nil && err != errChannelEOF && first == nil {
 		first = newError("close", "", 0, err)
 	} else if rc < 0 && first == nil && sf.broken == nil {

@@ -128,6 +128,7 @@ func (sf *SFTP) do(ctx context.Context, name, path string, f func() int) (int, e
 		return 0, err
 	}
 	defer s.end(&o)
+	o.mayPark()
 	rc, err := o.call(f, nil)
 	if err != nil {
 		return 0, err
@@ -300,6 +301,7 @@ func (f *File) fileDo(ctx context.Context, name string, call func(h *cshim.Handl
 	}
 	s := f.sf.s
 	defer s.end(&o)
+	o.mayPark()
 	if err := f.drain(&o); err != nil {
 		return err
 	}

@@ -200,7 +200,9 @@ func (f *File) pump(o *op, wait bool, need int) error {
 	}
 	start := time.Now()
 	err := f.pumpLoop(o, wait, need)
-	wb.waited += time.Since(start)
+	if !o.detached { // a detached o holds no lock (lanes.go)
+		wb.waited += time.Since(start)
+	}
 	return err
 }
 
@@ -213,9 +215,18 @@ func (f *File) pumpLoop(o *op, wait bool, need int) error {
 		var rc int
 		var err error
 		if wait {
+			if o.lane {
+				// The call may stand aside and give up without the session lock (lanes.go):
+				// account for it as the interruption below would, while o holds the lock.
+				wb.queued = wb.pending()
+				wb.count()
+			}
 			rc, err = f.callPump(o)
 		} else {
 			rc = f.pumpFn()
+		}
+		if err != nil && (o.detached || errors.Is(err, errParkedTaken)) {
+			return err // o gave up standing aside: the write stays pending, as below
 		}
 		if err != nil {
 			// libssh2 is inside the write (a packet may be half sent): the next operation on the
@@ -262,6 +273,9 @@ const pollFor = 250 * time.Millisecond
 // has gone by, it hands over to s.call, which repeats the same call and waits as I2 says: every
 // deadline, cancellation and Close is seen within shortWait.
 func (f *File) callPump(o *op) (int, error) {
+	if o.lane {
+		return o.callLane(&f.pw) // on a lane the wait stands aside instead (lanes.go)
+	}
 	s := f.sf.s
 	var start time.Time
 	for !s.dead && o.w.ctx.Err() == nil {
@@ -387,6 +401,7 @@ func (f *File) enterWrite(o *op, ctx context.Context) (*writeBehind, error) {
 	if err := f.begin(o, ctx, "write", dlWrite); err != nil {
 		return nil, err
 	}
+	o.mayPark()
 	wb := f.writer()
 	if wb.err != nil {
 		f.sf.s.end(o)
@@ -534,6 +549,7 @@ func (f *File) SyncContext(ctx context.Context) error {
 	}
 	s := f.sf.s
 	defer s.end(&o)
+	o.mayPark()
 	if err := f.drain(&o); err != nil {
 		return err
 	}

@@ -5,8 +5,8 @@
 //	sftpput [options] [user@]host:REMOTE... LOCAL
 //
 // Large files go over several sessions at once when the round trip makes that faster
-// (libssh2.SFTP.Upload and Download), and -r keeps many files in flight over up to 32 sessions
-// (libssh2.Batch). A REMOTE of "~" or "~/path" is the login directory or a path under it, as with
+// (libssh2.SFTP.Upload and Download), and -r keeps many files in flight over several SFTP channels
+// of each of up to 8 sessions (libssh2.Batch). A REMOTE of "~" or "~/path" is the login directory or a path under it, as with
 // scp; a relative REMOTE is relative to the login directory too.
 //
 // The host may be an alias of ~/.ssh/config (or of the -F file), which supplies HostName, Port,
@@ -72,7 +72,7 @@ REMOTE "~" or "~/path" is the login directory or a path under it (as with scp); 
 REMOTE is relative to the login directory too.
 
 Large files go over several sessions at once when the round trip makes that faster; with -r,
-many files are in flight at once, over up to 32 sessions.
+many files are in flight at once, over several channels of each of up to 8 sessions.
 
   -P port        the server's port (default: ssh_config's Port, or 22)
   -i key         private key file (default: ssh_config's IdentityFile, or ~/.ssh/id_ed25519,

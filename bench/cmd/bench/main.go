@@ -71,7 +71,7 @@ var (
 	rows         = flag.String("rows", "up,down,tree", "what to measure: up (uploads), down (downloads), tree (a tree of small files), comma-separated")
 	readBufs     = flag.String("readbufs", "", "buffer sizes in bytes for the C libssh2_sftp_read client, which reads ahead 4x (default "+defaultReadBufs+"; with -latency "+defaultLatencyReadBufs+")")
 	sshParts     = flag.Int("sshparts", 4, "ssh sessions of the ssh cat peer")
-	lftpParallel = flag.Int("lftpparallel", 32, "lftp mirror --parallel (32: libssh2.DefaultBatchStreams, the most sessions the binding's Batch opens)")
+	lftpParallel = flag.Int("lftpparallel", 32, "lftp mirror --parallel: the connections lftp opens (the binding's Batch keeps up to 64 files in flight over 8 sessions)")
 	treeFiles    = flag.Int("treefiles", 1000, "files in the tree")
 	treeFileSize = flag.Int64("treefilesize", 4096, "bytes per file of the tree")
 	treeDirs     = flag.Int("treedirs", 10, "directories the tree's files are spread over")

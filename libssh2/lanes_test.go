@@ -1,0 +1,298 @@
+package libssh2_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed191f4051/go-libssh2/libssh2"
+)
+
+// The tests of this file interrupt lane operations (docs/DESIGN.md, "Lanes") at their own wait
+// point: standing aside, without the session lock, with the call half done inside libssh2, while
+// another lane holds the session on a stalled link. Afterwards the session works, on both lanes,
+// and every remote file holds exactly the bytes accepted.
+
+// laneCase is one lane operation that stands aside. prep makes its File (nil: none) on the lane
+// with prepData written; run performs it; want is what the File's remote file must hold once it
+// is closed, given the bytes run accepted.
+type laneCase struct {
+	name     string
+	prepData []byte // written before the link stalls (nil: no File)
+	ctx      bool   // run honours ctx; otherwise its deadline is the File's
+	run      func(ctx context.Context, sf *libssh2.SFTP, f *libssh2.File, dir string) (int, error)
+	closes   bool // run is the File's Close
+}
+
+var laneCases = []laneCase{
+	{name: "open", ctx: true, run: func(ctx context.Context, sf *libssh2.SFTP, _ *libssh2.File, dir string) (int, error) {
+		f, err := sf.OpenFileContext(ctx, filepath.Join(dir, "opened"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err == nil {
+			f.Close()
+		}
+		return 0, err
+	}},
+	{name: "stat", ctx: true, run: func(ctx context.Context, sf *libssh2.SFTP, _ *libssh2.File, dir string) (int, error) {
+		_, err := sf.StatContext(ctx, dir)
+		return 0, err
+	}},
+	{name: "sync", prepData: upload[:64<<10], ctx: true, run: func(ctx context.Context, _ *libssh2.SFTP, f *libssh2.File, _ string) (int, error) {
+		return 0, f.SyncContext(ctx)
+	}},
+	{name: "write", prepData: upload[:64<<10], ctx: true, run: func(ctx context.Context, _ *libssh2.SFTP, f *libssh2.File, _ string) (int, error) {
+		return f.WriteContext(ctx, upload[64<<10:])
+	}},
+	{name: "close-drain", prepData: upload[:64<<10], closes: true, run: func(_ context.Context, _ *libssh2.SFTP, f *libssh2.File, _ string) (int, error) {
+		return 0, f.Close()
+	}},
+	{name: "close", prepData: []byte{}, closes: true, run: func(_ context.Context, _ *libssh2.SFTP, f *libssh2.File, _ string) (int, error) {
+		return 0, f.Close()
+	}},
+}
+
+// laneMode is how a parked lane operation is interrupted.
+type laneMode struct {
+	name string
+	// interrupt ends the operation's wait; cancel is its context's.
+	interrupt func(sess *libssh2.Session, f *libssh2.File, cancel context.CancelFunc)
+	want      error // what its error wraps
+	closes    bool  // the session is closed
+}
+
+var laneModes = []laneMode{
+	{name: "cancel", want: context.Canceled, interrupt: func(_ *libssh2.Session, _ *libssh2.File, cancel context.CancelFunc) { cancel() }},
+	{name: "deadline", want: os.ErrDeadlineExceeded, interrupt: func(sess *libssh2.Session, f *libssh2.File, _ context.CancelFunc) {
+		if f != nil {
+			f.SetDeadline(time.Now())
+		} else {
+			sess.SetDeadline(time.Now())
+		}
+	}},
+	{name: "session-close", want: fs.ErrClosed, closes: true, interrupt: func(sess *libssh2.Session, _ *libssh2.File, _ context.CancelFunc) {
+		go sess.Close()
+	}},
+}
+
+// TestLaneInterruptedStandingAside: every lane case, interrupted in every way while it stands aside,
+// returns its typed error at once; the session then works and the files are exact.
+func TestLaneInterruptedStandingAside(t *testing.T) {
+	for _, c := range laneCases {
+		for _, m := range laneModes {
+			if c.ctx == false && m.name == "cancel" {
+				continue // Close takes no context
+			}
+			t.Run(c.name+"/"+m.name, func(t *testing.T) { laneInterrupt(t, c, m) })
+		}
+	}
+}
+
+func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
+	proxy, sess, sfA := proxySession(t)
+	check := leakCheck(t)
+	defer check()
+	sfB, err := sess.SFTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	libssh2.MarkLane(sfA)
+	libssh2.MarkLane(sfB)
+	dir := testDir(t)
+	var f *libssh2.File
+	name := filepath.Join(dir, "lane.bin")
+	if c.prepData != nil {
+		if f, err = sfA.Create(name); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write(c.prepData); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proxy.SetPaused(true)
+	defer proxy.SetPaused(false)
+
+	// A waits on the stalled link holding the session; B asks for the session, so A stands aside
+	// and B holds it.
+	ctxA, cancelA := context.WithCancel(context.Background())
+	defer cancelA()
+	type result struct {
+		n   int
+		err error
+		at  time.Time
+	}
+	doneA := make(chan result, 1)
+	go func() {
+		n, err := c.run(ctxA, sfA, f, dir)
+		doneA <- result{n, err, time.Now()}
+	}()
+	if !settle(func() bool { return libssh2.Running(sess) }) {
+		t.Fatal("the lane operation never started waiting")
+	}
+	ctxB, cancelB := context.WithCancel(context.Background())
+	defer cancelB()
+	doneB := make(chan error, 1)
+	go func() {
+		_, err := sfB.StatContext(ctxB, dir)
+		doneB <- err
+	}()
+	if !settle(func() bool { return libssh2.ParkedNow(sess) == 1 }) {
+		t.Fatalf("the lane operation never stood aside (%d standing aside)", libssh2.ParkedNow(sess))
+	}
+	select {
+	case r := <-doneA:
+		t.Fatalf("the lane operation returned while it stood aside: %d, %v", r.n, r.err)
+	default:
+	}
+
+	t0 := time.Now()
+	if c.closes {
+		m.interrupt(sess, nil, cancelA) // a closing File takes no deadline: the session's bounds Close
+	} else {
+		m.interrupt(sess, f, cancelA)
+	}
+	var r result
+	select {
+	case r = <-doneA:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the lane operation did not return within 5 s of the interruption (%s)", m.name)
+	}
+	if d := r.at.Sub(t0); d > time.Second {
+		t.Errorf("the lane operation took %v to return after the interruption", d)
+	}
+	var e *libssh2.Error
+	if !errors.Is(r.err, m.want) || !errors.As(r.err, &e) {
+		t.Fatalf("interrupted lane operation = %v (%T), want an *Error wrapping %v", r.err, r.err, m.want)
+	}
+	if m.closes {
+		if err := <-doneB; err == nil {
+			t.Errorf("the other lane's Stat succeeded on a closed session")
+		}
+		if _, err := sfA.Stat(dir); !errors.Is(err, fs.ErrClosed) {
+			t.Errorf("Stat after Session.Close = %v, want fs.ErrClosed", err)
+		}
+		return
+	}
+	cancelB()
+	select {
+	case <-doneB:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the other lane's Stat did not return within 5 s of its cancellation")
+	}
+	proxy.SetPaused(false)
+
+	// Both lanes work on, and every File holds the bytes accepted.
+	sess.SetDeadline(time.Now().Add(20 * time.Second))
+	if f != nil {
+		f.SetDeadline(time.Time{})
+	}
+	for i, sf := range []*libssh2.SFTP{sfA, sfB} {
+		if _, err := sf.Stat(dir); err != nil {
+			t.Fatalf("Stat on lane %d after the interruption: %v", i, err)
+		}
+		after := filepath.Join(dir, fmt.Sprintf("after%d.bin", i))
+		g, err := sf.Create(after)
+		if err != nil {
+			t.Fatalf("Create on lane %d after the interruption: %v", i, err)
+		}
+		if _, err := g.Write(upload[:256<<10]); err != nil {
+			t.Fatalf("Write on lane %d after the interruption: %v", i, err)
+		}
+		if err := g.Close(); err != nil {
+			t.Fatalf("Close on lane %d after the interruption: %v", i, err)
+		}
+		checkRemote(t, after, upload[:256<<10])
+	}
+	if f != nil && !c.closes {
+		if err := f.Close(); err != nil {
+			t.Errorf("File.Close after the interruption: %v", err)
+		}
+	}
+	for i, sf := range []*libssh2.SFTP{sfA, sfB} {
+		if err := sf.Close(); err != nil {
+			t.Errorf("SFTP.Close of lane %d: %v", i, err)
+		}
+	}
+	if f != nil {
+		want := append(append([]byte(nil), c.prepData...), upload[64<<10:64<<10+r.n]...)
+		got, err := os.ReadFile(name)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("remote file: %d bytes, %v; want the %d bytes accepted", len(got), err, len(want))
+		}
+	}
+	if err := sess.Close(); err != nil {
+		t.Errorf("Session.Close after the interruption: %v", err)
+	}
+}
+
+// TestLanesTakeTurns: many small files on four lanes of one session, each lane's requests standing
+// aside while the others' go out, arrive exact, and the lanes did stand aside.
+func TestLanesTakeTurns(t *testing.T) {
+	sess, sf0 := openSFTP(t, srv)
+	check := leakCheck(t)
+	defer check()
+	dir := testDir(t)
+	lanes := []*libssh2.SFTP{sf0}
+	for range 3 {
+		sf, err := sess.SFTP()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lanes = append(lanes, sf)
+	}
+	content := func(i int) []byte { return bytes.Repeat([]byte(fmt.Sprintf("lane file %d\n", i)), 300+i) }
+	var wg sync.WaitGroup
+	var maxParked int
+	var mu sync.Mutex
+	errs := make(chan error, len(lanes))
+	for l, sf := range lanes {
+		libssh2.MarkLane(sf)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := l; i < 200; i += len(lanes) {
+				f, err := sf.Create(fmt.Sprintf("%s/%d", dir, i))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if _, err := f.Write(content(i)); err != nil {
+					errs <- err
+					return
+				}
+				if err := f.Close(); err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				maxParked = max(maxParked, libssh2.ParkedNow(sess))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i := range 200 {
+		got, err := os.ReadFile(fmt.Sprintf("%s/%d", dir, i))
+		if err != nil || !bytes.Equal(got, content(i)) {
+			t.Fatalf("file %d: %d bytes, %v; want %d bytes", i, len(got), err, len(content(i)))
+		}
+	}
+	if maxParked == 0 {
+		t.Error("no lane ever stood aside: the lanes did not overlap their round trips")
+	}
+	for _, sf := range lanes {
+		if err := sf.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+	sess.Close()
+}

@@ -48,9 +48,11 @@ type Batch struct {
 	ended  chan struct{}  // closed by Wait: no more jobs come
 	done   atomic.Int64   // jobs finished
 	first  chan time.Duration
-	// firstDone is closed when the first job has finished: lanes open only then, so that grow
-	// measures the round trip with a first job that their opening did not hold up.
+	// firstDone is closed when the first job has finished, which took firstTook: lanes open only
+	// then, and only when it waited on round trips, and grow measures the round trip with a first
+	// job that their opening did not hold up.
 	firstDone chan struct{}
+	firstTook time.Duration
 	queued    chan struct{} // a token when Go queues a job (addLanes)
 
 	mu      sync.Mutex
@@ -63,9 +65,10 @@ type Batch struct {
 
 // NewBatch starts a Batch whose first worker is sf; opt.MaxStreams bounds its sessions (default
 // DefaultBatchStreams), and opt.NewSession opens the others (see TransferOptions); opt.Lanes bounds
-// the SFTP channels it opens on sf's session (default DefaultBatchLanes), each with a worker of its
-// own, whose requests stand aside while they wait for their replies so that the others' go out
-// meanwhile (docs/DESIGN.md, "Lanes"); Offset, Progress and Perm are not used. ctx bounds every job:
+// the SFTP channels it opens on each session, sf's included (default DefaultBatchLanes), each with
+// a worker of its own, whose requests stand aside while they wait for their replies so that the
+// others' go out meanwhile (docs/DESIGN.md, "Lanes"). Lanes and sessions are opened only when the
+// first job shows that the round trip holds the jobs back. Offset, Progress and Perm are not used. ctx bounds every job:
 // when it ends, the jobs still queued are not run.
 //
 // Extra sessions are opened as Dial opens them (libssh2_session_handshake, libssh2_userauth_*,
@@ -188,7 +191,8 @@ func (b *Batch) work(sf *SFTP) {
 		t0 := time.Now()
 		err := job(b.ctx, sf)
 		if b.done.Add(1) == 1 {
-			b.first <- time.Since(t0)
+			b.firstTook = time.Since(t0)
+			b.first <- b.firstTook
 			close(b.firstDone)
 		}
 		if err == nil {
@@ -263,9 +267,12 @@ func (b *Batch) grow(dial func(context.Context) (*Session, error), most int) {
 	}
 }
 
-// addLanes opens up to k lanes on s, one at a time while jobs wait for a worker once the first job
-// has finished, and starts a worker on each. A channel that fails to open (the server's limit, MaxSessions) ends it: the batch goes
-// on with the workers it has.
+// addLanes opens up to k lanes on s, one at a time while jobs wait for a worker, and starts a worker
+// on each; only when the first job took at least three times growRTT, as grow opens sessions only
+// then: on a fast link the server's CPU, not the round trip, is the limit, and on loopback eight
+// lanes made a tree of small files 1.24 times slower than one channel (bench/README.md). A channel
+// that fails to open (the server's limit, MaxSessions) ends it: the batch goes on with the workers
+// it has.
 func (b *Batch) addLanes(s *Session, k int, callers bool) {
 	select {
 	case <-b.firstDone:
@@ -280,6 +287,9 @@ func (b *Batch) addLanes(s *Session, k int, callers bool) {
 		case <-b.ctx.Done():
 			return
 		}
+	}
+	if b.firstTook < 3*growRTT {
+		return
 	}
 	for range k {
 		if !b.jobsWaiting() {

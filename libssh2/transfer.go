@@ -75,9 +75,10 @@ type TransferOptions struct {
 	Progress func(good int64)
 	// Perm is the permission of a file Upload creates; 0 means 0644.
 	Perm fs.FileMode
-	// Lanes is the most SFTP channels a Batch runs jobs on at once in the caller's session, sf
-	// included: 0 means DefaultBatchLanes, 1 sf alone. The others are opened while jobs wait for a
-	// worker, and closed by Wait. Upload and Download do not use it.
+	// Lanes is the most SFTP channels a Batch runs jobs on at once in each of its sessions, the
+	// caller's SFTP channel included: 0 means DefaultBatchLanes, 1 one per session. They are opened
+	// while jobs wait for a worker, when the round trip holds the jobs back, and closed by Wait.
+	// Upload and Download do not use it.
 	Lanes int
 	// NewSession opens an extra session. By default a session made by Dial is dialled again with
 	// the same network, address and Config (each extra session checks the host key and

@@ -67,6 +67,9 @@ func download(ctx context.Context, sf *libssh2.SFTP, local, remote string) error
 	return err
 }
 
+// treeLanes is the -lanes flag: the tree's TransferOptions.Lanes.
+var treeLanes int
+
 // tree uploads the directory local as remote: the directories first, one Mkdir each in walk order
 // (parents before children), then one Batch job per file: Create, io.Copy, Close.
 func tree(ctx context.Context, sf *libssh2.SFTP, local, remote string) error {
@@ -95,7 +98,7 @@ func tree(ctx context.Context, sf *libssh2.SFTP, local, remote string) error {
 			return err
 		}
 	}
-	b := sf.NewBatch(ctx, nil)
+	b := sf.NewBatch(ctx, &libssh2.TransferOptions{Lanes: treeLanes})
 	for _, name := range files {
 		b.Go(func(ctx context.Context, sf *libssh2.SFTP) error {
 			return putFile(ctx, sf, filepath.Join(local, filepath.FromSlash(name)), path.Join(remote, name))

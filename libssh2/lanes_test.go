@@ -296,3 +296,92 @@ func TestLanesTakeTurns(t *testing.T) {
 	}
 	sess.Close()
 }
+
+// TestBatchLanesCancelledOnStalledLink: a Batch whose lanes stand aside on a stalled link is
+// cancelled; Wait returns the context's error in bounded time, the caller's session works once the
+// link is back, every job that succeeded left its exact file, and nothing is left behind.
+func TestBatchLanesCancelledOnStalledLink(t *testing.T) {
+	defer libssh2.GrowAlways()() // lanes on loopback
+	proxy, sess, sf := proxySession(t)
+	check := leakCheck(t)
+	dir := testDir(t)
+	content := func(i int) []byte { return bytes.Repeat([]byte(fmt.Sprintf("stalled %d\n", i)), 400+i) }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b := sf.NewBatch(ctx, &libssh2.TransferOptions{MaxStreams: 1, Lanes: 4})
+	var mu sync.Mutex
+	ok := map[int]bool{}
+	var done sync.WaitGroup
+	done.Add(20)
+	const files = 200 // fewer than the queue holds: Go must not block on the stalled link
+	for i := range files {
+		b.Go(func(ctx context.Context, sf *libssh2.SFTP) error {
+			if i < 20 {
+				defer done.Done()
+			}
+			f, err := sf.OpenFileContext(ctx, fmt.Sprintf("%s/%d", dir, i), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+			if err != nil {
+				return err
+			}
+			if _, err := f.WriteContext(ctx, content(i)); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			mu.Lock()
+			ok[i] = true
+			mu.Unlock()
+			return nil
+		})
+		if i == 40 {
+			done.Wait() // the first jobs are done: lanes are open by now, or opening
+			proxy.SetPaused(true)
+		}
+	}
+	if !settle(func() bool { return libssh2.ParkedNow(sess) > 0 }) {
+		t.Fatal("no lane stood aside on the stalled link")
+	}
+	t0 := time.Now()
+	cancel()
+	err := b.Wait()
+	// A job's File.Close drains for up to 5 s without progress (closeTimeout), then the lanes'
+	// close has a second (closeAfterFailure).
+	if d := time.Since(t0); d > 9*time.Second {
+		t.Errorf("Wait took %v after the cancellation on a stalled link", d)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait = %v, want context.Canceled", err)
+	}
+	proxy.SetPaused(false)
+	sess.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := sf.Stat(dir); err != nil {
+		t.Fatalf("the caller's session after the batch: %v", err)
+	}
+	after := filepath.Join(dir, "after.bin")
+	g, err := sf.Create(after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Write(upload[:256<<10]); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkRemote(t, after, upload[:256<<10])
+	if len(ok) == 0 || len(ok) == files {
+		t.Errorf("%d of %d jobs succeeded: the link did not stall in the middle", len(ok), files)
+	}
+	for i := range ok {
+		got, err := os.ReadFile(fmt.Sprintf("%s/%d", dir, i))
+		if err != nil || !bytes.Equal(got, content(i)) {
+			t.Errorf("file %d, reported written: %d bytes, %v; want %d bytes", i, len(got), err, len(content(i)))
+		}
+	}
+	if err := sess.Close(); err != nil {
+		t.Errorf("Session.Close: %v", err)
+	}
+	check()
+}

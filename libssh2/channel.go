@@ -394,7 +394,7 @@ func (ch *channel) run(ctx context.Context, name string, kind dlKind, f func(*cs
 			return 0, o.fail(0, ch.wbroken)
 		}
 		c := ch.c
-		rc, yield, waitData, halfSent, err := s.callYieldable(&o, func() int { return f(c) })
+		rc, yield, waitData, halfSent, err := s.callYieldable(&o, nil, func() int { return f(c) })
 		if yield && !waitData {
 			s.end(&o) // the goroutine waiting for the lock goes first; this one queues behind it
 			continue
@@ -449,15 +449,18 @@ func (ch *channel) fail(o *op, rc int) *Error {
 
 // callYieldable runs f for o like Session.call, with one difference: while libssh2 waits only for
 // data from the server, it returns yield instead of waiting when another goroutine wants the session,
-// or when f read packets from the connection that were not its own and others wait for progress. half reports, with a
-// non-nil err, that libssh2 was blocked sending (the call must be repeated). waitData, with yield,
-// reports that f is waiting for data from the server; without it f has not run yet, and the caller
-// only needs to let the other goroutine go first. The caller holds the session lock.
-func (s *Session) callYieldable(o *op, f func() int) (rc int, yield, waitData, half bool, err error) {
+// or when f read packets from the connection that were not its own and others wait for them (a
+// channel read waiting for progress, a lane standing aside with data queued: lanes.go). half
+// reports, with a non-nil err, that libssh2 was blocked sending (the call must be repeated).
+// waitData, with yield, reports that f is waiting for data from the server; without it f has not
+// run yet, and the caller only needs to let the other goroutine go first. ch, when not nil, is the
+// SFTP channel whose end ends the wait (errChannelEOF). The caller holds the session lock.
+func (s *Session) callYieldable(o *op, ch *cshim.Channel, f func() int) (rc int, yield, waitData, half bool, err error) {
 	if s.dead {
-		rc, err = s.call(&o.w, nil, f)
+		rc, err = s.call(&o.w, ch, f)
 		return rc, false, false, false, err
 	}
+	eof := false
 	read := func(uintptr) bool {
 		rx := cshim.SessionRx(s.s)
 		var r rereader
@@ -472,9 +475,15 @@ func (s *Session) callYieldable(o *op, f func() int) (rc int, yield, waitData, h
 				return true
 			}
 			half = false
+			if ch != nil && cshim.ChannelEOF(ch) {
+				eof = true
+				return true
+			}
 			waitData = true
-			// The call read packets that were not f's: they may be another waiting channel's.
-			if s.lockWaiters.Load() > 0 || (cshim.SessionRx(s.s) != rx && s.prog.waiting()) {
+			// The call read packets that were not f's: they may be another waiting channel's or
+			// lane's.
+			if s.lockWaiters.Load() > 0 ||
+				(cshim.SessionRx(s.s) != rx && (s.prog.waiting() || s.parkedReady())) {
 				yield = true
 				return true
 			}
@@ -525,6 +534,9 @@ func (s *Session) callYieldable(o *op, f func() int) (rc int, yield, waitData, h
 				return rc, true, waitData, false, nil
 			}
 			return rc, false, false, false, o.w.err(err)
+		}
+		if eof {
+			return rc, false, false, false, errChannelEOF
 		}
 		if yield || rc != cshim.ErrorEAGAIN {
 			return rc, yield, waitData, false, nil

@@ -70,9 +70,10 @@ func (o *op) callLane(p *pending) (int, error) {
 	}
 }
 
-// callAside is Session.call for a lane's operation o: while libssh2 waits only for data from the
-// server and another goroutine wants the session, or data for a parked lane or a waiting channel
-// read has come in, it returns aside instead of waiting. The caller holds the session lock.
+// callAside is Session.call for a lane's operation o: callYieldable, with o marked as one that
+// stands aside when asked while it runs. aside: libssh2 waits only for the reply, and another
+// goroutine wants the session, or data has come in for a parked lane or a waiting channel read.
+// The caller holds the session lock.
 func (s *Session) callAside(o *op, ch *cshim.Channel, f func() int) (rc int, aside bool, err error) {
 	if s.dead {
 		rc, err = s.call(&o.w, ch, f)
@@ -81,75 +82,8 @@ func (s *Session) callAside(o *op, ch *cshim.Channel, f func() int) (rc int, asi
 	s.pace(time.Now())
 	s.laneYieldable(true)
 	defer s.laneYieldable(false)
-	half, eof := false, false
-	read := func(uintptr) bool {
-		var r rereader
-		for {
-			rx := cshim.SessionRx(s.s)
-			rc = f()
-			if rc != cshim.ErrorEAGAIN {
-				return true
-			}
-			if cshim.SessionBlockDirections(s.s)&cshim.SessionBlockOutbound != 0 {
-				half = true
-				return true
-			}
-			if ch != nil && cshim.ChannelEOF(ch) {
-				eof = true
-				return true
-			}
-			if s.lockWaiters.Load() > 0 ||
-				(cshim.SessionRx(s.s) != rx && (s.prog.waiting() || s.parkedReady())) {
-				aside = true
-				return true
-			}
-			if !r.again(s, rx) {
-				return false
-			}
-		}
-	}
-	write := func(uintptr) bool {
-		rc = f()
-		if rc != cshim.ErrorEAGAIN {
-			half = false
-			return true
-		}
-		half = cshim.SessionBlockDirections(s.s)&cshim.SessionBlockOutbound != 0
-		return !half
-	}
-	tried := false
-	for {
-		var werr error
-		switch {
-		case half:
-			werr = s.raw.Write(write)
-		case !tried:
-			// f runs once before any wait: with a goroutine already waiting for the lock the
-			// deadline is past, and every turn must make progress.
-			tried = true
-			if !read(0) {
-				werr = s.raw.Read(read)
-			}
-		default:
-			werr = s.raw.Read(read)
-		}
-		if werr != nil {
-			if s.yieldAsked() && !interruptedForReal(o) {
-				if half {
-					s.unaskYield() // half way through sending it cannot stand aside: finish first
-					continue
-				}
-				return rc, true, nil
-			}
-			return rc, false, o.w.err(werr)
-		}
-		if eof {
-			return rc, false, errChannelEOF
-		}
-		if aside || (rc != cshim.ErrorEAGAIN && !half) {
-			return rc, aside, nil
-		}
-	}
+	rc, aside, _, _, err = s.callYieldable(o, ch, f)
+	return rc, aside, err
 }
 
 // laneYieldable marks the running operation as one that stands aside when asked (acquire asks),

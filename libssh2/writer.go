@@ -237,6 +237,11 @@ func (f *File) pumpLoop(o *op, wait bool, need int) error {
 		}
 		if rc == cshim.ErrorEAGAIN {
 			s.addPending(&f.pw)
+			if o.lane && cshim.SessionBlockDirections(s.s)&cshim.SessionBlockOutbound == 0 {
+				// Nothing half sent on the connection (a packet the channel's window cut waits
+				// inside the SFTP channel, fact 11): the other lanes pass it by (lanes.go).
+				f.pw.sent = true
+			}
 		} else {
 			s.dropPending(&f.pw)
 		}

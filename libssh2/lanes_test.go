@@ -64,6 +64,7 @@ type laneMode struct {
 	interrupt func(sess *libssh2.Session, f *libssh2.File, cancel context.CancelFunc)
 	want      error // what its error wraps
 	closes    bool  // the session is closed
+	fileClose bool  // the File is closed from another goroutine (interrupt does not run)
 }
 
 var laneModes = []laneMode{
@@ -78,6 +79,7 @@ var laneModes = []laneMode{
 	{name: "session-close", want: fs.ErrClosed, closes: true, interrupt: func(sess *libssh2.Session, _ *libssh2.File, _ context.CancelFunc) {
 		go sess.Close()
 	}},
+	{name: "file-close", want: fs.ErrClosed, fileClose: true},
 }
 
 // TestLaneInterruptedStandingAside: every lane case, interrupted in every way while it stands aside,
@@ -85,8 +87,11 @@ var laneModes = []laneMode{
 func TestLaneInterruptedStandingAside(t *testing.T) {
 	for _, c := range laneCases {
 		for _, m := range laneModes {
-			if c.ctx == false && m.name == "cancel" {
+			if !c.ctx && m.name == "cancel" {
 				continue // Close takes no context
+			}
+			if m.fileClose && (c.prepData == nil || c.closes) {
+				continue // no File, or the File's Close is the operation
 			}
 			t.Run(c.name+"/"+m.name, func(t *testing.T) { laneInterrupt(t, c, m) })
 		}
@@ -151,9 +156,14 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 	}
 
 	t0 := time.Now()
-	if c.closes {
+	var fileClosed chan error
+	switch {
+	case m.fileClose:
+		fileClosed = make(chan error, 1)
+		go func() { fileClosed <- f.Close() }()
+	case c.closes:
 		m.interrupt(sess, nil, cancelA) // a closing File takes no deadline: the session's bounds Close
-	} else {
+	default:
 		m.interrupt(sess, f, cancelA)
 	}
 	var r result
@@ -185,6 +195,18 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 		t.Fatal("the other lane's Stat did not return within 5 s of its cancellation")
 	}
 	proxy.SetPaused(false)
+	if fileClosed != nil {
+		// The File's Close, which interrupted the operation, drains and closes once the link is
+		// back; until it returns, the lane is not the test's alone.
+		select {
+		case err := <-fileClosed:
+			if err != nil {
+				t.Errorf("File.Close from another goroutine: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("File.Close from another goroutine did not return within 20 s of the link's return")
+		}
+	}
 
 	// Both lanes work on, and every File holds the bytes accepted.
 	sess.SetDeadline(time.Now().Add(20 * time.Second))
@@ -208,7 +230,7 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 		}
 		checkRemote(t, after, upload[:256<<10])
 	}
-	if f != nil && !c.closes {
+	if f != nil && !c.closes && fileClosed == nil {
 		if err := f.Close(); err != nil {
 			t.Errorf("File.Close after the interruption: %v", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -29,6 +30,7 @@ type laneCase struct {
 	ctx      bool   // run honours ctx; otherwise its deadline is the File's
 	run      func(ctx context.Context, sf *libssh2.SFTP, f *libssh2.File, dir string) (int, error)
 	closes   bool // run is the File's Close
+	reads    bool // prep syncs the File and seeks back to its start: run reads
 }
 
 var laneCases = []laneCase{
@@ -48,6 +50,14 @@ var laneCases = []laneCase{
 	}},
 	{name: "write", prepData: upload[:64<<10], ctx: true, run: func(ctx context.Context, _ *libssh2.SFTP, f *libssh2.File, _ string) (int, error) {
 		return f.WriteContext(ctx, upload[64<<10:])
+	}},
+	{name: "read", prepData: upload[:64<<10], reads: true, ctx: true, run: func(ctx context.Context, _ *libssh2.SFTP, f *libssh2.File, _ string) (int, error) {
+		_, err := f.ReadContext(ctx, make([]byte, 16<<10))
+		return 0, err
+	}},
+	{name: "writeto", prepData: upload[:64<<10], reads: true, ctx: true, run: func(ctx context.Context, _ *libssh2.SFTP, f *libssh2.File, _ string) (int, error) {
+		_, err := f.WriteToContext(ctx, io.Discard)
+		return 0, err
 	}},
 	{name: "close-drain", prepData: upload[:64<<10], closes: true, run: func(_ context.Context, _ *libssh2.SFTP, f *libssh2.File, _ string) (int, error) {
 		return 0, f.Close()
@@ -117,6 +127,14 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 		}
 		if _, err := f.Write(c.prepData); err != nil {
 			t.Fatal(err)
+		}
+		if c.reads {
+			if err := f.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	proxy.SetPaused(true)
@@ -253,7 +271,8 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 }
 
 // TestLanesTakeTurns: many files, mostly small, on four lanes of one session, each lane's requests
-// standing aside while the others' go out, arrive exact, and the lanes did stand aside.
+// standing aside while the others' go out, arrive exact and read back exact, and the lanes did
+// stand aside.
 func TestLanesTakeTurns(t *testing.T) {
 	sess, sf0 := openSFTP(t, srv)
 	check := leakCheck(t)
@@ -300,6 +319,20 @@ func TestLanesTakeTurns(t *testing.T) {
 				mu.Lock()
 				maxParked = max(maxParked, libssh2.ParkedNow(sess))
 				mu.Unlock()
+			}
+			// And back: the reads stand aside too.
+			for i := l; i < 200; i += len(lanes) {
+				f, err := sf.Open(fmt.Sprintf("%s/%d", dir, i))
+				if err != nil {
+					errs <- err
+					return
+				}
+				got, err := io.ReadAll(f)
+				f.Close()
+				if err != nil || !bytes.Equal(got, content(i)) {
+					errs <- fmt.Errorf("file %d read back: %d bytes, %v; want %d bytes", i, len(got), err, len(content(i)))
+					return
+				}
 			}
 		}()
 	}

@@ -78,13 +78,32 @@ func (rd *readAhead) grow() {
 // readCall runs libssh2_sftp_read into dst, waiting on the socket as needed. It returns the count
 // (0 at end of file). When the wait is cut short, libssh2 is left inside the read, which becomes a
 // pending call (pendRead; restore says what the bytes are for, see readAhead). The caller is inside o.
+//
+// On a lane a sequential read stands aside while it waits (lanes.go): parked, it is the pending read
+// an interruption would leave, taken back when the read goes on.
 func (f *File) readCall(o *op, dst []byte, restore int64) (int, error) {
 	rd := f.rd
-	rd.dst = dst
-	rc, err := o.s.call(&o.w, o.ch(), f.readFn)
-	rd.dst = nil
-	if err != nil {
-		return 0, o.interrupt(err, f.pendRead(len(dst), restore))
+	var rc int
+	for {
+		rd.dst = dst
+		var aside bool
+		var err error
+		if o.lane && restore < 0 {
+			rc, aside, err = o.s.callAside(o, o.ch(), f.readFn)
+		} else {
+			rc, err = o.s.call(&o.w, o.ch(), f.readFn)
+		}
+		rd.dst = nil
+		if err != nil {
+			return 0, o.interrupt(err, f.pendRead(len(dst), restore))
+		}
+		if !aside {
+			break
+		}
+		if err := o.park(f.pendRead(len(dst), restore)); err != nil {
+			return 0, err // detached: the read is pending; taken: its bytes are in the buffer
+		}
+		rd.pend = false // the read goes on here
 	}
 	if rc < 0 {
 		return 0, o.sftpFail(rc)
@@ -219,6 +238,7 @@ func (f *File) ReadContext(ctx context.Context, p []byte) (int, error) {
 		return 0, err
 	}
 	defer f.sf.s.end(&o)
+	o.mayPark()
 	rd := f.rd
 	if err := rd.takeErr(); err != nil {
 		return 0, err
@@ -346,6 +366,7 @@ func (f *File) nextChunk(ctx context.Context, taken int) ([]byte, error) {
 		return nil, io.EOF
 	}
 	rd.grow()
+	o.mayPark()
 	n, err := f.readCall(&o, rd.buf, -1)
 	if err != nil {
 		return nil, err

@@ -39,7 +39,11 @@
 // libssh2 allows one caller per session. So every call on a Session, its SFTP channels and their
 // Files takes the session's lock for the whole operation, waits included. All types are safe for
 // concurrent use, but calls on one Session run one at a time: for parallel transfers, open several
-// Sessions. Concurrent writes to one File land in an unspecified order, as with os.File. ReadFrom
+// Sessions. Two exceptions let waits on one Session overlap: a read of a command's or forwarded
+// connection's channel, waiting for the peer, steps aside while another goroutine needs the
+// session; and a Batch's jobs each run on an SFTP channel of their own (a lane), whose requests
+// step aside while they wait for their replies, so that several files' requests are in flight on
+// one session (SFTP.NewBatch). Concurrent writes to one File land in an unspecified order, as with os.File. ReadFrom
 // and WriteTo release the session while they wait for the caller's reader or writer, so io.Copy
 // between two Files of one Session works, and a slow source or destination holds up nothing else.
 //

@@ -43,8 +43,9 @@ var reclaimedCBlocks atomic.Int64
 // Session is an SSH connection through libssh2, authenticated and ready for SFTP.
 //
 // A Session is safe for concurrent use: every libssh2 call on it, its SFTP channels and their files is
-// serialized by one lock held across the whole operation (libssh2 allows one caller per session).
-// Operations on different Sessions run in parallel.
+// serialized by one lock held across the whole operation (libssh2 allows one caller per session),
+// except while a channel read or a Batch lane's request waits only for the peer (see the package
+// documentation, "Concurrency"). Operations on different Sessions run in parallel.
 type Session struct {
 	// sem is the session lock (docs/DESIGN.md, I1): one operation at a time, held across its waits.
 	// A channel rather than a mutex, so that waiting for it honours contexts, deadlines and Close.

@@ -23,10 +23,10 @@ import (
 // The sessions are opened only when the first job shows the round trip is what holds the batch back.
 const DefaultBatchStreams = 8
 
-// DefaultBatchLanes is the most SFTP channels a Batch runs jobs on in the caller's session when
+// DefaultBatchLanes is the most SFTP channels a Batch runs jobs on in each of its sessions when
 // TransferOptions.Lanes is 0: sshd allows ten channels per connection (MaxSessions 10), and eight
-// files in flight on one session made a tree of small files 5.4 times faster at 50 ms and 1.1 times
-// on loopback, from the C program (bench/README.md).
+// files in flight on one session made the C program's tree of small files 5.4 times faster at 50 ms
+// (bench/README.md).
 const DefaultBatchLanes = 8
 
 // maxDials is how many sessions a Batch opens at once: OpenSSH's sshd starts refusing
@@ -68,8 +68,8 @@ type Batch struct {
 // the SFTP channels it opens on each session, sf's included (default DefaultBatchLanes), each with
 // a worker of its own, whose requests stand aside while they wait for their replies so that the
 // others' go out meanwhile (docs/DESIGN.md, "Lanes"). Lanes and sessions are opened only when the
-// first job shows that the round trip holds the jobs back. Offset, Progress and Perm are not used. ctx bounds every job:
-// when it ends, the jobs still queued are not run.
+// first job shows that the round trip holds the jobs back. Offset, Progress and Perm are not used.
+// ctx bounds every job: when it ends, the jobs still queued are not run.
 //
 // Extra sessions are opened as Dial opens them (libssh2_session_handshake, libssh2_userauth_*,
 // libssh2_sftp_init), and lanes with libssh2_sftp_init.

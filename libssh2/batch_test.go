@@ -36,15 +36,7 @@ func TestBatch(t *testing.T) {
 		b.Go(func(ctx context.Context, sf *libssh2.SFTP) error {
 			ran.Add(1)
 			time.Sleep(5 * time.Millisecond) // a slower link: the batch grows while jobs are queued
-			f, err := sf.OpenFileContext(ctx, fmt.Sprintf("%s/%d", dir, i), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-			if err != nil {
-				return err
-			}
-			if _, err := f.WriteContext(ctx, content(i)); err != nil {
-				f.Close()
-				return err
-			}
-			return f.Close()
+			return putJob(ctx, sf, fmt.Sprintf("%s/%d", dir, i), content(i))
 		})
 	}
 	b.Go(func(ctx context.Context, sf *libssh2.SFTP) error {
@@ -66,6 +58,19 @@ func TestBatch(t *testing.T) {
 	}
 	ss.checkClosed(3)
 	check()
+}
+
+// putJob is a Batch job that uploads one file: it creates name with data, and closes it.
+func putJob(ctx context.Context, sf *libssh2.SFTP, name string, data []byte) error {
+	f, err := sf.OpenFileContext(ctx, name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteContext(ctx, data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // TestBatchCancelled: when the context ends, the jobs still queued are not run, Wait returns the

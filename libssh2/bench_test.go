@@ -107,17 +107,7 @@ func BenchmarkBatchSmallFiles(b *testing.B) {
 			for b.Loop() {
 				name := filepath.Join(dir, strconv.Itoa(i%1000))
 				i++
-				batch.Go(func(ctx context.Context, sf *libssh2.SFTP) error {
-					f, err := sf.OpenFileContext(ctx, name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-					if err != nil {
-						return err
-					}
-					if _, err := f.Write(data); err != nil {
-						f.Close()
-						return err
-					}
-					return f.Close()
-				})
+				batch.Go(func(ctx context.Context, sf *libssh2.SFTP) error { return putJob(ctx, sf, name, data) })
 			}
 			if err := batch.Wait(); err != nil {
 				b.Fatal(err)

@@ -380,15 +380,7 @@ func TestBatchLanesCancelledOnStalledLink(t *testing.T) {
 			if i < 20 {
 				defer done.Done()
 			}
-			f, err := sf.OpenFileContext(ctx, fmt.Sprintf("%s/%d", dir, i), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-			if err != nil {
-				return err
-			}
-			if _, err := f.WriteContext(ctx, content(i)); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
+			if err := putJob(ctx, sf, fmt.Sprintf("%s/%d", dir, i), content(i)); err != nil {
 				return err
 			}
 			mu.Lock()

@@ -330,11 +330,7 @@ func (b *Batch) jobsWaiting() bool {
 // closeAfterFailure after a failure; what the link does not answer in time stays queued for the
 // session's next operation (SFTP.closeLocked).
 func closeLanes(lanes []*SFTP, failed bool) {
-	polite := closeTimeout
-	if failed {
-		polite = closeAfterFailure
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), polite)
+	ctx, cancel := context.WithTimeout(context.Background(), politeClose(failed))
 	defer cancel()
 	for _, sf := range lanes {
 		sf.close(ctx)

@@ -454,15 +454,21 @@ func (t *transfer) sleep(d time.Duration) bool {
 	}
 }
 
+// politeClose is how long the goodbyes of a transfer's or batch's extra sessions and lanes may take:
+// closeTimeout, or closeAfterFailure after a failure or a cancellation.
+func politeClose(failed bool) time.Duration {
+	if failed {
+		return closeAfterFailure
+	}
+	return closeTimeout
+}
+
 // closeSessions closes the extra sessions of a transfer or batch, at once. After a failure or a
 // cancellation their goodbyes are bounded by closeAfterFailure instead of closeTimeout: an extra
 // session may still be finishing an interrupted SFTP start or open, which on a loaded server takes
 // seconds, and the caller is waiting.
 func closeSessions(ss []*Session, failed bool) {
-	polite := closeTimeout
-	if failed {
-		polite = closeAfterFailure
-	}
+	polite := politeClose(failed)
 	var wg sync.WaitGroup
 	for _, s := range ss {
 		wg.Add(1)

@@ -47,7 +47,6 @@ type Batch struct {
 	wg     sync.WaitGroup // the workers, grow and addLanes
 	ended  chan struct{}  // closed by Wait: no more jobs come
 	done   atomic.Int64   // jobs finished
-	first  chan time.Duration
 	// firstDone is closed when the first job has finished, which took firstTook: lanes open only
 	// then, and only when it waited on round trips, and grow measures the round trip with a first
 	// job that their opening did not hold up.
@@ -75,7 +74,7 @@ type Batch struct {
 // libssh2_sftp_init), and lanes with libssh2_sftp_init.
 func (sf *SFTP) NewBatch(ctx context.Context, opt *TransferOptions) *Batch {
 	b := &Batch{opt: opt, jobs: make(chan func(context.Context, *SFTP) error, batchQueue),
-		ended: make(chan struct{}), first: make(chan time.Duration, 1),
+		ended:     make(chan struct{}),
 		firstDone: make(chan struct{}), queued: make(chan struct{}, 1)}
 	b.ctx, b.cancel = context.WithCancelCause(ctx)
 	b.startWorker(sf)
@@ -192,7 +191,6 @@ func (b *Batch) work(sf *SFTP) {
 		err := job(b.ctx, sf)
 		if b.done.Add(1) == 1 {
 			b.firstTook = time.Since(t0)
-			b.first <- b.firstTook
 			close(b.firstDone)
 		}
 		if err == nil {
@@ -220,7 +218,8 @@ func (b *Batch) work(sf *SFTP) {
 // steps measured slower at 50 ms: a dozen handshakes at once keep a small server busy for seconds.)
 func (b *Batch) grow(dial func(context.Context) (*Session, error), most int) {
 	select {
-	case d := <-b.first:
+	case <-b.firstDone:
+		d := b.firstTook
 		if d < 3*growRTT {
 			return
 		}

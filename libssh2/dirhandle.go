@@ -13,7 +13,8 @@ import (
 // Dir is an open directory on an SFTP server, read a chunk at a time with ReadDir, as
 // os.File.ReadDir reads a local one: for directories too large to list at once (SFTP.ReadDir holds
 // every entry in memory). It holds a directory handle (libssh2_sftp_open_ex with
-// LIBSSH2_SFTP_OPENDIR) until Close; closing the SFTP or the Session closes it too.
+// LIBSSH2_SFTP_OPENDIR) until Close; closing the SFTP or the Session closes it too, and so does
+// the Session's next operation after the garbage collector finds a dropped Dir unreachable.
 //
 // A Dir is safe for concurrent use; its calls are serialized with all others on its Session.
 type Dir struct {
@@ -59,7 +60,7 @@ func (sf *SFTP) OpenDirContext(ctx context.Context, name string) (*Dir, error) {
 		return nil, err
 	}
 	f := &File{sf: sf, h: h, name: name, flag: os.O_RDONLY}
-	sf.files[f] = struct{}{}
+	sf.register(f)
 	return &Dir{f: f, buf: make([]byte, cshim.SFTPPacketMaxlen+1)}, nil
 }
 

@@ -3,9 +3,11 @@ package libssh2
 import (
 	"context"
 	"io/fs"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
 )
@@ -23,9 +25,10 @@ import (
 // A File is safe for concurrent use in the sense that its calls are serialized with all others on its
 // Session; as with os.File, concurrent writes to one File land in an unspecified order.
 //
-// Close a File when done: unlike an os.File, one dropped without Close is not closed by the garbage
-// collector, since its SFTP channel keeps it (to finish its writes for the session's sake); it
-// stays open on the server until its SFTP channel or Session is closed.
+// Close a File when done, and check its error: that is how a writer learns that its bytes reached
+// the file. As with an os.File, one dropped without Close is closed some time after the garbage
+// collector finds it unreachable (by the Session's next operation, once its bytes in flight are
+// acknowledged), and any error is lost.
 type File struct {
 	sf   *SFTP
 	h    *cshim.Handle // nil once closed
@@ -53,6 +56,10 @@ type File struct {
 	// wmu serializes Write, WriteString and ReadFrom, taken before the session lock: ReadFrom
 	// hands the window's free space to its reader while the session is unlocked.
 	wmu sync.Mutex
+	// self is f's weak pointer, its key in SFTP.open; cleanup closes f's handle if f is dropped
+	// without Close (orphan.go).
+	self    weak.Pointer[File]
+	cleanup runtime.Cleanup
 }
 
 // Name returns the name of the file as given to OpenFile.
@@ -193,7 +200,7 @@ func (f *File) closeLocked(o *op) error {
 		f.wb.uncount()
 	}
 	f.wb = nil
-	delete(f.sf.files, f)
+	f.sf.forget(f)
 	if s.broken == nil && f.sf.broken == nil {
 		var err error
 		if first != nil && interrupted(first) {

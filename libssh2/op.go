@@ -129,8 +129,11 @@ func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP,
 		return errClosed(name, path)
 	}
 	if !o.quiet {
+		if s.orphaned.Load() {
+			s.closeOrphans()
+		}
 		err := s.finishPending(o)
-		if err == nil && sf != nil && sf.inflight > 0 {
+		if err == nil && sf != nil && len(sf.busy) > 0 {
 			err = sf.settleWrites(o)
 		}
 		if err == nil && len(s.chans) > 0 && len(s.pend) == 0 && !o.nowait {

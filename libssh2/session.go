@@ -72,6 +72,9 @@ type Session struct {
 	broken   error       // set when the connection failed: the session refuses further use
 	nonblock atomic.Bool // faithful calls return ErrWouldBlock instead of waiting
 	sftps    map[*SFTP]struct{}
+	// orphaned: a File was collected open, and its handle waits in its SFTP channel's orphans for
+	// the next operation to close it (orphan.go).
+	orphaned atomic.Bool
 	chans    map[*channel]struct{} // the open channels of commands and forwarded connections
 	cfg      Config
 	addr     string

@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
 	"time"
+	"weak"
 
 	"github.com/seed191f4051/go-libssh2/cshim"
 )
@@ -20,10 +22,20 @@ type SFTP struct {
 	p      *cshim.SFTP    // nil once closed
 	ch     *cshim.Channel // the SSH channel it runs on, whose end ends every wait on it
 	broken error          // the server ended the channel: every operation fails with this
-	files  map[*File]struct{}
+	// open holds the channel's open Files and Dirs weakly, so that one dropped without Close can
+	// be collected and closed (orphan.go); busy holds, strongly, those whose window has bytes
+	// inside libssh2, which must be drained before another request goes out on the channel
+	// (writer.go, settleWrites).
+	open   map[weak.Pointer[File]]struct{}
+	busy   map[*File]struct{}
 	window int // the write window of files opened from now on
-	// inflight counts the Files whose window has bytes inside libssh2 (writer.go, settleWrites).
-	inflight int
+	// self is the channel's weak pointer, for its Files' cleanups; omu guards orphans (the
+	// handles of Files collected open, for the session's next operation to close) and gone (the
+	// channel is closed: a handle collected later has gone with it).
+	self    weak.Pointer[SFTP]
+	omu     sync.Mutex
+	orphans []orphan
+	gone    bool
 
 	// readBuf is the read buffer of files that start reading from now on; 0: DefaultReadBuffer.
 	readBuf int
@@ -113,7 +125,9 @@ func (s *Session) SFTPContext(ctx context.Context) (*SFTP, error) {
 	if rc < 0 {
 		return nil, o.sftpFail(rc)
 	}
-	sf := &SFTP{s: s, p: p, ch: cshim.SFTPGetChannel(p), files: map[*File]struct{}{}, window: DefaultWriteWindow}
+	sf := &SFTP{s: s, p: p, ch: cshim.SFTPGetChannel(p), open: map[weak.Pointer[File]]struct{}{},
+		busy: map[*File]struct{}{}, window: DefaultWriteWindow}
+	sf.self = weak.Make(sf)
 	s.sftps[sf] = struct{}{}
 	return sf, nil
 }
@@ -232,7 +246,7 @@ func (sf *SFTP) openFile(ctx context.Context, name string, flag int, perm fs.Fil
 		return nil, o.sftpFail(rc)
 	}
 	f := &File{sf: sf, h: h, name: name, flag: flag}
-	sf.files[f] = struct{}{}
+	sf.register(f)
 	return f, nil
 }
 
@@ -315,11 +329,18 @@ func (sf *SFTP) closeLocked(o *op) error {
 	defer func(prev *SFTP) { o.closes = prev }(o.closes)
 	o.closes = sf // its calls that stood aside are finished too, before the channel goes
 	var first error
-	for f := range sf.files {
+	for w := range sf.open {
+		f := w.Value()
+		if f == nil {
+			continue // collected: its cleanup finds the channel gone
+		}
 		if err := f.closeLocked(o); err != nil && first == nil {
 			first = err
 		}
 	}
+	sf.omu.Lock()
+	sf.gone, sf.orphans = true, nil
+	sf.omu.Unlock()
 	// No end-of-channel check here: libssh2_sftp_shutdown frees the channel.
 	var later func()
 	if sf.lane {

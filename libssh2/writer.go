@@ -47,10 +47,10 @@ type writeBehind struct {
 	// total counts the bytes ever acknowledged, for a transfer's progress (transfer.go), which
 	// reads it without the session lock.
 	total atomic.Int64
-	// counted: queued > 0 is counted in *flight, the SFTP channel's count of windows with bytes
-	// inside libssh2 (see SFTP.settleWrites); flight is nil once the File is closed.
+	// counted: queued > 0, and owner is in its SFTP channel's busy set, the Files with bytes
+	// inside libssh2 (see SFTP.settleWrites); owner is nil once the File is closed.
 	counted bool
-	flight  *int
+	owner   *File
 
 	// Growing the window: a turn is the time the server takes to acknowledge a window's worth of
 	// bytes. When two turns in a row are slow and were spent mostly waiting for the server, the
@@ -127,7 +127,7 @@ func (f *File) writer() *writeBehind {
 	if f.wb == nil {
 		m := f.sf.window
 		// The buffer grows with the data (room), so that a small file costs a small buffer.
-		wb := &writeBehind{window: min(initialWriteWindow, m), max: m, flight: &f.sf.inflight}
+		wb := &writeBehind{window: min(initialWriteWindow, m), max: m, owner: f}
 		if f.share > 0 {
 			n := min((f.share+packetSize-1)/packetSize*packetSize, m)
 			wb.window, wb.max = n, n
@@ -167,26 +167,26 @@ func (wb *writeBehind) took(rc int) {
 	wb.count()
 }
 
-// count keeps the SFTP channel's count of windows with bytes inside libssh2 up to date.
+// count keeps the SFTP channel's set of Files with bytes inside libssh2 up to date.
 func (wb *writeBehind) count() {
-	if wb.flight == nil || wb.counted == (wb.queued > 0) {
+	if wb.owner == nil || wb.counted == (wb.queued > 0) {
 		return
 	}
 	wb.counted = !wb.counted
 	if wb.counted {
-		*wb.flight++
+		wb.owner.sf.busy[wb.owner] = struct{}{}
 	} else {
-		*wb.flight--
+		delete(wb.owner.sf.busy, wb.owner)
 	}
 }
 
 // uncount stops counting the window: its File is closed, and what it has inside libssh2 goes with
 // the handle's close, which is queued before anything else.
 func (wb *writeBehind) uncount() {
-	if wb.flight != nil && wb.counted {
-		*wb.flight--
+	if wb.owner != nil && wb.counted {
+		delete(wb.owner.sf.busy, wb.owner)
 	}
-	wb.flight, wb.counted = nil, false
+	wb.owner, wb.counted = nil, false
 }
 
 // pump hands the window to libssh2 and takes in its acknowledgements. With wait false it makes one
@@ -507,8 +507,8 @@ func (f *File) ReadFromContext(ctx context.Context, r io.Reader) (int64, error) 
 // the half-sent packet and corrupt the SFTP stream (docs/DESIGN.md, fact 11). Every byte acknowledged
 // means every packet sent. A server error on another File stays with that File. The caller is inside o.
 func (sf *SFTP) settleWrites(o *op) error {
-	for g := range sf.files {
-		if g == o.f || g.wb == nil || !g.wb.counted {
+	for g := range sf.busy {
+		if g == o.f {
 			continue
 		}
 		for g.wb.err == nil && g.wb.pending() > 0 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,5 +129,67 @@ func TestAuthListInterrupted(t *testing.T) {
 				t.Errorf("%d live C blocks after the interrupted Dial, %d before", got, live)
 			}
 		})
+	}
+}
+
+// TestRedialSkipsMethodList: an extra session (redial) logs in with the method that logged in the
+// session it copies, without asking the server for its methods first (no "none" request) and
+// without the methods that failed before it; a hinted method that the server refuses falls back
+// to the full login.
+func TestRedialSkipsMethodList(t *testing.T) {
+	s := sshd.StartT(t, sshd.Options{LogLevel: "DEBUG1"}) // logs every request's method, "none" too
+	cfg := config(t, s)
+	cfg.Auth = []libssh2.AuthMethod{libssh2.PublicKeyFile(s.WrongKeyPath, ""), libssh2.PublicKeyFile(s.KeyPath, "")}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	// counts waits until the log has accepted logins, then counts what it says.
+	counts := func(accepted int) (none, refused int) {
+		t.Helper()
+		for end := time.Now().Add(5 * time.Second); ; {
+			log := s.Log()
+			if strings.Count(log, "Accepted publickey for ") >= accepted {
+				return strings.Count(log, " method none"), strings.Count(log, "Failed publickey for ")
+			}
+			if time.Now().After(end) {
+				t.Fatalf("the log has not %d accepted logins:\n%s", accepted, log)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	first, err := libssh2.Dial(ctx, "tcp", s.Addr, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	none, refused := counts(1)
+	if none != 1 || refused != 1 {
+		t.Fatalf("the first login: %d none requests and %d refused keys in the log, want 1 and 1:\n%s", none, refused, s.Log())
+	}
+	extra, err := libssh2.Redial(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	if none2, refused2 := counts(2); none2 != none || refused2 != refused {
+		t.Fatalf("the redial: %d none requests and %d refused keys in the log, want %d and %d:\n%s",
+			none2, refused2, none, refused, s.Log())
+	}
+	sf, err := extra.SFTPContext(ctx) // the extra session works
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sf.StatContext(ctx, s.SFTPRoot); err != nil {
+		t.Fatal(err)
+	}
+	// A hint the server refuses: the login goes on as a first one does, and succeeds.
+	cfg.Auth = cfg.Auth[1:]
+	hinted, err := libssh2.DialHinted(ctx, s.Addr, cfg, libssh2.PublicKeyFile(s.WrongKeyPath, ""))
+	if err != nil {
+		t.Fatalf("Dial with a refused hint: %v", err)
+	}
+	defer hinted.Close()
+	if none3, refused3 := counts(3); none3 != none+1 || refused3 != refused+1 {
+		t.Fatalf("a refused hint: %d none requests and %d refused keys in the log, want %d and %d:\n%s",
+			none3, refused3, none+1, refused+1, s.Log())
 	}
 }

@@ -1,6 +1,9 @@
 package libssh2
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // GrowAlways makes transfers open every stream they may, at once, whatever the round trip and the
 // gain, so that tests on loopback run several streams; it returns the function that restores the
@@ -41,4 +44,13 @@ func Running(s *Session) bool {
 	s.dmu.Lock()
 	defer s.dmu.Unlock()
 	return s.act.running
+}
+
+// Redial opens another session like s, as a transfer's extra stream does.
+func Redial(ctx context.Context, s *Session) (*Session, error) { return s.redial(ctx) }
+
+// DialHinted is Dial with hint tried first, as a redial tries the method that logged in the
+// session it copies.
+func DialHinted(ctx context.Context, addr string, cfg *Config, hint AuthMethod) (*Session, error) {
+	return dial(ctx, "tcp", addr, cfg, hint)
 }

@@ -72,6 +72,9 @@ type Session struct {
 	broken   error       // set when the connection failed: the session refuses further use
 	nonblock atomic.Bool // faithful calls return ErrWouldBlock instead of waiting
 	sftps    map[*SFTP]struct{}
+	// authed is the method that logged the session in; before that, the one to try first (a
+	// redial's, so that an extra session skips asking the server for its methods).
+	authed AuthMethod
 	// orphaned: a File was collected open, and its handle waits in its SFTP channel's orphans for
 	// the next operation to close it (orphan.go).
 	orphaned atomic.Bool
@@ -110,12 +113,17 @@ func Dial(ctx context.Context, network, addr string, config *Config) (*Session, 
 	if config == nil || config.HostKeyCallback == nil {
 		return nil, errInvalid("dial", "", ErrNoHostKeyCallback)
 	}
+	return dial(ctx, network, addr, config, nil)
+}
+
+// dial is Dial; hint, when not nil, is the method to try first (redial).
+func dial(ctx context.Context, network, addr string, config *Config, hint AuthMethod) (*Session, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, newError("dial", "", 0, err)
 	}
-	s, err := newSession(ctx, conn, addr, config, true)
+	s, err := newSession(ctx, conn, addr, config, true, hint)
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -131,7 +139,7 @@ func (s *Session) redial(ctx context.Context) (*Session, error) {
 	if s.network == "" {
 		return nil, errInvalid("dial", "", errors.New("the session was made by NewSession: give TransferOptions.NewSession to open more"))
 	}
-	return Dial(ctx, s.network, s.addr, &s.cfg)
+	return dial(ctx, s.network, s.addr, &s.cfg, s.authed)
 }
 
 // NewSession starts an SSH session over conn: the handshake, the host key check and the
@@ -158,12 +166,12 @@ func NewSession(ctx context.Context, conn net.Conn, config *Config) (*Session, e
 	if conn == nil {
 		return nil, errInvalid("handshake", "", errors.New("nil net.Conn"))
 	}
-	return newSession(ctx, conn, conn.RemoteAddr().String(), config, false)
+	return newSession(ctx, conn, conn.RemoteAddr().String(), config, false, nil)
 }
 
 // newSession is NewSession; own says that Dial made conn, so the session may take its socket out of
-// the netpoller (fdlink_linux.go).
-func newSession(ctx context.Context, conn net.Conn, addr string, config *Config, own bool) (*Session, error) {
+// the netpoller (fdlink_linux.go); hint is the method to try first, or nil (authenticate).
+func newSession(ctx context.Context, conn net.Conn, addr string, config *Config, own bool, hint AuthMethod) (*Session, error) {
 	if config == nil || config.HostKeyCallback == nil {
 		return nil, errInvalid("handshake", "", ErrNoHostKeyCallback)
 	}
@@ -198,7 +206,7 @@ func newSession(ctx context.Context, conn net.Conn, addr string, config *Config,
 		e.Msg = "libssh2_session_init_ex returned NULL"
 		return nil, e
 	}
-	s := &Session{s: cs, conn: conn, raw: raw, fdl: fdl, ownConn: own, cfg: cfg, addr: addr,
+	s := &Session{s: cs, conn: conn, raw: raw, fdl: fdl, ownConn: own, cfg: cfg, addr: addr, authed: hint,
 		sftps: map[*SFTP]struct{}{}, sem: make(chan struct{}, 1), closed: make(chan struct{})}
 	if raw == nil {
 		s.link = newConnLink(conn)

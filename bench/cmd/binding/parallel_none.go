@@ -12,3 +12,6 @@ var parallelModes = map[string]func(){}
 func runParallel(sf *libssh2.SFTP, mode, local, remote string) (float64, error) {
 	panic("unreachable: no parallel modes")
 }
+
+// treeLanes is the -lanes flag, of no use without the tree mode.
+var treeLanes int

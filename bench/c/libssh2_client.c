@@ -6,10 +6,12 @@
  * is given) and writes it to a local file. It forces aes128-ctr and hmac-sha2-256,
  * checks the host key against a known_hosts file, and prints the seconds from opening the remote
  * file to closing it. "tree" uploads a local directory tree over -lanes SFTP channels of the one
- * session (see tree below), timed from the first mkdir to the last close.
+ * session (see tree below), timed from the first mkdir to the last close; "pipe" uploads it over
+ * one SFTP channel with an open, a write and closes of different files in flight together
+ * (pipe_tree).
  *
  * usage: libssh2_client -host H -port P -user U -key KEY -knownhosts FILE -local L -remote R
- *                       [-mode put|get|tree] [-window BYTES] [-lanes N]
+ *                       [-mode put|get|tree|pipe] [-window BYTES] [-lanes N]
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <libssh2.h>
@@ -211,7 +213,7 @@ static int lane_step(LIBSSH2_SESSION *s, struct lane *l, size_t *next, const cha
  * that up to lanes files have their requests in flight at once; it waits on the socket only when
  * two turns of every lane in a row moved nothing (a lane may read the packets of another one that
  * already had its turn). With one lane it is a sequential upload, as sftp put -r does. */
-static void tree(LIBSSH2_SESSION *s, LIBSSH2_SFTP *sftp, int sock, const char *local, const char *remote, int lanes) {
+static void tree_dirs_make(LIBSSH2_SESSION *s, LIBSSH2_SFTP *sftp, const char *local, const char *remote) {
     tree_root_len = strlen(local);
     if (nftw(local, list_entry, 16, FTW_PHYS))
         die("walk the local tree");
@@ -223,6 +225,22 @@ static void tree(LIBSSH2_SESSION *s, LIBSSH2_SFTP *sftp, int sock, const char *l
         if (libssh2_sftp_mkdir(sftp, path, 0755))
             die_session(s, "libssh2_sftp_mkdir");
     }
+}
+
+/* wait_socket waits until the socket is ready in the directions libssh2 is blocked on. */
+static void wait_socket(LIBSSH2_SESSION *s, int sock) {
+    int dir = libssh2_session_block_directions(s);
+    struct pollfd p = {.fd = sock, .events = dir ? 0 : POLLIN}; /* no direction: wait to read */
+    if (dir & LIBSSH2_SESSION_BLOCK_INBOUND)
+        p.events |= POLLIN;
+    if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+        p.events |= POLLOUT;
+    if (poll(&p, 1, 10000) < 0)
+        die("poll");
+}
+
+static void tree(LIBSSH2_SESSION *s, LIBSSH2_SFTP *sftp, int sock, const char *local, const char *remote, int lanes) {
+    tree_dirs_make(s, sftp, local, remote);
     struct lane *l = calloc((size_t)lanes, sizeof *l);
     if (!l)
         die("out of memory");
@@ -249,19 +267,104 @@ static void tree(LIBSSH2_SESSION *s, LIBSSH2_SFTP *sftp, int sock, const char *l
         if (++idle < 2)
             continue;
         idle = 0;
-        int dir = libssh2_session_block_directions(s);
-        struct pollfd p = {.fd = sock, .events = dir ? 0 : POLLIN}; /* no direction: wait to read */
-        if (dir & LIBSSH2_SESSION_BLOCK_INBOUND)
-            p.events |= POLLIN;
-        if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
-            p.events |= POLLOUT;
-        if (poll(&p, 1, 10000) < 0)
-            die("poll");
+        wait_socket(s, sock);
     }
     libssh2_session_set_blocking(s, 1);
     for (int i = 1; i < lanes; i++)
         libssh2_sftp_shutdown(l[i].sftp);
     free(l);
+}
+
+/* pipe_tree uploads the directory local to remote as tree does, but over the one SFTP channel with
+ * three files' requests in flight together: libssh2 keeps the state of an unfinished open and of an
+ * unfinished write per SFTP channel, and of a close per handle, so one file can be opening while
+ * another is writing and others are closing. Each file's stages stay in order; in the steady state
+ * every round trip carries one open, one write and one close. */
+enum { P_FREE, P_OPENING, P_OPENED, P_WRITING, P_CLOSING };
+#define PIPE_SLOTS 6
+
+static void pipe_tree(LIBSSH2_SESSION *s, LIBSSH2_SFTP *sftp, int sock, const char *local, const char *remote) {
+    tree_dirs_make(s, sftp, local, remote);
+    struct lane f[PIPE_SLOTS] = {0};
+    long seq[PIPE_SLOTS] = {0}; /* the order files were opened in, for the write slot */
+    long opened = 0;
+    size_t next = 0;
+    libssh2_session_set_blocking(s, 0);
+    for (int idle = 0;;) {
+        int moved = 0, busy = 0, opening = -1, writing = -1;
+        for (int i = 0; i < PIPE_SLOTS; i++) {
+            if (f[i].state == P_OPENING)
+                opening = i;
+            if (f[i].state == P_WRITING)
+                writing = i;
+        }
+        if (opening < 0 && next < n_files) {
+            for (int i = 0; i < PIPE_SLOTS; i++) {
+                if (f[i].state == P_FREE) {
+                    lane_next(&f[i], &next, local, remote);
+                    f[i].state = P_OPENING;
+                    opening = i;
+                    break;
+                }
+            }
+        }
+        if (opening >= 0) {
+            struct lane *l = &f[opening];
+            l->h = libssh2_sftp_open(sftp, l->path, LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, 0644);
+            if (l->h) {
+                l->state = l->len ? P_OPENED : P_CLOSING;
+                seq[opening] = opened++;
+                moved = 1;
+            } else if (libssh2_session_last_errno(s) != LIBSSH2_ERROR_EAGAIN) {
+                die_session(s, "libssh2_sftp_open");
+            }
+        }
+        if (writing < 0) {
+            for (int i = 0; i < PIPE_SLOTS; i++)
+                if (f[i].state == P_OPENED && (writing < 0 || seq[i] < seq[writing]))
+                    writing = i;
+            if (writing >= 0)
+                f[writing].state = P_WRITING;
+        }
+        if (writing >= 0) {
+            struct lane *l = &f[writing];
+            ssize_t rc = libssh2_sftp_write(l->h, l->buf + l->off, l->len - l->off);
+            if (rc >= 0) {
+                l->off += (size_t)rc;
+                if (l->off == l->len)
+                    l->state = P_CLOSING;
+                moved = 1;
+            } else if (rc != LIBSSH2_ERROR_EAGAIN) {
+                die_session(s, "libssh2_sftp_write");
+            }
+        }
+        for (int i = 0; i < PIPE_SLOTS; i++) {
+            if (f[i].state != P_CLOSING)
+                continue;
+            int rc = libssh2_sftp_close_handle(f[i].h);
+            if (rc == 0) {
+                free(f[i].buf);
+                f[i].buf = NULL;
+                f[i].state = P_FREE;
+                moved = 1;
+            } else if (rc != LIBSSH2_ERROR_EAGAIN) {
+                die_session(s, "libssh2_sftp_close_handle");
+            }
+        }
+        for (int i = 0; i < PIPE_SLOTS; i++)
+            busy |= f[i].state != P_FREE;
+        if (!busy && next == n_files)
+            break;
+        if (moved) {
+            idle = 0;
+            continue;
+        }
+        if (++idle < 2)
+            continue;
+        idle = 0;
+        wait_socket(s, sock);
+    }
+    libssh2_session_set_blocking(s, 1);
 }
 
 int main(int argc, char **argv) {
@@ -357,6 +460,8 @@ int main(int argc, char **argv) {
             die("close local file");
     } else if (!strcmp(mode, "tree")) {
         tree(s, sftp, sock, local, remote, lanes);
+    } else if (!strcmp(mode, "pipe")) {
+        pipe_tree(s, sftp, sock, local, remote);
     } else {
         die("unknown mode");
     }

@@ -126,6 +126,11 @@ func (e *env) treeClients() []client {
 		scp,
 		e.cTree(1),
 		e.cTree(cTreeLanes),
+		// One SFTP channel with an open, a write and closes of different files in flight together
+		// (c/libssh2_client.c, pipe_tree): what one channel can do without lanes.
+		{name: "C libssh2 tree pipelined", argv: func(local, remote string, _ int) []string {
+			return e.cArgs(local, remote, "pipe")
+		}},
 		e.lftp("lftp mirror -R --parallel="+strconv.Itoa(*lftpParallel),
 			"mirror -R --parallel="+strconv.Itoa(*lftpParallel)+" %s %s", false),
 	}

@@ -3,6 +3,8 @@ package libssh2
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +55,11 @@ type Batch struct {
 	firstDone chan struct{}
 	firstTook time.Duration
 	queued    chan struct{} // a token when Go queues a job (addLanes)
+
+	// putq holds the files queued by Put that no job has taken yet; guarded by pmu.
+	pmu     sync.Mutex
+	putq    []*putReq
+	grouped atomic.Int64 // files written in groups of more than one (for tests)
 
 	mu      sync.Mutex
 	errs    []error
@@ -132,6 +139,13 @@ func (b *Batch) Wait() error {
 	close(b.ended)
 	close(b.jobs)
 	b.wg.Wait()
+	// Put's files whose jobs never ran (the context ended first, or no worker was left).
+	for _, r := range b.putq {
+		if !r.taken {
+			r.report(newError("put", r.f.Name, 0, context.Cause(b.ctx)))
+		}
+	}
+	b.putq = nil
 	closeLanes(b.lanes, b.ctx.Err() != nil)
 	closeSessions(b.extra, b.ctx.Err() != nil)
 	b.cancel(nil)
@@ -404,4 +418,131 @@ func (b *Batch) dial(dial func(context.Context) (*Session, error), k int) []*SFT
 		mu.Unlock()
 	})
 	return sfs
+}
+
+// putReq is a file queued by Put.
+type putReq struct {
+	f     PutFile
+	done  func(error)
+	taken bool // a job has taken it; guarded by Batch.pmu
+}
+
+// report tells r's caller how its file ended.
+func (r *putReq) report(err error) {
+	if r.done != nil {
+		r.done(err)
+	}
+}
+
+// putGroup is the most files one job of a Batch writes with PutFiles.
+const putGroup = 64
+
+// Put queues a job that writes data to the file name, created or truncated, with permissions perm
+// (0 means 0o644), and closes it, as os.WriteFile does. data must hold at most MaxPutFile bytes
+// (larger files go through Go) and must not change until the file is done. done, when not nil, is
+// called once with the file's fate (nil: written and closed) before Wait returns, from the job's
+// goroutine or from Wait; the file's error is also returned by Wait, as an *Error with its path
+// (after the Batch's context ended, the context's error once instead).
+//
+// Where the round trip is short enough that the Batch stays on one SFTP channel, the jobs take the
+// files queued by Put in groups and write each group with SFTP.PutFiles, so that several files'
+// requests are in flight on that channel; on a long round trip each file is a job of its own on
+// the Batch's lanes and sessions. It blocks, as Go does, while batchQueue jobs are waiting.
+func (b *Batch) Put(name string, data []byte, perm fs.FileMode, done func(error)) {
+	r := &putReq{f: PutFile{Name: name, Data: data, Perm: perm}, done: done}
+	b.pmu.Lock()
+	b.putq = append(b.putq, r)
+	b.pmu.Unlock()
+	b.Go(func(ctx context.Context, sf *SFTP) error { return b.put(ctx, sf, r) })
+}
+
+// put is the job of Put's file r: r with the other files queued after it, up to putGroup, through
+// PutFiles when the Batch pipelines; r alone through a File otherwise; nothing when an earlier
+// job took r into its group.
+func (b *Batch) put(ctx context.Context, sf *SFTP, r *putReq) error {
+	b.pmu.Lock()
+	if r.taken {
+		b.pmu.Unlock()
+		return nil
+	}
+	group := []*putReq{r}
+	r.taken = true
+	if b.pipelines(sf) {
+		for _, q := range b.putq {
+			if len(group) == putGroup {
+				break
+			}
+			if !q.taken {
+				q.taken = true
+				group = append(group, q)
+			}
+		}
+	}
+	left := b.putq[:0]
+	for _, q := range b.putq {
+		if !q.taken {
+			left = append(left, q)
+		}
+	}
+	clear(b.putq[len(left):])
+	b.putq = left
+	b.pmu.Unlock()
+	if len(group) == 1 {
+		err := putOne(ctx, sf, r.f)
+		r.report(err)
+		return err
+	}
+	files := make([]PutFile, len(group))
+	for i, q := range group {
+		files[i] = q.f
+	}
+	sf.PutFiles(ctx, files)
+	b.grouped.Add(int64(len(files)))
+	var errs []error
+	for i, q := range group {
+		q.report(files[i].Err)
+		if files[i].Err != nil {
+			errs = append(errs, files[i].Err)
+		}
+	}
+	if len(errs) > 0 && ctx.Err() != nil {
+		return context.Cause(ctx) // the files' errors are all the context's: once for Wait
+	}
+	return errors.Join(errs...)
+}
+
+// pipelines reports whether the jobs on sf write Put's files in groups: when sf is not a lane and
+// the first job showed a round trip too short for lanes and sessions (grow, addLanes). On a lane,
+// PutFiles, which holds the session while it waits, would keep the other lanes of its session
+// from standing aside; a file at a time, each call stands aside.
+func (b *Batch) pipelines(sf *SFTP) bool {
+	if sf.lane {
+		return false
+	}
+	select {
+	case <-b.firstDone:
+		return b.firstTook < 3*growRTT
+	default:
+		return false // the first job, which measures the round trip, is a single file
+	}
+}
+
+// putOne writes f through a File: open, write, close.
+func putOne(ctx context.Context, sf *SFTP, f PutFile) error {
+	if len(f.Data) > MaxPutFile {
+		return errInvalid("put", f.Name, errors.New("more than MaxPutFile bytes: use Go"))
+	}
+	perm := f.Perm
+	if perm == 0 {
+		perm = 0o644
+	}
+	h, err := sf.openFile(ctx, f.Name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := h.WriteContext(ctx, f.Data); err != nil {
+		h.Close()
+		return err
+	}
+	return h.Close()
 }

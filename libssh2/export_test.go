@@ -54,3 +54,15 @@ func Redial(ctx context.Context, s *Session) (*Session, error) { return s.redial
 func DialHinted(ctx context.Context, addr string, cfg *Config, hint AuthMethod) (*Session, error) {
 	return dial(ctx, "tcp", addr, cfg, hint)
 }
+
+// BatchGrouped is how many of b's Put files were written in groups by PutFiles.
+func BatchGrouped(b *Batch) int64 { return b.grouped.Load() }
+
+// NeverGrow makes every round trip count as short, so that a Batch stays on its first SFTP channel
+// (and pipelines Put's files) however slow a loaded test machine makes its first job; it returns
+// the function that restores the measured growth.
+func NeverGrow() (restore func()) {
+	rtt := growRTT
+	growRTT = time.Hour
+	return func() { growRTT = rtt }
+}

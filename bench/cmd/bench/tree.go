@@ -111,14 +111,15 @@ func (e *env) treeClients() []client {
 	srv := e.srv
 	scp := e.scp()
 	scp.slow = true
-	binding := func(name, lanes string) client {
+	binding := func(name, lanes string, extra ...string) client {
 		return client{name: name, argv: func(local, remote string, _ int) []string {
-			return []string{filepath.Join(e.bin, "binding"), "-addr", srv.Addr, "-user", srv.User, "-key", srv.KeyPath,
-				"-knownhosts", srv.KnownHostsPath, "-local", local, "-remote", remote, "-mode", "tree", "-lanes", lanes}
+			return append([]string{filepath.Join(e.bin, "binding"), "-addr", srv.Addr, "-user", srv.User, "-key", srv.KeyPath,
+				"-knownhosts", srv.KnownHostsPath, "-local", local, "-remote", remote, "-mode", "tree", "-lanes", lanes}, extra...)
 		}}
 	}
 	return []client{
 		binding("binding tree (Batch)", "0"),
+		binding("binding tree (Batch.Go)", "0", "-go"),
 		binding("binding tree (Batch) lanes=1", "1"),
 		{name: "OpenSSH sftp put -r", slow: true, argv: func(local, remote string, _ int) []string {
 			return e.sftpArgs(fmt.Sprintf("put -r %s %s", local, remote))

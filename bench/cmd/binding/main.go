@@ -30,6 +30,7 @@ func main() {
 	window := flag.Int("window", 0, "write window in bytes (0: the library's default)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the transfer here")
 	flag.IntVar(&treeLanes, "lanes", 0, "tree: the Batch's SFTP channels per session (TransferOptions.Lanes; 0: the library's default)")
+	flag.BoolVar(&treeGo, "go", false, "tree: every file as a Batch.Go job, small ones too (not Batch.Put)")
 	flag.Parse()
 	secs, err := run(*addr, *user, *key, *known, *local, *remote, *mode, *window, *cpuprofile)
 	if err != nil {

@@ -70,8 +70,12 @@ func download(ctx context.Context, sf *libssh2.SFTP, local, remote string) error
 // treeLanes is the -lanes flag: the tree's TransferOptions.Lanes.
 var treeLanes int
 
+// treeGo is the -go flag: every file as a Batch.Go job (Create, io.Copy, Close), small ones too.
+var treeGo bool
+
 // tree uploads the directory local as remote: the directories first, one Mkdir each in walk order
-// (parents before children), then one Batch job per file: Create, io.Copy, Close.
+// (parents before children), then the files through a Batch: those of at most MaxPutFile bytes
+// read whole and queued with Put (unless -go), the others one job each: Create, io.Copy, Close.
 func tree(ctx context.Context, sf *libssh2.SFTP, local, remote string) error {
 	var dirs, files []string // slash-separated, relative to local
 	err := filepath.WalkDir(local, func(p string, d fs.DirEntry, err error) error {
@@ -100,9 +104,19 @@ func tree(ctx context.Context, sf *libssh2.SFTP, local, remote string) error {
 	}
 	b := sf.NewBatch(ctx, &libssh2.TransferOptions{Lanes: treeLanes})
 	for _, name := range files {
-		b.Go(func(ctx context.Context, sf *libssh2.SFTP) error {
-			return putFile(ctx, sf, filepath.Join(local, filepath.FromSlash(name)), path.Join(remote, name))
-		})
+		src, dst := filepath.Join(local, filepath.FromSlash(name)), path.Join(remote, name)
+		if !treeGo {
+			if st, err := os.Stat(src); err == nil && st.Size() <= libssh2.MaxPutFile {
+				data, err := os.ReadFile(src)
+				if err != nil {
+					b.Wait()
+					return err
+				}
+				b.Put(dst, data, 0o644, nil)
+				continue
+			}
+		}
+		b.Go(func(ctx context.Context, sf *libssh2.SFTP) error { return putFile(ctx, sf, src, dst) })
 	}
 	return b.Wait()
 }

@@ -13,5 +13,8 @@ func runParallel(sf *libssh2.SFTP, mode, local, remote string) (float64, error) 
 	panic("unreachable: no parallel modes")
 }
 
-// treeLanes is the -lanes flag, of no use without the tree mode.
-var treeLanes int
+// treeLanes and treeGo are the -lanes and -go flags, of no use without the tree mode.
+var (
+	treeLanes int
+	treeGo    bool
+)

@@ -43,7 +43,9 @@
 // connection's channel, waiting for the peer, steps aside while another goroutine needs the
 // session; and a Batch's jobs each run on an SFTP channel of their own (a lane), whose requests
 // step aside while they wait for their replies, so that several files' requests are in flight on
-// one session (SFTP.NewBatch). Concurrent writes to one File land in an unspecified order, as with os.File. ReadFrom
+// one session (SFTP.NewBatch). SFTP.PutFiles keeps several small files' requests in flight on one
+// channel within one operation (open, write and close of different files; Batch.Put uses it on a
+// short round trip). Concurrent writes to one File land in an unspecified order, as with os.File. ReadFrom
 // and WriteTo release the session while they wait for the caller's reader or writer, so io.Copy
 // between two Files of one Session works, and a slow source or destination holds up nothing else.
 //

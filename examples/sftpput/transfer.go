@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/seed191f4051/go-libssh2/examples/internal/term"
 	"github.com/seed191f4051/go-libssh2/examples/internal/upload"
@@ -120,6 +122,9 @@ func (c *client) putTree(ctx context.Context, local, remote string) error {
 			c.skip(name, "not a regular file")
 			return nil
 		}
+		if !c.o.resume && putSmall(b, src, target, name, summary) {
+			return nil
+		}
 		b.Go(func(ctx context.Context, sf *libssh2.SFTP) error {
 			_, err := upload.File(ctx, sf, src, target, upload.Options{Name: name, Summary: summary, Resume: c.o.resume, MaxStreams: 1})
 			return err
@@ -127,6 +132,29 @@ func (c *client) putTree(ctx context.Context, local, remote string) error {
 		return nil
 	})
 	return errors.Join(walkErr, b.Wait())
+}
+
+// putSmall queues the file src, when it holds at most libssh2.MaxPutFile bytes, with Batch.Put,
+// which writes many such files' requests at once on one channel where the round trip is short: it
+// reads the file whole, keeps its permissions, and prints its summary line once it is written. It
+// reports false, having queued nothing, for a larger file or one it cannot read (the caller then
+// uploads it as any other, and reports what went wrong).
+func putSmall(b *libssh2.Batch, src, target, name string, summary io.Writer) bool {
+	st, err := os.Stat(src)
+	if err != nil || st.Size() > libssh2.MaxPutFile {
+		return false
+	}
+	data, err := os.ReadFile(src)
+	if err != nil || len(data) > libssh2.MaxPutFile {
+		return false
+	}
+	start := time.Now()
+	b.Put(target, data, st.Mode().Perm(), func(err error) {
+		if err == nil {
+			upload.Summarize(summary, name, upload.Result{Sent: int64(len(data)), Elapsed: time.Since(start)})
+		}
+	})
+	return true
 }
 
 // followLocal resolves the symbolic link at p in the tree at root (a resolved path): the regular

@@ -168,6 +168,11 @@ func Parallel(ctx context.Context, sf *libssh2.SFTP, remote string, src io.Reade
 	return res, nil
 }
 
+// Summarize prints to w, when not nil, the summary line of name's finished upload, as File does.
+func Summarize(w io.Writer, name string, res Result) {
+	summarize(Options{Name: name, Summary: w, Offset: res.Offset}, res)
+}
+
 // summarize prints the summary line of a finished upload.
 func summarize(o Options, res Result) {
 	if o.Summary == nil {

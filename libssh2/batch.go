@@ -140,12 +140,15 @@ func (b *Batch) Wait() error {
 	close(b.jobs)
 	b.wg.Wait()
 	// Put's files whose jobs never ran (the context ended first, or no worker was left).
-	for _, r := range b.putq {
+	b.pmu.Lock()
+	left := b.putq
+	b.putq = nil
+	b.pmu.Unlock()
+	for _, r := range left {
 		if !r.taken {
 			r.report(newError("put", r.f.Name, 0, context.Cause(b.ctx)))
 		}
 	}
-	b.putq = nil
 	closeLanes(b.lanes, b.ctx.Err() != nil)
 	closeSessions(b.extra, b.ctx.Err() != nil)
 	b.cancel(nil)

@@ -66,3 +66,10 @@ func NeverGrow() (restore func()) {
 	growRTT = time.Hour
 	return func() { growRTT = rtt }
 }
+
+// BatchLanes is how many lanes b has opened on the caller's session.
+func BatchLanes(b *Batch) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.lanes)
+}

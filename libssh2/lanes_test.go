@@ -388,8 +388,13 @@ func TestBatchLanesCancelledOnStalledLink(t *testing.T) {
 			mu.Unlock()
 			return nil
 		})
-		if i == 40 {
-			done.Wait() // the first jobs are done: lanes are open by now, or opening
+		if i == 150 { // most jobs queued, so that the lanes keep opening while the first run
+			done.Wait() // the first jobs are done: lanes are opening
+			// On a loaded machine the lanes may still be opening (an SFTP start holds the session
+			// and does not stand aside): stall the link only once they run jobs.
+			if !settle(func() bool { return libssh2.BatchLanes(b) == 3 }) {
+				t.Fatalf("%d lanes open, want 3", libssh2.BatchLanes(b))
+			}
 			proxy.SetPaused(true)
 		}
 	}

@@ -131,8 +131,9 @@ func (f *File) setDeadline(set func()) error {
 // the server's answer. Closing a closed File returns an error wrapping fs.ErrClosed.
 //
 // Close may be called from another goroutine while an operation on f waits: that operation returns
-// at once with an error wrapping fs.ErrClosed. Close is bounded by the write deadline, else by
-// closeTimeout (5 s) without any answer from the server; when the handle cannot be closed in time,
+// at once with an error wrapping fs.ErrClosed. Close is bounded by the write deadline, else it
+// waits at most closeTimeout (5 s) for the session, which another operation may hold, and then at
+// most closeTimeout without any answer from the server; when the handle cannot be closed in time,
 // its close is left to the next operation on the session, and the File is closed all the same.
 func (f *File) Close() error {
 	if f == nil {

@@ -239,6 +239,19 @@ static void wait_socket(LIBSSH2_SESSION *s, int sock) {
         die("poll");
 }
 
+/* idle_wait waits on the socket after two turns in a row in which no call moved (a call may read
+ * the packets that another, which already had its turn, waits for); *idle counts those turns. */
+static void idle_wait(LIBSSH2_SESSION *s, int sock, int moved, int *idle) {
+    if (moved) {
+        *idle = 0;
+        return;
+    }
+    if (++*idle < 2)
+        return;
+    *idle = 0;
+    wait_socket(s, sock);
+}
+
 static void tree(LIBSSH2_SESSION *s, LIBSSH2_SFTP *sftp, int sock, const char *local, const char *remote, int lanes) {
     tree_dirs_make(s, sftp, local, remote);
     struct lane *l = calloc((size_t)lanes, sizeof *l);
@@ -260,14 +273,7 @@ static void tree(LIBSSH2_SESSION *s, LIBSSH2_SFTP *sftp, int sock, const char *l
         }
         if (!busy)
             break;
-        if (moved) {
-            idle = 0;
-            continue;
-        }
-        if (++idle < 2)
-            continue;
-        idle = 0;
-        wait_socket(s, sock);
+        idle_wait(s, sock, moved, &idle);
     }
     libssh2_session_set_blocking(s, 1);
     for (int i = 1; i < lanes; i++)
@@ -355,14 +361,7 @@ static void pipe_tree(LIBSSH2_SESSION *s, LIBSSH2_SFTP *sftp, int sock, const ch
             busy |= f[i].state != P_FREE;
         if (!busy && next == n_files)
             break;
-        if (moved) {
-            idle = 0;
-            continue;
-        }
-        if (++idle < 2)
-            continue;
-        idle = 0;
-        wait_socket(s, sock);
+        idle_wait(s, sock, moved, &idle);
     }
     libssh2_session_set_blocking(s, 1);
 }

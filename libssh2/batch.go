@@ -481,14 +481,12 @@ func (b *Batch) put(ctx context.Context, sf *SFTP, r *putReq) error {
 			}
 		}
 	}
-	left := b.putq[:0]
-	for _, q := range b.putq {
-		if !q.taken {
-			left = append(left, q)
-		}
+	// Jobs run in the order Put queued them, so the files taken are mostly the queue's front:
+	// dropping that costs each job only the files it took.
+	for len(b.putq) > 0 && b.putq[0].taken {
+		b.putq[0] = nil
+		b.putq = b.putq[1:]
 	}
-	clear(b.putq[len(left):])
-	b.putq = left
 	b.pmu.Unlock()
 	if len(group) == 1 {
 		err := putOne(ctx, sf, r.f)

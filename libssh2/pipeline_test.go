@@ -208,31 +208,49 @@ func TestBatchPut(t *testing.T) {
 	}
 }
 
-// TestBatchPutCancelled cancels a Batch whose Put files are being written in groups on a stalled
-// link: Wait returns the context's error soon, every file's done is called once (nil only for a file
-// that is exact on the server), and the caller's session works afterwards.
+// TestBatchPutCancelled interrupts a Batch whose Put files are being written in groups on a stalled
+// link: by its context, its deadline and Session.Close from another goroutine. Wait returns the
+// cause soon, every file's done is called once (nil only for a file that is exact on the server),
+// and afterwards the caller's session works (or, closed, refuses with fs.ErrClosed).
 func TestBatchPutCancelled(t *testing.T) {
+	for _, how := range []string{"cancel", "deadline", "close"} {
+		t.Run(how, func(t *testing.T) { batchPutInterrupted(t, how) })
+	}
+}
+
+func batchPutInterrupted(t *testing.T, how string) {
 	defer libssh2.NeverGrow()()
-	proxy, _, sf := proxySession(t)
+	proxy, sess, sf := proxySession(t)
 	dir := testDir(t)
 	files := putFiles(dir, 500)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if how == "deadline" {
+		ctx, cancel = context.WithTimeout(ctx, 150*time.Millisecond)
+		defer cancel()
+	}
+	want := map[string]error{"cancel": context.Canceled, "deadline": os.ErrDeadlineExceeded, "close": fs.ErrClosed}[how]
+	is := func(err error) bool { return errors.Is(err, want) || (how == "deadline" && isDeadlineErr(err)) }
 	b := sf.NewBatch(ctx, nil)
 	results := make([]atomic.Int32, len(files)) // done calls: 1 written, 2 failed, more: called twice
 	go func() {
 		time.Sleep(50 * time.Millisecond)
 		proxy.SetPaused(true)
 		time.Sleep(100 * time.Millisecond)
-		cancel()
+		switch how {
+		case "cancel":
+			cancel()
+		case "close":
+			sess.Close()
+		}
 	}()
 	for i, f := range files {
 		b.Put(f.Name, f.Data, f.Perm, func(err error) {
 			if err == nil {
 				results[i].Add(1)
 			} else {
-				if !errors.Is(err, context.Canceled) {
-					t.Errorf("%s: %v, want context.Canceled", f.Name, err)
+				if !is(err) {
+					t.Errorf("%s: %v, want %v", f.Name, err, want)
 				}
 				results[i].Add(2)
 			}
@@ -240,8 +258,8 @@ func TestBatchPutCancelled(t *testing.T) {
 	}
 	start := time.Now()
 	err := b.Wait()
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("Wait: %v, want context.Canceled", err)
+	if !is(err) {
+		t.Fatalf("Wait: %v, want %v", err, want)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Wait took %v", d)
@@ -259,8 +277,14 @@ func TestBatchPutCancelled(t *testing.T) {
 		}
 	}
 	if written == len(files) {
-		t.Fatal("every file was written before the cancellation: the test proves nothing")
+		t.Fatal("every file was written before the interruption: the test proves nothing")
 	}
-	rdUpload(t, sf, filepath.Join(dir, "after"), []byte("the session works"))
-	t.Logf("%d of %d files written before the cancellation", written, len(files))
+	if how == "close" {
+		if _, err := sf.Stat(dir); !errors.Is(err, fs.ErrClosed) {
+			t.Fatalf("Stat on the closed session: %v, want fs.ErrClosed", err)
+		}
+	} else {
+		rdUpload(t, sf, filepath.Join(dir, "after"), []byte("the session works"))
+	}
+	t.Logf("%d of %d files written before the interruption", written, len(files))
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,5 +192,118 @@ func TestRedialSkipsMethodList(t *testing.T) {
 	if none3, refused3 := counts(3); none3 != none+1 || refused3 != refused+1 {
 		t.Fatalf("a refused hint: %d none requests and %d refused keys in the log, want %d and %d:\n%s",
 			none3, refused3, none+1, refused+1, s.Log())
+	}
+}
+
+// TestRedialInterruptedInHintedLogin interrupts an extra session's login (redial) at its first
+// wait after the host key check, which with the hint is the wait for the answer to the publickey
+// request of the method that logged in the first session (libssh2 asks for the ssh-userauth
+// service within the handshake). The link stalls there; the redial's context is cancelled or
+// passes its deadline: the redial returns a typed error wrapping it within 2 s, frees everything
+// it made, and the first session works on. The request held on the stalled link is larger than the
+// "none" request that an unhinted login sends first, in the same place: the wait was the hinted one.
+func TestRedialInterruptedInHintedLogin(t *testing.T) {
+	proxy := tcpproxy.StartT(t, srv.Addr)
+	var armed atomic.Bool
+	var upAtPause atomic.Int64
+	paused := make(chan struct{}, 1)
+	cfg := config(t, srv)
+	check := cfg.HostKeyCallback
+	cfg.HostKeyCallback = func(host string, remote net.Addr, key libssh2.PublicKey) error {
+		if err := check(srv.Addr, remote, key); err != nil { // srv's known_hosts names srv's address
+			return err
+		}
+		if armed.CompareAndSwap(true, false) {
+			proxy.SetPaused(true) // the server's answers stop here, and the next request is held
+			upAtPause.Store(proxy.BytesUp())
+			paused <- struct{}{}
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	first, err := libssh2.Dial(ctx, "tcp", proxy.Addr, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+
+	// interrupt runs login with the link stalled at its host key check, ends it as how says
+	// ("cancel", or "deadline": the context's, 3 s from the start), checks what it returned and
+	// what it left, and returns the bytes the client sent into the stalled link.
+	interrupt := func(how string, login func(ctx context.Context) (*libssh2.Session, error)) int64 {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		want := error(context.Canceled)
+		if how == "deadline" {
+			ctx, cancel = context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+			want = os.ErrDeadlineExceeded
+		}
+		live := libssh2.LiveCAllocations()
+		armed.Store(true)
+		type result struct {
+			s   *libssh2.Session
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			s, err := login(ctx)
+			done <- result{s, err}
+		}()
+		select {
+		case <-paused:
+		case r := <-done:
+			t.Fatalf("the login ended before its host key check: %v", r.err)
+		}
+		time.Sleep(200 * time.Millisecond) // the login waits on the stalled link
+		start := time.Now()
+		if how == "cancel" {
+			cancel()
+		} else if d, _ := ctx.Deadline(); time.Now().After(d) {
+			t.Fatal("the login reached its host key check only after its deadline: the machine is too slow for this test")
+		} else {
+			start = d
+		}
+		r := <-done
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("the login returned %v after the interruption (%s)", d, how)
+		}
+		held := proxy.BytesUp() - upAtPause.Load()
+		proxy.SetPaused(false)
+		if r.err == nil {
+			r.s.Close()
+			t.Fatalf("the login succeeded through a stalled link (%s)", how)
+		}
+		var e *libssh2.Error
+		if !errors.As(r.err, &e) || e.Op != "auth" || !(errors.Is(r.err, want) || errors.Is(r.err, context.DeadlineExceeded) && how == "deadline") {
+			t.Errorf("the interrupted login: %v; want an auth *Error wrapping %v", r.err, want)
+		}
+		if !settle(func() bool { return libssh2.LiveCAllocations() == live }) {
+			t.Errorf("%d live C blocks after the interrupted login, %d before", libssh2.LiveCAllocations(), live)
+		}
+		if held <= 0 {
+			t.Errorf("the login sent nothing after its host key check (%s): it did not wait for an answer to a login request", how)
+		}
+		return held
+	}
+	unhinted := interrupt("cancel", func(ctx context.Context) (*libssh2.Session, error) {
+		return libssh2.Dial(ctx, "tcp", proxy.Addr, cfg)
+	})
+	for _, how := range []string{"cancel", "deadline"} {
+		held := interrupt(how, func(ctx context.Context) (*libssh2.Session, error) { return libssh2.Redial(ctx, first) })
+		if held <= unhinted {
+			t.Errorf("the redial held %d bytes on the stalled link, no more than the %d of a \"none\" request (%s): it did not send the hinted publickey request first",
+				held, unhinted, how)
+		}
+		t.Logf("%s: the redial's first login request: %d bytes on the link; an unhinted login's: %d", how, held, unhinted)
+	}
+	sf, err := first.SFTPContext(ctx) // the first session works on
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sf.StatContext(ctx, srv.SFTPRoot); err != nil {
+		t.Fatal(err)
 	}
 }

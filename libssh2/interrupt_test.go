@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -632,14 +633,22 @@ func TestCloseReachesWaitingOperation(t *testing.T) {
 	}
 }
 
-// TestCloseEndsEveryWait: Session.Close from another goroutine, and File.Close for the operations
-// of the File, end each operation of waitCases at its wait point on a stalled link with an error
+// onChannel reports whether c works on the interruptEnv's SFTP channel (e.sf): SFTP.Close ends it.
+func onChannel(c waitCase) bool {
+	return c.file || c.dir || strings.HasPrefix(c.name, "SFTP.")
+}
+
+// TestCloseEndsEveryWait: Session.Close from another goroutine, SFTP.Close for the operations on
+// the channel and its Files, and File.Close for the operations of the File, end each operation of waitCases at its wait point on a stalled link with an error
 // wrapping fs.ErrClosed. The link then comes back: Session.Close finishes (the interrupted call, the
 // disconnect) and frees everything; after File.Close the session works on.
 func TestCloseEndsEveryWait(t *testing.T) {
 	checkNoLeaks(t)
 	for _, c := range waitCases {
 		closers := []string{"Session.Close"}
+		if onChannel(c) {
+			closers = append(closers, "SFTP.Close")
+		}
 		if c.file {
 			closers = append(closers, "File.Close")
 		}
@@ -671,6 +680,8 @@ func closeOne(t *testing.T, e *interruptEnv, c waitCase, which string) {
 			closed <- e.f.Close()
 		case "Dir.Close":
 			closed <- e.d.Close()
+		case "SFTP.Close":
+			closed <- e.sf.Close()
 		case "Conn.Close":
 			closed <- e.conn.Close()
 		default:
@@ -692,6 +703,9 @@ func closeOne(t *testing.T, e *interruptEnv, c waitCase, which string) {
 	e.proxy.SetPaused(false)
 	cerr := <-closed
 	t.Logf("%s: %v", which, cerr)
+	if which == "SFTP.Close" {
+		checkChannelClosed(t, e, c, n, cerr)
+	}
 	if which != "Session.Close" {
 		e.sess.SetDeadline(time.Now().Add(20 * time.Second))
 		if _, err := e.sf.Stat(e.name); err != nil {
@@ -702,6 +716,45 @@ func closeOne(t *testing.T, e *interruptEnv, c waitCase, which string) {
 		t.Errorf("a second Session.Close = %v, want fs.ErrClosed", err)
 	} else if which != "Session.Close" && err != nil {
 		t.Errorf("Session.Close after %s ended %s: %v", which, c.name, err)
+	}
+}
+
+// checkChannelClosed checks what SFTP.Close left once it ended c (which had accepted n bytes of
+// upload) and the link came back: Close succeeded, the channel and its File refuse use with
+// fs.ErrClosed, the File's remote file holds exactly the base bytes overwritten by the n accepted
+// ones (Close drained them), and a new channel works; e.sf becomes that channel.
+func checkChannelClosed(t *testing.T, e *interruptEnv, c waitCase, n int, cerr error) {
+	t.Helper()
+	if cerr != nil {
+		t.Errorf("SFTP.Close, once the link was back: %v", cerr)
+	}
+	if _, err := e.sf.Stat(e.name); !errors.Is(err, fs.ErrClosed) {
+		t.Errorf("Stat on the closed channel = %v, want fs.ErrClosed", err)
+	}
+	if _, err := e.f.Write([]byte("x")); !errors.Is(err, fs.ErrClosed) {
+		t.Errorf("Write on a File of the closed channel = %v, want fs.ErrClosed", err)
+	}
+	if err := e.sf.Close(); !errors.Is(err, fs.ErrClosed) {
+		t.Errorf("a second SFTP.Close = %v, want fs.ErrClosed", err)
+	}
+	want := append([]byte(nil), e.want...)
+	copy(want, upload[:min(n, len(want))])
+	if n > len(want) {
+		want = append(want, upload[len(want):n]...)
+	}
+	e.sess.SetDeadline(time.Now().Add(20 * time.Second))
+	sf, err := e.sess.SFTP()
+	if err != nil {
+		t.Fatalf("a new SFTP channel after SFTP.Close ended %s: %v", c.name, err)
+	}
+	e.sf = sf
+	got, err := os.ReadFile(e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("remote file: %d bytes, want the base overwritten by the %d accepted (%d bytes); first difference at %d",
+			len(got), n, len(want), firstDiff(got, want))
 	}
 }
 

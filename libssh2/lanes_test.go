@@ -75,6 +75,7 @@ type laneMode struct {
 	want      error // what its error wraps
 	closes    bool  // the session is closed
 	fileClose bool  // the File is closed from another goroutine (interrupt does not run)
+	sftpClose bool  // the operation's SFTP channel is closed from another goroutine (the same)
 }
 
 var laneModes = []laneMode{
@@ -90,6 +91,7 @@ var laneModes = []laneMode{
 		go sess.Close()
 	}},
 	{name: "file-close", want: fs.ErrClosed, fileClose: true},
+	{name: "sftp-close", want: fs.ErrClosed, sftpClose: true},
 }
 
 // TestLaneInterruptedStandingAside: every lane case, interrupted in every way while it stands aside,
@@ -102,6 +104,9 @@ func TestLaneInterruptedStandingAside(t *testing.T) {
 			}
 			if m.fileClose && (c.prepData == nil || c.closes) {
 				continue // no File, or the File's Close is the operation
+			}
+			if m.sftpClose && c.closes {
+				continue // a File's Close is not woken by its channel's: both close the File
 			}
 			t.Run(c.name+"/"+m.name, func(t *testing.T) { laneInterrupt(t, c, m) })
 		}
@@ -174,11 +179,14 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 	}
 
 	t0 := time.Now()
-	var fileClosed chan error
+	var fileClosed, sftpClosed chan error
 	switch {
 	case m.fileClose:
 		fileClosed = make(chan error, 1)
 		go func() { fileClosed <- f.Close() }()
+	case m.sftpClose:
+		sftpClosed = make(chan error, 1)
+		go func() { sftpClosed <- sfA.Close() }()
 	case c.closes:
 		m.interrupt(sess, nil, cancelA) // a closing File takes no deadline: the session's bounds Close
 	default:
@@ -225,6 +233,25 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 			t.Fatal("File.Close from another goroutine did not return within 20 s of the link's return")
 		}
 	}
+	if sftpClosed != nil {
+		// SFTP.Close finishes what the operation left, closes the File (draining it) and the
+		// channel; the session then opens another lane.
+		select {
+		case err := <-sftpClosed:
+			if err != nil {
+				t.Errorf("SFTP.Close from another goroutine: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("SFTP.Close from another goroutine did not return within 20 s of the link's return")
+		}
+		if _, err := sfA.Stat(dir); !errors.Is(err, fs.ErrClosed) {
+			t.Errorf("Stat on the closed lane = %v, want fs.ErrClosed", err)
+		}
+		if sfA, err = sess.SFTP(); err != nil {
+			t.Fatalf("a new lane after SFTP.Close: %v", err)
+		}
+		libssh2.MarkLane(sfA)
+	}
 
 	// Both lanes work on, and every File holds the bytes accepted.
 	sess.SetDeadline(time.Now().Add(20 * time.Second))
@@ -248,7 +275,7 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 		}
 		checkRemote(t, after, upload[:256<<10])
 	}
-	if f != nil && !c.closes && fileClosed == nil {
+	if f != nil && !c.closes && fileClosed == nil && sftpClosed == nil {
 		if err := f.Close(); err != nil {
 			t.Errorf("File.Close after the interruption: %v", err)
 		}

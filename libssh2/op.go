@@ -41,7 +41,7 @@ type op struct {
 	sf *SFTP      // the SFTP channel it works on, or nil
 	f  *File      // the File it works on, or nil
 	dl *deadlines // the deadlines of what it works on (f's, a channel's), or nil: the session's
-	// closing is the Close flag of the channel it works on, or nil.
+	// closing is the Close flag of the channel it works on (an SSH channel's, else sf's), or nil.
 	closing *atomic.Bool
 	// yieldable: o waits only for data from the server and steps aside while another goroutine wants
 	// the session (channel.go).
@@ -73,6 +73,7 @@ type op struct {
 type active struct {
 	running bool
 	dl      *deadlines // the deadlines of what it works on (a File's, a channel's), or nil
+	sf      *SFTP      // the SFTP channel it works on, or nil: SFTP.Close wakes it
 	kind    dlKind
 	ctxDL   time.Time // the context's deadline, or zero
 	kicked  bool      // its context ended or Close woke it: the deadline stays in the past
@@ -96,6 +97,9 @@ func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP,
 	o.s, o.sf, o.f, o.name, o.path = s, sf, f, name, path
 	if f != nil {
 		o.dl = &f.deadlines
+	}
+	if sf != nil && o.closing == nil {
+		o.closing = &sf.closing
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -359,7 +363,7 @@ func (s *Session) arm(o *op, kind dlKind, ctx context.Context) {
 	s.opSeq++
 	seq := s.opSeq
 	o.kind = kind
-	s.act = active{running: true, dl: o.dl, kind: kind, yieldable: o.yieldable, seq: seq}
+	s.act = active{running: true, dl: o.dl, sf: o.sf, kind: kind, yieldable: o.yieldable, seq: seq}
 	if o.yieldable && s.lockWaiters.Load() > 0 {
 		s.act.yieldReq = true
 	}

@@ -74,11 +74,11 @@ func TestPutFiles(t *testing.T) {
 }
 
 // TestPutFilesInterrupted interrupts PutFiles at its wait on a stalled link, by its context, its
-// deadline and Session.Close: it returns soon with a typed error on every file not closed; the
+// deadline, Session.Close and SFTP.Close: it returns soon with a typed error on every file not closed; the
 // files it reported written are exact; and afterwards the session (not closed) works, finishing
 // the calls left in flight, with every C block back after Close.
 func TestPutFilesInterrupted(t *testing.T) {
-	for _, how := range []string{"cancel", "deadline", "close"} {
+	for _, how := range []string{"cancel", "deadline", "close", "sftp close"} {
 		t.Run(how, func(t *testing.T) {
 			live := libssh2.LiveCAllocations()
 			proxy, sess, sf := proxySession(t)
@@ -96,11 +96,14 @@ func TestPutFilesInterrupted(t *testing.T) {
 			proxy.SetPaused(true)
 			time.Sleep(100 * time.Millisecond)
 			start := time.Now()
+			sfClosed := make(chan error, 1)
 			switch how {
 			case "cancel":
 				cancel()
 			case "close":
 				go sess.Close()
+			case "sftp close":
+				go func() { sfClosed <- sf.Close() }()
 			}
 			var err error
 			select {
@@ -111,7 +114,8 @@ func TestPutFilesInterrupted(t *testing.T) {
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("PutFiles returned %v after the interruption", d)
 			}
-			want := map[string]error{"cancel": context.Canceled, "deadline": os.ErrDeadlineExceeded, "close": fs.ErrClosed}[how]
+			want := map[string]error{"cancel": context.Canceled, "deadline": os.ErrDeadlineExceeded,
+				"close": fs.ErrClosed, "sftp close": fs.ErrClosed}[how]
 			var e *libssh2.Error
 			if !errors.As(err, &e) || !errors.Is(err, want) {
 				t.Fatalf("PutFiles: %v, want an *Error wrapping %v", err, want)
@@ -131,6 +135,20 @@ func TestPutFilesInterrupted(t *testing.T) {
 				t.Fatal("every file was written before the link stalled: the test proves nothing")
 			}
 			proxy.SetPaused(false)
+			if how == "sftp close" {
+				// Close finishes what PutFiles left inside libssh2, then shuts the channel down; the
+				// session opens another.
+				if err := <-sfClosed; err != nil {
+					t.Errorf("SFTP.Close once the link was back: %v", err)
+				}
+				if err := sf.PutFiles(context.Background(), putFiles(dir, 1)); !errors.Is(err, fs.ErrClosed) {
+					t.Errorf("PutFiles on the closed channel: %v, want fs.ErrClosed", err)
+				}
+				var err error
+				if sf, err = sess.SFTP(); err != nil {
+					t.Fatalf("a new SFTP channel after SFTP.Close: %v", err)
+				}
+			}
 			for _, f := range files {
 				if f.Err == nil {
 					checkRemote(t, f.Name, f.Data)

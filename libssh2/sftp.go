@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"weak"
 
@@ -22,6 +23,9 @@ type SFTP struct {
 	p      *cshim.SFTP    // nil once closed
 	ch     *cshim.Channel // the SSH channel it runs on, whose end ends every wait on it
 	broken error          // the server ended the channel: every operation fails with this
+	// closing: Close has begun; the operation waiting on the channel (or on one of its Files) is
+	// woken, and no other one starts.
+	closing atomic.Bool
 	// open holds the channel's open Files and Dirs weakly, so that one dropped without Close can
 	// be collected and closed (orphan.go); busy holds, strongly, those whose window has bytes
 	// inside libssh2, which must be drained before another request goes out on the channel
@@ -292,9 +296,16 @@ func openFlags(flag int) (int, error) {
 	return fxf, nil
 }
 
-// Close closes the channel's open files and then the channel (libssh2_sftp_shutdown). Like
-// Session.Close it wakes an operation waiting on the session, and its polite part is bounded by
-// closeTimeout. Closing a closed SFTP returns an error wrapping fs.ErrClosed.
+// Close closes the channel's open files and then the channel (libssh2_sftp_shutdown).
+//
+// Close may be called from another goroutine while an operation on the channel or on one of its
+// Files and Dirs waits: that operation returns at once with an error wrapping fs.ErrClosed, and
+// what it left inside libssh2 is finished before the channel is shut down (docs/DESIGN.md,
+// "Close"). Close waits at most closeTimeout (5 s) for the session, which an operation on another
+// channel may hold, and its polite part is bounded by closeTimeout too. Once Close has begun, the
+// channel refuses every operation, even when Close returns an error; a channel that Close could not
+// shut down is shut down with the Session. Closing a closed SFTP returns an error wrapping
+// fs.ErrClosed.
 func (sf *SFTP) Close() error {
 	if sf == nil {
 		return errInvalid("close", "", fs.ErrInvalid)
@@ -307,6 +318,15 @@ func (sf *SFTP) Close() error {
 // close is Close bounded by ctx.
 func (sf *SFTP) close(ctx context.Context) error {
 	s := sf.s
+	if !sf.closing.CompareAndSwap(false, true) {
+		return errClosed("close", "")
+	}
+	s.dmu.Lock()
+	if s.act.running && s.act.sf == sf {
+		s.act.kicked = true
+		s.applyDeadline()
+	}
+	s.dmu.Unlock()
 	var o op
 	o.quiet = true // closeLocked finishes the pending calls itself, within its bound
 	if err := s.begin(&o, ctx, "close", "", nil, nil, dlSession); err != nil {

@@ -121,8 +121,9 @@
 // makes the Session refuse further use (ErrSessionBroken), and an SFTP channel whose server process
 // ended fails its operations with ErrorChannelClosed while the Session opens new channels.
 //
-// File.Close, Dir.Close and Session.Close may be called from another goroutine: the operation
-// waiting on the object returns at once with an error wrapping fs.ErrClosed. File.Close gives up when the server
+// File.Close, Dir.Close, SFTP.Close and Session.Close may be called from another goroutine: the
+// operation waiting on the object (for SFTP.Close, on the channel or one of its Files and Dirs)
+// returns at once with an error wrapping fs.ErrClosed. File.Close gives up when the server
 // acknowledges nothing for 5 s (or at the write deadline); Session.Close returns within about 6 s
 // whatever the server does.
 //

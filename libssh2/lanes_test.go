@@ -224,26 +224,12 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 	if fileClosed != nil {
 		// The File's Close, which interrupted the operation, drains and closes once the link is
 		// back; until it returns, the lane is not the test's alone.
-		select {
-		case err := <-fileClosed:
-			if err != nil {
-				t.Errorf("File.Close from another goroutine: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("File.Close from another goroutine did not return within 20 s of the link's return")
-		}
+		closeReturned(t, "File.Close", fileClosed)
 	}
 	if sftpClosed != nil {
 		// SFTP.Close finishes what the operation left, closes the File (draining it) and the
 		// channel; the session then opens another lane.
-		select {
-		case err := <-sftpClosed:
-			if err != nil {
-				t.Errorf("SFTP.Close from another goroutine: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("SFTP.Close from another goroutine did not return within 20 s of the link's return")
-		}
+		closeReturned(t, "SFTP.Close", sftpClosed)
 		if _, err := sfA.Stat(dir); !errors.Is(err, fs.ErrClosed) {
 			t.Errorf("Stat on the closed lane = %v, want fs.ErrClosed", err)
 		}
@@ -294,6 +280,20 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 	}
 	if err := sess.Close(); err != nil {
 		t.Errorf("Session.Close after the interruption: %v", err)
+	}
+}
+
+// closeReturned checks that which, called from another goroutine, returns nil on closed within 20
+// s of the link's return.
+func closeReturned(t *testing.T, which string, closed <-chan error) {
+	t.Helper()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("%s from another goroutine: %v", which, err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s from another goroutine did not return within 20 s of the link's return", which)
 	}
 }
 

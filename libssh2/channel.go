@@ -190,12 +190,7 @@ func (ch *channel) close(name string) error {
 	}
 	close(ch.closed)
 	s := ch.s
-	s.dmu.Lock()
-	if s.act.running && s.act.dl == &ch.deadlines {
-		s.act.kicked = true
-		s.applyDeadline()
-	}
-	s.dmu.Unlock()
+	s.wakeIf(func(a *active) bool { return a.dl == &ch.deadlines })
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
 	var o op

@@ -143,12 +143,7 @@ func (f *File) Close() error {
 		return errClosed("close", f.name)
 	}
 	s := f.sf.s
-	s.dmu.Lock()
-	if s.act.running && s.act.dl == &f.deadlines {
-		s.act.kicked = true
-		s.applyDeadline()
-	}
-	s.dmu.Unlock()
+	s.wakeIf(func(a *active) bool { return a.dl == &f.deadlines })
 	ctx := context.Background()
 	lockBy := time.Now().Add(closeTimeout)
 	if d := s.deadlineFor(&f.deadlines, dlWrite, ctx); !d.IsZero() && d.Before(lockBy) {

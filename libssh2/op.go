@@ -373,7 +373,7 @@ func (s *Session) arm(o *op, kind dlKind, ctx context.Context) {
 	s.applyDeadline()
 	s.dmu.Unlock()
 	if ctx.Done() != nil {
-		o.w.stop = context.AfterFunc(ctx, func() { s.wakeOp(seq) })
+		o.w.stop = context.AfterFunc(ctx, func() { s.wakeIf(func(a *active) bool { return a.seq == seq }) })
 	}
 }
 
@@ -423,21 +423,12 @@ func (s *Session) setConnDeadline(d time.Time) {
 	}
 }
 
-// wake ends the running operation's wait at once: its context ended, or Close needs the session.
-// Safe to call from any goroutine.
-func (s *Session) wake() {
+// wakeIf ends the running operation's wait at once when match (nil: any operation) says it is the
+// one to end: its context ended, or a Close needs the session or what the operation works on. The
+// operation's deadline stays in the past (kicked) until it ends. Safe to call from any goroutine.
+func (s *Session) wakeIf(match func(a *active) bool) {
 	s.dmu.Lock()
-	if s.act.running {
-		s.act.kicked = true
-		s.applyDeadline()
-	}
-	s.dmu.Unlock()
-}
-
-// wakeOp is wake for the operation numbered seq only: a no-op once it has ended.
-func (s *Session) wakeOp(seq uint64) {
-	s.dmu.Lock()
-	if s.act.running && s.act.seq == seq {
+	if s.act.running && (match == nil || match(&s.act)) {
 		s.act.kicked = true
 		s.applyDeadline()
 	}

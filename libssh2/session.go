@@ -368,7 +368,7 @@ func (s *Session) close(polite time.Duration) error {
 		return errClosed("close", "")
 	}
 	close(s.closed)
-	s.wake()
+	s.wakeIf(nil)
 	select {
 	case s.sem <- struct{}{}:
 	case <-time.After(closeLockWait):

@@ -321,12 +321,7 @@ func (sf *SFTP) close(ctx context.Context) error {
 	if !sf.closing.CompareAndSwap(false, true) {
 		return errClosed("close", "")
 	}
-	s.dmu.Lock()
-	if s.act.running && s.act.sf == sf {
-		s.act.kicked = true
-		s.applyDeadline()
-	}
-	s.dmu.Unlock()
+	s.wakeIf(func(a *active) bool { return a.sf == sf })
 	var o op
 	o.quiet = true // closeLocked finishes the pending calls itself, within its bound
 	if err := s.begin(&o, ctx, "close", "", nil, nil, dlSession); err != nil {

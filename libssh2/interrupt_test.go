@@ -481,6 +481,73 @@ func TestCloseInterrupted(t *testing.T) {
 	}
 }
 
+// TestSFTPCloseInterrupted interrupts SFTP.Close itself on a stalled link, by the session's deadline
+// and by closeTimeout, while it drains one of its Files. Close returns the wait's error in bounded
+// time; the channel and its File refuse use; the session is not broken: once the link is back its
+// next operation finishes the File's writes, the handle's close and the channel's shutdown (the
+// remote file then holds every byte Write accepted), a new channel works, and every C block comes
+// back.
+func TestSFTPCloseInterrupted(t *testing.T) {
+	checkNoLeaks(t)
+	for _, c := range []struct {
+		name     string
+		deadline time.Duration // the session's deadline; 0: none, closeTimeout bounds Close
+		want     error
+		bound    time.Duration
+	}{
+		{"session deadline", 300 * time.Millisecond, os.ErrDeadlineExceeded, 2 * time.Second},
+		{"closeTimeout", 0, context.DeadlineExceeded, 7 * time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newInterruptEnv(t)
+			n, err := e.f.Write(upload[:100000]) // into the window: no wait
+			if err != nil || n != 100000 {
+				t.Fatalf("Write = %d, %v", n, err)
+			}
+			copy(e.want, upload[:n])
+			e.proxy.SetPaused(true)
+			if c.deadline > 0 {
+				e.sess.SetDeadline(time.Now().Add(c.deadline))
+			}
+			start := time.Now()
+			err = e.sf.Close()
+			if !errors.Is(err, c.want) {
+				t.Errorf("SFTP.Close on a stalled link = %v; want an error wrapping %v", err, c.want)
+			}
+			if errors.Is(err, libssh2.ErrSessionBroken) {
+				t.Errorf("SFTP.Close on a stalled link broke the session: %v", err)
+			}
+			if d := time.Since(start); d > c.bound {
+				t.Errorf("SFTP.Close returned after %v, want at most %v", d, c.bound)
+			}
+			if err := e.sf.Close(); !errors.Is(err, fs.ErrClosed) {
+				t.Errorf("a second SFTP.Close = %v; want fs.ErrClosed", err)
+			}
+			if _, err := e.f.Write([]byte("x")); !errors.Is(err, fs.ErrClosed) {
+				t.Errorf("File.Write after SFTP.Close = %v; want fs.ErrClosed", err)
+			}
+			if _, err := e.sf.Stat(e.name); !errors.Is(err, fs.ErrClosed) {
+				t.Errorf("Stat on the closed channel = %v; want fs.ErrClosed", err)
+			}
+			e.proxy.SetPaused(false)
+			e.sess.SetDeadline(time.Now().Add(20 * time.Second))
+			sf, err := e.sess.SFTP() // finishes the queued writes, the handle's close and the shutdown
+			if err != nil {
+				t.Fatalf("a new channel after the interrupted SFTP.Close: %v", err)
+			}
+			if fi, err := sf.Stat(e.name); err != nil || fi.Size() != int64(len(e.want)) {
+				t.Fatalf("Stat on the new channel = %v, %v", fi, err)
+			}
+			if got, err := os.ReadFile(e.name); err != nil || !bytes.Equal(got, e.want) {
+				t.Fatalf("remote file: %d bytes, %v; differs from the accepted bytes over the base at %d", len(got), err, firstDiff(got, e.want))
+			}
+			e.sf = sf
+			e.closed = true
+			e.checkUsable(t)
+		})
+	}
+}
+
 // checkUsable checks that e's session works after an interruption: Stat, closing the File (its
 // remote file then holds e.want exactly), an upload of a new file, and closing the session.
 func (e *interruptEnv) checkUsable(t *testing.T) {

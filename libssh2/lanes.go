@@ -213,7 +213,7 @@ func (o *op) reenter(slot *parkSlot, kind dlKind, idleBy time.Time) error {
 	var err error
 	if o.w.closer {
 		switch {
-		case s.s == nil || s.closing.Load() || o.sf.p == nil:
+		case s.s == nil || s.closing.Load() || o.sf.shut:
 			err = errClosed(o.name, o.path)
 		case s.broken != nil:
 			err = newError(o.name, o.path, 0, s.broken)
@@ -261,7 +261,7 @@ func (s *Session) dropParked(slot *parkSlot) {
 // holds the session lock.
 func (s *Session) laneReady(slot *parkSlot) bool {
 	sf := slot.sf
-	if s.s == nil || sf.p == nil || sf.broken != nil || sf.ch == nil {
+	if s.s == nil || sf.shut || sf.broken != nil || sf.ch == nil {
 		return true
 	}
 	return cshim.ChannelReadAvail(sf.ch) > 0 || cshim.ChannelEOF(sf.ch)

@@ -107,8 +107,8 @@ func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP,
 	if err := ctx.Err(); err != nil {
 		return o.fail(0, err) // a done context never starts a C call
 	}
-	if s.closing.Load() {
-		return errClosed(name, path)
+	if s.closing.Load() || (f != nil && f.closing.Load()) || (o.closing != nil && o.closing.Load()) {
+		return errClosed(name, path) // before the deadline, as os.File says a closed file is closed
 	}
 	deadline := s.deadlineFor(o.dl, kind, ctx)
 	if !deadline.IsZero() && !time.Now().Before(deadline) {
@@ -169,7 +169,7 @@ func (o *op) check() error {
 		return errClosed(o.name, o.path)
 	case s.broken != nil:
 		return newError(o.name, o.path, 0, s.broken)
-	case o.sf != nil && o.sf.p == nil:
+	case o.sf != nil && o.sf.shut:
 		return errClosed(o.name, o.path)
 	case o.sf != nil && o.sf.broken != nil:
 		return o.fail(0, o.sf.broken)

@@ -67,7 +67,7 @@ func (s *Session) closeOrphans() {
 		sf.omu.Unlock()
 		for _, o := range list {
 			delete(sf.open, o.self)
-			if sf.p != nil && sf.broken == nil {
+			if !sf.shut && sf.broken == nil {
 				s.closeHandleLater(sf, o.h)
 			}
 		}

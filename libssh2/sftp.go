@@ -20,7 +20,8 @@ import (
 // An SFTP is safe for concurrent use; its calls are serialized with all others on its Session.
 type SFTP struct {
 	s      *Session
-	p      *cshim.SFTP    // nil once closed
+	p      *cshim.SFTP    // nil once shut down (a shutdown queued by Close clears it when it is done)
+	shut   bool           // Close has closed the channel, though its shutdown may still be queued
 	ch     *cshim.Channel // the SSH channel it runs on, whose end ends every wait on it
 	broken error          // the server ended the channel: every operation fails with this
 	// closing: Close has begun; the operation waiting on the channel (or on one of its Files) is
@@ -302,10 +303,12 @@ func openFlags(flag int) (int, error) {
 // Files and Dirs waits: that operation returns at once with an error wrapping fs.ErrClosed, and
 // what it left inside libssh2 is finished before the channel is shut down (docs/DESIGN.md,
 // "Close"). Close waits at most closeTimeout (5 s) for the session, which an operation on another
-// channel may hold, and its polite part is bounded by closeTimeout too. Once Close has begun, the
-// channel refuses every operation, even when Close returns an error; a channel that Close could not
-// shut down is shut down with the Session. Closing a closed SFTP returns an error wrapping
-// fs.ErrClosed.
+// channel may hold, and its polite part is bounded by closeTimeout and by the session's deadline.
+// When the server does not answer in time, Close returns the wait's error and the session stays
+// usable: the unfinished closes wait, queued, for the session's next operation. A channel whose
+// Close could not get the session is shut down with the Session. Once Close has begun, the channel
+// refuses every operation, even when Close returns an error. Closing a closed SFTP returns an
+// error wrapping fs.ErrClosed.
 func (sf *SFTP) Close() error {
 	if sf == nil {
 		return errInvalid("close", "", fs.ErrInvalid)
@@ -328,7 +331,7 @@ func (sf *SFTP) close(ctx context.Context) error {
 		return err
 	}
 	defer s.end(&o)
-	if sf.p == nil {
+	if sf.shut {
 		return errClosed("close", "")
 	}
 	o.w.closer = true
@@ -337,7 +340,7 @@ func (sf *SFTP) close(ctx context.Context) error {
 
 // closeLocked closes the files, then the channel, for o. The caller holds the session lock.
 func (sf *SFTP) closeLocked(o *op) error {
-	if sf.p == nil {
+	if sf.shut {
 		return nil
 	}
 	s := sf.s
@@ -356,22 +359,36 @@ func (sf *SFTP) closeLocked(o *op) error {
 	sf.omu.Lock()
 	sf.gone, sf.orphans = true, nil
 	sf.omu.Unlock()
-	// No end-of-channel check here: libssh2_sftp_shutdown frees the channel.
-	var later func()
-	if sf.lane {
-		// A Batch closes its lanes on the caller's session, which must stay usable when the link
-		// does not answer in time: the shutdown then waits, queued, for a later operation.
-		p := sf.p
-		later = func() { s.addPending(&pending{call: func() int { return cshim.SFTPShutdown(p) }}) }
+	// No end-of-channel check here: libssh2_sftp_shutdown frees the channel. When the link does not
+	// answer in time, the session stays usable, as a File's Close leaves it: the shutdown waits,
+	// queued, for the session's next operation (or Session.Close) to finish it.
+	// The channel's own pending calls (its Files' last writes and closes, queued above when the
+	// link did not answer) stay ahead of the shutdown, and sf.p stays set until the shutdown is
+	// done, so that they run rather than being dropped as calls of a closed channel. Every
+	// operation finishes them in order, even those that a lane's call standing aside would let
+	// pass (pending.sent): none may run after the shutdown freed the channel.
+	p := sf.p
+	queued := false
+	later := func() {
+		queued = true
+		for _, q := range s.pend {
+			if q.sf == sf {
+				q.sent = false
+			}
+		}
+		s.addPending(&pending{call: func() int { return cshim.SFTPShutdown(p) }, done: func(int) { sf.p = nil }})
 	}
-	rc, err := s.closeCall(o, nil, func() int { return cshim.SFTPShutdown(sf.p) }, later)
+	rc, err := s.closeCall(o, nil, func() int { return cshim.SFTPShutdown(p) }, later)
 	if err != nil && err != errChannelEOF && first == nil {
 		first = newError("close", "", 0, err)
 	} else if rc < 0 && first == nil && sf.broken == nil {
 		first = s.errorf("close", "", rc, nil)
 	}
-	s.dropChannel(sf)
-	sf.p = nil
+	sf.shut = true
+	if !queued {
+		s.dropChannel(sf)
+		sf.p = nil
+	}
 	delete(s.sftps, sf)
 	return first
 }

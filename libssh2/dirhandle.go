@@ -60,6 +60,7 @@ func (sf *SFTP) OpenDirContext(ctx context.Context, name string) (*Dir, error) {
 		return nil, err
 	}
 	f := &File{sf: sf, h: h, name: name, flag: os.O_RDONLY}
+	f.good.Store(-1)
 	sf.register(f)
 	return &Dir{f: f, buf: make([]byte, cshim.SFTPPacketMaxlen+1)}, nil
 }

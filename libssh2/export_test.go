@@ -73,3 +73,19 @@ func BatchLanes(b *Batch) int {
 	defer b.mu.Unlock()
 	return len(b.lanes)
 }
+
+// SFTPChannels is how many SFTP channels of s are open (not yet closed, or closing in the
+// background). It waits for the session lock.
+func SFTPChannels(s *Session) int {
+	s.lock()
+	defer s.release()
+	return len(s.sftps)
+}
+
+// OpenFiles is how many Files of sf have their handle open (not yet closed, nor queued to be). It
+// waits for the session lock.
+func OpenFiles(sf *SFTP) int {
+	sf.s.lock()
+	defer sf.s.release()
+	return len(sf.open)
+}

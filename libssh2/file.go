@@ -2,6 +2,7 @@ package libssh2
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"runtime"
 	"sync"
@@ -36,6 +37,9 @@ type File struct {
 	flag int
 	// closing: Close has begun; the File's waiting operation is woken and no other one starts.
 	closing atomic.Bool
+	// good is goodOffset as the last operation on f left it, for the errors of operations that
+	// never got the session lock (outside it f.wb may be changing).
+	good atomic.Int64
 	// deadlines are set by SetReadDeadline and SetWriteDeadline (both by SetDeadline).
 	deadlines
 	wb     *writeBehind
@@ -87,6 +91,10 @@ func (f *File) goodOffset() int64 {
 	return f.wb.off
 }
 
+// publishGood records goodOffset for the operations that fail without the session lock. The caller
+// holds the session lock.
+func (f *File) publishGood() { f.good.Store(f.goodOffset()) }
+
 // SetDeadline sets the read and write deadlines of f, like os.File.SetDeadline: an operation that
 // runs past it fails with an error wrapping os.ErrDeadlineExceeded, and an operation already
 // waiting is held to the new deadline. A zero time means none (then the session's deadline,
@@ -135,6 +143,10 @@ func (f *File) setDeadline(set func()) error {
 // waits at most closeTimeout (5 s) for the session, which another operation may hold, and then at
 // most closeTimeout without any answer from the server; when the handle cannot be closed in time,
 // its close is left to the next operation on the session, and the File is closed all the same.
+// When Close cannot get the session in time, it returns the wait's error and the File is closed
+// as soon as the session is free.
+// A Close that waits is itself ended by the Close of its SFTP channel or Session from another
+// goroutine: it returns an error wrapping fs.ErrClosed, and that Close finishes what it left.
 func (f *File) Close() error {
 	if f == nil {
 		return errInvalid("close", "", fs.ErrInvalid)
@@ -150,25 +162,56 @@ func (f *File) Close() error {
 		lockBy = d
 	}
 	var o op
-	o.quiet = true // closeLocked finishes the pending calls itself
-	o.s, o.sf, o.f, o.dl, o.name, o.path = s, f.sf, f, &f.deadlines, "close", f.name
-	if err := s.acquire(ctx, lockBy); err != nil {
-		return o.fail(0, err)
+	f.closeOp(&o)
+	if o.w.closedByOther() {
+		return errClosed("close", f.name) // its channel's or session's Close closes it
 	}
+	if err := s.acquire(ctx, lockBy); err != nil {
+		e := o.failOutside(o.w.err(err))
+		if !errors.Is(err, fs.ErrClosed) {
+			go f.closeWhenFree()
+		}
+		return e
+	}
+	o.mayPark()
+	return f.closeHeld(&o)
+}
+
+// closeOp makes o f's Close.
+func (f *File) closeOp(o *op) {
+	o.quiet = true // closeLocked finishes the pending calls itself
+	o.init(f.sf.s, context.Background(), "close", "", nil, f)
+	o.w.own, o.w.idle = &f.closing, closeTimeout
+}
+
+// closeHeld is Close once o holds the session lock, which it gives back.
+func (f *File) closeHeld(o *op) error {
+	s := f.sf.s
 	if f.h == nil || s.s == nil {
 		s.release()
 		return errClosed("close", f.name)
 	}
-	o.w = waiter{s: s, ctx: ctx, f: f, closer: true, idle: closeTimeout}
-	s.arm(&o, dlWrite, ctx)
+	s.arm(o, dlWrite, o.w.ctx)
 	defer func() {
 		if !o.detached { // o gave up standing aside without the lock (lanes.go)
-			s.disarm(&o)
+			s.disarm(o)
 			s.release()
 		}
 	}()
-	o.mayPark()
-	return f.closeLocked(&o)
+	return f.closeLocked(o)
+}
+
+// closeWhenFree finishes a Close that could not get the session in time, as SFTP.closeWhenFree
+// does: it waits for the session without a bound, then closes f as Close would. It never stands
+// aside: the File's lane has moved on to other work.
+func (f *File) closeWhenFree() {
+	s := f.sf.s
+	if s.acquire(context.Background(), time.Time{}) != nil {
+		return
+	}
+	var o op
+	f.closeOp(&o)
+	f.closeHeld(&o)
 }
 
 // closeLocked drains f's writes and closes the handle for o. The caller holds the session lock.
@@ -185,8 +228,7 @@ func (f *File) closeLocked(o *op) error {
 		first = f.drain(o)
 		if o.detached {
 			// o gave up standing aside (lanes.go), without the lock: the File stays open with
-			// its write pending, as when Close cannot get the session in time, until its SFTP
-			// channel or Session closes.
+			// its write pending until its SFTP channel or Session closes.
 			return first
 		}
 	}

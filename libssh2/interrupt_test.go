@@ -548,6 +548,204 @@ func TestSFTPCloseInterrupted(t *testing.T) {
 	}
 }
 
+// TestCloseEndedByOuterClose: a Close that waits on a stalled link for a File's writes (File.Close,
+// SFTP.Close) is ended by the Close of what holds it (SFTP.Close, Session.Close) from another
+// goroutine. The inner Close returns fs.ErrClosed at once; the outer one finishes what it queued
+// once the link is back (SFTP.Close: the remote file then holds every accepted byte, and a new
+// channel works) or gives up in bounded time (Session.Close on a link that stays stalled: the
+// remote file holds the base overwritten by a prefix of the accepted bytes). Everything closed
+// refuses use with fs.ErrClosed, and every C block and goroutine comes back.
+func TestCloseEndedByOuterClose(t *testing.T) {
+	checkNoLeaks(t)
+	for _, c := range []struct{ inner, outer string }{
+		{"File.Close", "SFTP.Close"},
+		{"File.Close", "Session.Close"},
+		{"SFTP.Close", "Session.Close"},
+	} {
+		t.Run(c.inner+" by "+c.outer, func(t *testing.T) {
+			e := newInterruptEnv(t)
+			base := append([]byte(nil), e.want...)
+			n, err := e.f.Write(upload[:100000]) // into the window: no wait
+			if err != nil || n != 100000 {
+				t.Fatalf("Write = %d, %v", n, err)
+			}
+			copy(e.want, upload[:n])
+			e.proxy.SetPaused(true)
+			type result struct {
+				err  error
+				took time.Duration
+			}
+			outer := make(chan result, 1)
+			time.AfterFunc(200*time.Millisecond, func() {
+				t0 := time.Now()
+				var err error
+				if c.outer == "SFTP.Close" {
+					err = e.sf.Close()
+				} else {
+					err = e.sess.Close()
+				}
+				outer <- result{err, time.Since(t0)}
+			})
+			start := time.Now()
+			if c.inner == "File.Close" {
+				err = e.f.Close()
+			} else {
+				err = e.sf.Close()
+			}
+			if !errors.Is(err, fs.ErrClosed) {
+				t.Errorf("%s ended by %s = %v; want fs.ErrClosed", c.inner, c.outer, err)
+			}
+			if d := time.Since(start); d > 700*time.Millisecond {
+				t.Errorf("%s returned %v after it started, 200 ms after which %s ran", c.inner, d, c.outer)
+			}
+			if c.outer == "SFTP.Close" {
+				e.proxy.SetPaused(false)
+			}
+			r := <-outer
+			t.Logf("%s: %v (%v)", c.outer, r.err, r.took)
+			if c.outer == "SFTP.Close" && r.err != nil {
+				t.Errorf("SFTP.Close, once the link was back: %v", r.err)
+			}
+			if r.err != nil && strings.Count(r.err.Error(), "libssh2: ") > 1 {
+				t.Errorf("%s's error wraps the operation's error twice: %v", c.outer, r.err)
+			}
+			if r.took > 7*time.Second { // Session.Close's polite part: closeTimeout
+				t.Errorf("%s took %v", c.outer, r.took)
+			}
+			if err := e.f.Close(); !errors.Is(err, fs.ErrClosed) {
+				t.Errorf("a second File.Close = %v; want fs.ErrClosed", err)
+			}
+			if err := e.sf.Close(); !errors.Is(err, fs.ErrClosed) {
+				t.Errorf("a second SFTP.Close = %v; want fs.ErrClosed", err)
+			}
+			if _, err := e.f.Write([]byte("x")); !errors.Is(err, fs.ErrClosed) {
+				t.Errorf("File.Write after %s = %v; want fs.ErrClosed", c.outer, err)
+			}
+			if c.outer == "SFTP.Close" {
+				e.closed = true
+				e.sess.SetDeadline(time.Now().Add(20 * time.Second))
+				if e.sf, err = e.sess.SFTP(); err != nil {
+					t.Fatalf("a new channel after SFTP.Close: %v", err)
+				}
+				e.checkUsable(t) // the remote file holds e.want exactly
+				return
+			}
+			if _, err := e.sess.SFTP(); !errors.Is(err, fs.ErrClosed) {
+				t.Errorf("a new channel after Session.Close: %v; want fs.ErrClosed", err)
+			}
+			if err := e.sess.Close(); !errors.Is(err, fs.ErrClosed) {
+				t.Errorf("a second Session.Close = %v; want fs.ErrClosed", err)
+			}
+			e.proxy.SetPaused(false)           // whatever the proxy held reaches the server now
+			time.Sleep(200 * time.Millisecond) // the server's last writes
+			got, err := os.ReadFile(e.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := firstDiff(got, upload[:n])
+			if len(got) != len(base) || !bytes.Equal(got[k:], base[k:]) {
+				t.Errorf("remote file: %d bytes, not the %d-byte base overwritten by a prefix of the accepted bytes (%d match, then a difference from the base at %d)",
+					len(got), len(base), k, k+firstDiff(got[k:], base[k:]))
+			}
+			t.Logf("the server wrote %d of the %d accepted bytes", k, n)
+		})
+	}
+}
+
+// TestCloseWithoutSession: a File.Close or SFTP.Close that cannot get the session in time, because
+// an operation on another channel holds it on a stalled link or (SFTP.Close) because the session's
+// deadline has passed, returns that wait's error, and what it closes refuses use at once. It is
+// closed as soon as the session is free: the File's accepted bytes reach the remote file exactly,
+// its handle is closed (SFTP.Close: the channel is shut down, the session holds only the other
+// one), the session works, and nothing is left behind.
+func TestCloseWithoutSession(t *testing.T) {
+	checkNoLeaks(t)
+	for _, c := range []struct {
+		closer string
+		held   bool // another channel's Stat holds the session on the stalled link; else the session's deadline has passed
+		want   error
+	}{
+		{"SFTP.Close", true, context.DeadlineExceeded},
+		{"SFTP.Close", false, os.ErrDeadlineExceeded},
+		{"File.Close", true, os.ErrDeadlineExceeded},
+	} {
+		why := "session deadline passed"
+		if c.held {
+			why = "held by another channel"
+		}
+		t.Run(c.closer+"/"+why, func(t *testing.T) {
+			e := newInterruptEnv(t)
+			n, err := e.f.Write(upload[:100000]) // into the window: no wait
+			if err != nil || n != 100000 {
+				t.Fatalf("Write = %d, %v", n, err)
+			}
+			copy(e.want, upload[:n])
+			other, err := e.sess.SFTP()
+			if err != nil {
+				t.Fatal(err)
+			}
+			held := make(chan error, 1)
+			if c.held {
+				e.proxy.SetPaused(true)
+				go func() { // no deadline: it holds the session until the link is back
+					_, err := other.Stat(e.dir)
+					held <- err
+				}()
+				if !settle(func() bool { return libssh2.Running(e.sess) }) {
+					t.Fatal("the other channel's Stat never ran")
+				}
+			} else {
+				e.sess.SetDeadline(time.Now().Add(-time.Second))
+				held <- nil
+			}
+			start := time.Now()
+			if c.closer == "File.Close" {
+				err = e.f.Close()
+			} else {
+				err = e.sf.Close()
+			}
+			if !errors.Is(err, c.want) {
+				t.Errorf("%s without the session = %v; want an error wrapping %v", c.closer, err, c.want)
+			}
+			if d := time.Since(start); d > 7*time.Second {
+				t.Errorf("%s returned after %v", c.closer, d)
+			}
+			if err := e.f.Close(); !errors.Is(err, fs.ErrClosed) {
+				t.Errorf("a second File.Close = %v; want fs.ErrClosed", err)
+			}
+			if c.closer == "SFTP.Close" {
+				if err := e.sf.Close(); !errors.Is(err, fs.ErrClosed) {
+					t.Errorf("a second SFTP.Close = %v; want fs.ErrClosed", err)
+				}
+			}
+			if _, err := e.f.Write([]byte("x")); !errors.Is(err, fs.ErrClosed) {
+				t.Errorf("File.Write after %s = %v; want fs.ErrClosed", c.closer, err)
+			}
+			e.proxy.SetPaused(false)
+			if err := <-held; err != nil {
+				t.Errorf("the other channel's Stat: %v", err)
+			}
+			e.sess.SetDeadline(time.Now().Add(20 * time.Second))
+			if _, err := other.Stat(e.dir); err != nil { // finishes what the closing left queued
+				t.Fatal(err)
+			}
+			if c.closer == "SFTP.Close" {
+				if !settle(func() bool { return libssh2.SFTPChannels(e.sess) == 1 }) {
+					t.Fatalf("%d SFTP channels open after the closed one's session came free; want 1", libssh2.SFTPChannels(e.sess))
+				}
+				e.sf = other
+			} else if !settle(func() bool { return libssh2.OpenFiles(e.sf) == 1 }) { // e.d
+				t.Fatalf("%d handles open on the channel after the File's session came free; want 1 (the Dir)", libssh2.OpenFiles(e.sf))
+			}
+			if got, err := os.ReadFile(e.name); err != nil || !bytes.Equal(got, e.want) {
+				t.Fatalf("remote file: %d bytes, %v; differs from the accepted bytes over the base at %d", len(got), err, firstDiff(got, e.want))
+			}
+			e.closed = true
+			e.checkUsable(t)
+		})
+	}
+}
+
 // checkUsable checks that e's session works after an interruption: Stat, closing the File (its
 // remote file then holds e.want exactly), an upload of a new file, and closing the session.
 func (e *interruptEnv) checkUsable(t *testing.T) {

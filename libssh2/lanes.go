@@ -160,13 +160,6 @@ func (o *op) parkDeadline(kind dlKind, idleBy time.Time) time.Time {
 	return d
 }
 
-// closedWhileParked reports whether Close of what o works on came while it was parked.
-func (o *op) closedWhileParked() bool {
-	s := o.s
-	return s.closing.Load() || (!o.w.closer && o.f != nil && o.f.closing.Load()) ||
-		(o.closing != nil && o.closing.Load())
-}
-
 // waitParked waits, without the session lock, until slot is woken or the session looks free,
 // bounded by o's context and deadline and by Close.
 func (o *op) waitParked(slot *parkSlot, kind dlKind, idleBy time.Time) error {
@@ -174,7 +167,7 @@ func (o *op) waitParked(slot *parkSlot, kind dlKind, idleBy time.Time) error {
 	t := time.NewTimer(parkCheck)
 	defer t.Stop()
 	for {
-		if o.closedWhileParked() {
+		if o.w.closedByOther() {
 			return errors.Join(fs.ErrClosed, errClosedWhileWaiting)
 		}
 		wait := parkCheck
@@ -211,7 +204,7 @@ func (o *op) reenter(slot *parkSlot, kind dlKind, idleBy time.Time) error {
 	}
 	s.dropParked(slot)
 	var err error
-	if o.w.closer {
+	if o.w.closer() {
 		switch {
 		case s.s == nil || s.closing.Load() || o.sf.shut:
 			err = errClosed(o.name, o.path)
@@ -228,7 +221,7 @@ func (o *op) reenter(slot *parkSlot, kind dlKind, idleBy time.Time) error {
 		return err
 	}
 	s.arm(o, kind, o.w.ctx)
-	if o.closedWhileParked() {
+	if o.w.closedByOther() {
 		s.end(o)
 		return errClosed(o.name, o.path)
 	}

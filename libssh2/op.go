@@ -88,6 +88,26 @@ type active struct {
 // begin enters the operation frame; when it returns nil the caller must call end. sf and f may be
 // nil; f implies its sf.
 func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP, f *File, kind dlKind) error {
+	o.init(s, ctx, name, path, sf, f)
+	ctx = o.w.ctx
+	if err := ctx.Err(); err != nil {
+		return o.failOutside(err) // a done context never starts a C call
+	}
+	if o.w.closedByOther() {
+		return errClosed(o.name, o.path) // before the deadline, as os.File says a closed file is closed
+	}
+	deadline := s.deadlineFor(o.dl, kind, ctx)
+	if !deadline.IsZero() && !time.Now().Before(deadline) {
+		return o.failOutside(os.ErrDeadlineExceeded)
+	}
+	if err := s.acquire(ctx, deadline); err != nil {
+		return o.failOutside(o.w.err(err)) // a context's deadline is the context's error, as in a wait
+	}
+	return o.enter(kind)
+}
+
+// init gives o what it works on, under ctx (nil: none).
+func (o *op) init(s *Session, ctx context.Context, name, path string, sf *SFTP, f *File) {
 	if f != nil {
 		sf = f.sf
 		if path == "" {
@@ -104,33 +124,26 @@ func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP,
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if err := ctx.Err(); err != nil {
-		return o.fail(0, err) // a done context never starts a C call
-	}
-	if s.closing.Load() || (f != nil && f.closing.Load()) || (o.closing != nil && o.closing.Load()) {
-		return errClosed(name, path) // before the deadline, as os.File says a closed file is closed
-	}
-	deadline := s.deadlineFor(o.dl, kind, ctx)
-	if !deadline.IsZero() && !time.Now().Before(deadline) {
-		return o.fail(0, os.ErrDeadlineExceeded)
-	}
-	if err := s.acquire(ctx, deadline); err != nil {
-		return o.fail(0, err)
-	}
+	o.w = waiter{s: s, ctx: ctx, f: f, closing: o.closing}
+}
+
+// enter is the rest of begin once o holds the session lock: the checks, the deadline armed, the
+// pending calls finished. On failure o does not hold the lock.
+func (o *op) enter(kind dlKind) error {
+	s, sf := o.s, o.sf
 	if err := o.check(); err != nil {
 		s.release()
 		return err
 	}
-	o.w = waiter{s: s, ctx: ctx, f: f, closing: o.closing}
 	// While it finishes what others left (pending calls, frees), o cannot step aside: a request to
 	// would only look like a timeout there. It becomes yieldable afterwards.
 	yieldable := o.yieldable
 	o.yieldable = false
-	s.arm(o, kind, ctx)
-	if s.closing.Load() || (f != nil && f.closing.Load()) || (o.closing != nil && o.closing.Load()) {
+	s.arm(o, kind, o.w.ctx)
+	if o.w.closedByOther() {
 		// Close came between check and arm, too early to wake this operation: stop here.
 		s.end(o)
-		return errClosed(name, path)
+		return errClosed(o.name, o.path)
 	}
 	if !o.quiet {
 		if s.orphaned.Load() {
@@ -185,6 +198,9 @@ func (o *op) check() error {
 func (s *Session) end(o *op) {
 	if o.detached {
 		return
+	}
+	if o.f != nil {
+		o.f.publishGood()
 	}
 	s.disarm(o)
 	s.prog.bump()
@@ -245,6 +261,16 @@ func (o *op) fail(code int, err error) *Error {
 	e := newError(o.name, o.path, Code(code), err)
 	if o.f != nil {
 		e.Offset = o.f.goodOffset()
+	}
+	return e
+}
+
+// failOutside is fail for o when it does not hold the session lock (it never got it): the offset is
+// the one the File's last operation published.
+func (o *op) failOutside(err error) *Error {
+	e := newError(o.name, o.path, 0, err)
+	if o.f != nil {
+		e.Offset = o.f.good.Load()
 	}
 	return e
 }

@@ -382,7 +382,7 @@ func (s *Session) close(polite time.Duration) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), polite)
 	defer cancel()
-	o := op{s: s, name: "close", w: waiter{s: s, ctx: ctx, closer: true}}
+	o := op{s: s, name: "close", w: waiter{s: s, ctx: ctx, own: &s.closing}}
 	s.arm(&o, dlSession, ctx)
 	defer s.disarm(&o)
 	var first error
@@ -576,6 +576,9 @@ func (s *Session) closeCall(o *op, ch *cshim.Channel, f func() int, later func()
 	var werr error
 	if s.broken == nil && !s.dead {
 		werr = s.finishPending(o)
+		if e := (*Error)(nil); errors.As(werr, &e) && e.Err != nil {
+			werr = e.Err // the cause: the caller makes it o's error, once
+		}
 		if werr == nil {
 			var rc int
 			if o.lane {

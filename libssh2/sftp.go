@@ -251,6 +251,7 @@ func (sf *SFTP) openFile(ctx context.Context, name string, flag int, perm fs.Fil
 		return nil, o.sftpFail(rc)
 	}
 	f := &File{sf: sf, h: h, name: name, flag: flag}
+	f.good.Store(-1)
 	sf.register(f)
 	return f, nil
 }
@@ -305,10 +306,11 @@ func openFlags(flag int) (int, error) {
 // "Close"). Close waits at most closeTimeout (5 s) for the session, which an operation on another
 // channel may hold, and its polite part is bounded by closeTimeout and by the session's deadline.
 // When the server does not answer in time, Close returns the wait's error and the session stays
-// usable: the unfinished closes wait, queued, for the session's next operation. A channel whose
-// Close could not get the session is shut down with the Session. Once Close has begun, the channel
-// refuses every operation, even when Close returns an error. Closing a closed SFTP returns an
-// error wrapping fs.ErrClosed.
+// usable: the unfinished closes wait, queued, for the session's next operation. When Close cannot
+// get the session in time, it returns the wait's error and the channel is closed as soon as the
+// session is free. Once Close has begun, the channel refuses every operation, even when Close
+// returns an error. Session.Close from another goroutine ends a Close that waits: it returns an
+// error wrapping fs.ErrClosed. Closing a closed SFTP returns an error wrapping fs.ErrClosed.
 func (sf *SFTP) Close() error {
 	if sf == nil {
 		return errInvalid("close", "", fs.ErrInvalid)
@@ -328,14 +330,44 @@ func (sf *SFTP) close(ctx context.Context) error {
 	var o op
 	o.quiet = true // closeLocked finishes the pending calls itself, within its bound
 	if err := s.begin(&o, ctx, "close", "", nil, nil, dlSession); err != nil {
+		if interrupted(err) && !errors.Is(err, fs.ErrClosed) {
+			go sf.closeWhenFree()
+		}
 		return err
 	}
 	defer s.end(&o)
+	return sf.closeEntered(&o)
+}
+
+// closeWhenFree finishes a Close that could not get the session in time (another channel's
+// operation held it, or the session's deadline had passed): it waits for the session without a
+// bound and closes sf as Close would, within closeTimeout and the session's deadline, leaving what
+// the link does not answer in time queued for the next operation. Session.Close ends the wait, and
+// takes sf down with the session.
+func (sf *SFTP) closeWhenFree() {
+	s := sf.s
+	if s.acquire(context.Background(), time.Time{}) != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	var o op
+	o.quiet = true
+	o.init(s, ctx, "close", "", nil, nil)
+	if o.enter(dlSession) != nil {
+		return
+	}
+	defer s.end(&o)
+	sf.closeEntered(&o)
+}
+
+// closeEntered is Close once o has entered the operation frame.
+func (sf *SFTP) closeEntered(o *op) error {
 	if sf.shut {
 		return errClosed("close", "")
 	}
-	o.w.closer = true
-	return sf.closeLocked(&o)
+	o.w.own = &sf.closing
+	return sf.closeLocked(o)
 }
 
 // closeLocked closes the files, then the channel, for o. The caller holds the session lock.

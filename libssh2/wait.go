@@ -25,7 +25,9 @@ type waiter struct {
 	// closing is the Close flag of the channel the operation works on, or nil.
 	closing *atomic.Bool
 	stop    func() bool // stops the context's AfterFunc
-	closer  bool        // the wait is Close's own: closing does not end it
+	// own is the closing flag of the Close this wait is part of (nil: the operation is not a
+	// Close): that Close does not end its own wait; any other one does.
+	own *atomic.Bool
 	// idle, when set, bounds the time without progress rather than the whole operation (Close):
 	// progress calls it again.
 	idle time.Duration
@@ -58,7 +60,7 @@ func (w *waiter) err(err error) error {
 	if errors.Is(err, errChannelEOF) || errors.Is(err, ErrSessionBroken) {
 		return err
 	}
-	if !w.closer && (w.s.closing.Load() || (w.f != nil && w.f.closing.Load()) || (w.closing != nil && w.closing.Load())) {
+	if w.closedByOther() {
 		return errors.Join(fs.ErrClosed, errClosedWhileWaiting)
 	}
 	if d, ok := w.ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(d) {
@@ -71,6 +73,16 @@ func (w *waiter) err(err error) error {
 		return cerr
 	}
 	return err
+}
+
+// closer reports whether the wait is a Close's own.
+func (w *waiter) closer() bool { return w.own != nil }
+
+// closedByOther reports whether a Close other than the one the wait is part of has begun on what it
+// works on: the session, its File, or its channel.
+func (w *waiter) closedByOther() bool {
+	other := func(b *atomic.Bool) bool { return b != nil && b != w.own && b.Load() }
+	return other(&w.s.closing) || (w.f != nil && other(&w.f.closing)) || other(w.closing)
 }
 
 // interrupted reports whether a wait error leaves libssh2 inside its call with the session intact (a

@@ -198,6 +198,9 @@ func (ch *channel) close(name string) error {
 		if s.closing.Load() || s.s == nil {
 			return nil // the session's Close frees the channel
 		}
+		if interrupted(err) && !errors.Is(err, fs.ErrClosed) {
+			s.closeWhenFree(name, func(o *op) { ch.freeLocked(o) })
+		}
 		return err
 	}
 	defer s.end(&o)

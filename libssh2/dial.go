@@ -88,7 +88,9 @@ func (c *chanConn) Write(p []byte) (int, error) {
 	return n, netErr(err)
 }
 
-// Close closes the channel (libssh2_channel_free).
+// Close closes the channel (libssh2_channel_free). When it cannot get the session within
+// closeTimeout (another operation holds it), it returns that error and the channel is freed as
+// soon as the session is free.
 func (c *chanConn) Close() error {
 	if c == nil {
 		return errInvalid("close", "", fs.ErrInvalid)

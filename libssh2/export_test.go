@@ -89,3 +89,17 @@ func OpenFiles(sf *SFTP) int {
 	defer sf.s.release()
 	return len(sf.open)
 }
+
+// OpenChannels is how many channels of s other than SFTP ones (commands, Dial's connections) are
+// open: not freed, nor being freed. It waits for the session lock.
+func OpenChannels(s *Session) int {
+	s.lock()
+	defer s.release()
+	n := 0
+	for ch := range s.chans {
+		if ch.c != nil {
+			n++
+		}
+	}
+	return n
+}

@@ -169,7 +169,11 @@ func (f *File) Close() error {
 	if err := s.acquire(ctx, lockBy); err != nil {
 		e := o.failOutside(o.w.err(err))
 		if !errors.Is(err, fs.ErrClosed) {
-			go f.closeWhenFree()
+			s.whenFree(func() { // as Close, but never standing aside: the lane has moved on
+				var o op
+				f.closeOp(&o)
+				f.closeHeld(&o)
+			})
 		}
 		return e
 	}
@@ -199,19 +203,6 @@ func (f *File) closeHeld(o *op) error {
 		}
 	}()
 	return f.closeLocked(o)
-}
-
-// closeWhenFree finishes a Close that could not get the session in time, as SFTP.closeWhenFree
-// does: it waits for the session without a bound, then closes f as Close would. It never stands
-// aside: the File's lane has moved on to other work.
-func (f *File) closeWhenFree() {
-	s := f.sf.s
-	if s.acquire(context.Background(), time.Time{}) != nil {
-		return
-	}
-	var o op
-	f.closeOp(&o)
-	f.closeHeld(&o)
 }
 
 // closeLocked drains f's writes and closes the handle for o. The caller holds the session lock.

@@ -652,12 +652,12 @@ func TestCloseEndedByOuterClose(t *testing.T) {
 	}
 }
 
-// TestCloseWithoutSession: a File.Close or SFTP.Close that cannot get the session in time, because
-// an operation on another channel holds it on a stalled link or (SFTP.Close) because the session's
-// deadline has passed, returns that wait's error, and what it closes refuses use at once. It is
-// closed as soon as the session is free: the File's accepted bytes reach the remote file exactly,
-// its handle is closed (SFTP.Close: the channel is shut down, the session holds only the other
-// one), the session works, and nothing is left behind.
+// TestCloseWithoutSession: a File.Close, SFTP.Close or Conn.Close that cannot get the session in
+// time, because an operation on another channel holds it on a stalled link or (SFTP.Close) because
+// the session's deadline has passed, returns that wait's error, and what it closes refuses use at
+// once. It is closed as soon as the session is free: the File's accepted bytes reach the remote
+// file exactly, its handle is closed (SFTP.Close: the channel is shut down, the session holds only
+// the other one; Conn.Close: the channel is freed), the session works, and nothing is left behind.
 func TestCloseWithoutSession(t *testing.T) {
 	checkNoLeaks(t)
 	for _, c := range []struct {
@@ -668,6 +668,7 @@ func TestCloseWithoutSession(t *testing.T) {
 		{"SFTP.Close", true, context.DeadlineExceeded},
 		{"SFTP.Close", false, os.ErrDeadlineExceeded},
 		{"File.Close", true, os.ErrDeadlineExceeded},
+		{"Conn.Close", true, context.DeadlineExceeded},
 	} {
 		why := "session deadline passed"
 		if c.held {
@@ -699,9 +700,12 @@ func TestCloseWithoutSession(t *testing.T) {
 				held <- nil
 			}
 			start := time.Now()
-			if c.closer == "File.Close" {
+			switch c.closer {
+			case "File.Close":
 				err = e.f.Close()
-			} else {
+			case "Conn.Close":
+				err = e.conn.Close()
+			default:
 				err = e.sf.Close()
 			}
 			if !errors.Is(err, c.want) {
@@ -710,7 +714,11 @@ func TestCloseWithoutSession(t *testing.T) {
 			if d := time.Since(start); d > 7*time.Second {
 				t.Errorf("%s returned after %v", c.closer, d)
 			}
-			if err := e.f.Close(); !errors.Is(err, fs.ErrClosed) {
+			if c.closer == "Conn.Close" {
+				if _, err := e.conn.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+					t.Errorf("Conn.Write after Conn.Close = %v; want net.ErrClosed", err)
+				}
+			} else if err := e.f.Close(); !errors.Is(err, fs.ErrClosed) {
 				t.Errorf("a second File.Close = %v; want fs.ErrClosed", err)
 			}
 			if c.closer == "SFTP.Close" {
@@ -718,8 +726,10 @@ func TestCloseWithoutSession(t *testing.T) {
 					t.Errorf("a second SFTP.Close = %v; want fs.ErrClosed", err)
 				}
 			}
-			if _, err := e.f.Write([]byte("x")); !errors.Is(err, fs.ErrClosed) {
-				t.Errorf("File.Write after %s = %v; want fs.ErrClosed", c.closer, err)
+			if c.closer != "Conn.Close" { // else the File is open, and would wait for the session
+				if _, err := e.f.Write([]byte("x")); !errors.Is(err, fs.ErrClosed) {
+					t.Errorf("File.Write after %s = %v; want fs.ErrClosed", c.closer, err)
+				}
 			}
 			e.proxy.SetPaused(false)
 			if err := <-held; err != nil {
@@ -729,18 +739,27 @@ func TestCloseWithoutSession(t *testing.T) {
 			if _, err := other.Stat(e.dir); err != nil { // finishes what the closing left queued
 				t.Fatal(err)
 			}
-			if c.closer == "SFTP.Close" {
+			switch c.closer {
+			case "SFTP.Close":
 				if !settle(func() bool { return libssh2.SFTPChannels(e.sess) == 1 }) {
 					t.Fatalf("%d SFTP channels open after the closed one's session came free; want 1", libssh2.SFTPChannels(e.sess))
 				}
 				e.sf = other
-			} else if !settle(func() bool { return libssh2.OpenFiles(e.sf) == 1 }) { // e.d
-				t.Fatalf("%d handles open on the channel after the File's session came free; want 1 (the Dir)", libssh2.OpenFiles(e.sf))
+			case "Conn.Close":
+				if !settle(func() bool { return libssh2.OpenChannels(e.sess) == 0 }) {
+					t.Fatalf("%d channels open after the closed connection's session came free; want 0", libssh2.OpenChannels(e.sess))
+				}
+			default:
+				if !settle(func() bool { return libssh2.OpenFiles(e.sf) == 1 }) { // e.d
+					t.Fatalf("%d handles open on the channel after the File's session came free; want 1 (the Dir)", libssh2.OpenFiles(e.sf))
+				}
 			}
-			if got, err := os.ReadFile(e.name); err != nil || !bytes.Equal(got, e.want) {
-				t.Fatalf("remote file: %d bytes, %v; differs from the accepted bytes over the base at %d", len(got), err, firstDiff(got, e.want))
+			if c.closer != "Conn.Close" { // else the File is open: checkUsable closes it and checks
+				if got, err := os.ReadFile(e.name); err != nil || !bytes.Equal(got, e.want) {
+					t.Fatalf("remote file: %d bytes, %v; differs from the accepted bytes over the base at %d", len(got), err, firstDiff(got, e.want))
+				}
+				e.closed = true
 			}
-			e.closed = true
 			e.checkUsable(t)
 		})
 	}

@@ -207,6 +207,34 @@ func (s *Session) end(o *op) {
 	s.release()
 }
 
+// whenFree finishes a Close that could not get the session in time (docs/DESIGN.md, "Close"): in
+// a goroutine of its own it waits for the session lock without a bound, then runs locked, which
+// gives the lock back. Session.Close ends the wait, and closes what locked would have.
+func (s *Session) whenFree(locked func()) {
+	go func() {
+		if s.acquire(context.Background(), time.Time{}) == nil {
+			locked()
+		}
+	}()
+}
+
+// closeWhenFree is whenFree for a Close that runs in the operation frame: close runs for an op
+// named name, bounded by closeTimeout and the session's deadline.
+func (s *Session) closeWhenFree(name string, close func(o *op)) {
+	s.whenFree(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		defer cancel()
+		var o op
+		o.quiet = true // close finishes the pending calls itself
+		o.init(s, ctx, name, "", nil, nil)
+		if o.enter(dlSession) != nil {
+			return
+		}
+		defer s.end(&o)
+		close(&o)
+	})
+}
+
 // ch is the SFTP channel whose end ends o's waits.
 func (o *op) ch() *cshim.Channel {
 	if o.sf == nil {

@@ -331,34 +331,12 @@ func (sf *SFTP) close(ctx context.Context) error {
 	o.quiet = true // closeLocked finishes the pending calls itself, within its bound
 	if err := s.begin(&o, ctx, "close", "", nil, nil, dlSession); err != nil {
 		if interrupted(err) && !errors.Is(err, fs.ErrClosed) {
-			go sf.closeWhenFree()
+			s.closeWhenFree("close", func(o *op) { sf.closeEntered(o) })
 		}
 		return err
 	}
 	defer s.end(&o)
 	return sf.closeEntered(&o)
-}
-
-// closeWhenFree finishes a Close that could not get the session in time (another channel's
-// operation held it, or the session's deadline had passed): it waits for the session without a
-// bound and closes sf as Close would, within closeTimeout and the session's deadline, leaving what
-// the link does not answer in time queued for the next operation. Session.Close ends the wait, and
-// takes sf down with the session.
-func (sf *SFTP) closeWhenFree() {
-	s := sf.s
-	if s.acquire(context.Background(), time.Time{}) != nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-	defer cancel()
-	var o op
-	o.quiet = true
-	o.init(s, ctx, "close", "", nil, nil)
-	if o.enter(dlSession) != nil {
-		return
-	}
-	defer s.end(&o)
-	sf.closeEntered(&o)
 }
 
 // closeEntered is Close once o has entered the operation frame.

@@ -664,15 +664,22 @@ func TestCloseWithoutSession(t *testing.T) {
 		closer string
 		held   bool // another channel's Stat holds the session on the stalled link; else the session's deadline has passed
 		want   error
+		// sessionClose: Session.Close, on the link still stalled, ends the close waiting for the
+		// session in the background
+		sessionClose bool
 	}{
-		{"SFTP.Close", true, context.DeadlineExceeded},
-		{"SFTP.Close", false, os.ErrDeadlineExceeded},
-		{"File.Close", true, os.ErrDeadlineExceeded},
-		{"Conn.Close", true, context.DeadlineExceeded},
+		{"SFTP.Close", true, context.DeadlineExceeded, false},
+		{"SFTP.Close", false, os.ErrDeadlineExceeded, false},
+		{"File.Close", true, os.ErrDeadlineExceeded, false},
+		{"Conn.Close", true, context.DeadlineExceeded, false},
+		{"SFTP.Close", true, context.DeadlineExceeded, true},
 	} {
 		why := "session deadline passed"
 		if c.held {
 			why = "held by another channel"
+		}
+		if c.sessionClose {
+			why += ", then Session.Close"
 		}
 		t.Run(c.closer+"/"+why, func(t *testing.T) {
 			e := newInterruptEnv(t)
@@ -730,6 +737,19 @@ func TestCloseWithoutSession(t *testing.T) {
 				if _, err := e.f.Write([]byte("x")); !errors.Is(err, fs.ErrClosed) {
 					t.Errorf("File.Write after %s = %v; want fs.ErrClosed", c.closer, err)
 				}
+			}
+			if c.sessionClose {
+				start := time.Now()
+				err := e.sess.Close()
+				t.Logf("Session.Close on the stalled link: %v", err)
+				if d := time.Since(start); d > 8*time.Second {
+					t.Errorf("Session.Close took %v", d)
+				}
+				if err := <-held; !errors.Is(err, fs.ErrClosed) {
+					t.Errorf("the other channel's Stat, ended by Session.Close = %v; want fs.ErrClosed", err)
+				}
+				e.proxy.SetPaused(false)
+				return // checkNoLeaks: the background close's goroutine and every C block are gone
 			}
 			e.proxy.SetPaused(false)
 			if err := <-held; err != nil {

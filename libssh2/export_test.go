@@ -76,30 +76,28 @@ func BatchLanes(b *Batch) int {
 
 // SFTPChannels is how many SFTP channels of s are open (not yet closed, or closing in the
 // background). It waits for the session lock.
-func SFTPChannels(s *Session) int {
-	s.lock()
-	defer s.release()
-	return len(s.sftps)
-}
+func SFTPChannels(s *Session) int { return countLocked(s, func() int { return len(s.sftps) }) }
 
 // OpenFiles is how many Files of sf have their handle open (not yet closed, nor queued to be). It
 // waits for the session lock.
-func OpenFiles(sf *SFTP) int {
-	sf.s.lock()
-	defer sf.s.release()
-	return len(sf.open)
-}
+func OpenFiles(sf *SFTP) int { return countLocked(sf.s, func() int { return len(sf.open) }) }
 
 // OpenChannels is how many channels of s other than SFTP ones (commands, Dial's connections) are
 // open: not freed, nor being freed. It waits for the session lock.
 func OpenChannels(s *Session) int {
+	return countLocked(s, func() (n int) {
+		for ch := range s.chans {
+			if ch.c != nil {
+				n++
+			}
+		}
+		return n
+	})
+}
+
+// countLocked returns count's result, run under s's lock.
+func countLocked(s *Session, count func() int) int {
 	s.lock()
 	defer s.release()
-	n := 0
-	for ch := range s.chans {
-		if ch.c != nil {
-			n++
-		}
-	}
-	return n
+	return count()
 }

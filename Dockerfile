@@ -14,4 +14,4 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN go build ./...
-CMD ["sh", "-c", "echo \"libssh2 $(pkg-config --modversion libssh2) (pkg-config)\" && go vet ./... && go test -race -count=1 -timeout 9m ./..."]
+CMD ["sh", "-c", "echo \"libssh2 $(pkg-config --modversion libssh2) (pkg-config)\" && go vet ./... && bash scripts/gotest.sh -race -count=1 -timeout 15m ./..."]

@@ -346,7 +346,7 @@ func (b *Batch) jobsWaiting() bool {
 // closeAfterFailure after a failure; what the link does not answer in time stays queued for the
 // session's next operation (SFTP.closeLocked).
 func closeLanes(lanes []*SFTP, failed bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), politeClose(failed))
+	ctx, cancel := closeBound(politeClose(failed))
 	defer cancel()
 	for _, sf := range lanes {
 		sf.close(ctx)

@@ -191,7 +191,7 @@ func (ch *channel) close(name string) error {
 	close(ch.closed)
 	s := ch.s
 	s.wakeIf(func(a *active) bool { return a.dl == &ch.deadlines })
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	ctx, cancel := closeBound(closeTimeout)
 	defer cancel()
 	var o op
 	if err := s.begin(&o, ctx, name, "", nil, nil, dlSession); err != nil {

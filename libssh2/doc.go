@@ -109,7 +109,9 @@
 // and every call that waits on the server has a Context variant (SFTPContext, OpenFileContext,
 // WriteContext, ReadContext, StatContext, MkdirContext, RenameContext, Dir.ReadDirContext, ...)
 // that ctx bounds as well. An expired deadline
-// matches os.ErrDeadlineExceeded, a cancelled context context.Canceled. A context that is already
+// matches os.ErrDeadlineExceeded, a cancelled context context.Canceled. A Close that runs out of
+// time (its deadline, or its own bound of a few seconds on a link that does not answer) returns an
+// error matching os.ErrDeadlineExceeded. A context that is already
 // done fails the operation before anything is sent. Deadlines set while an operation waits apply
 // to it, as with os.File.
 //

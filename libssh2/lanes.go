@@ -183,7 +183,7 @@ func (o *op) waitParked(slot *parkSlot, kind dlKind, idleBy time.Time) error {
 		case <-slot.wake:
 			return nil
 		case <-o.w.ctx.Done():
-			return o.w.ctx.Err()
+			return o.w.ctxErr(o.w.ctx.Err())
 		case <-s.closed:
 			return errors.Join(fs.ErrClosed, errClosedWhileWaiting)
 		case <-t.C:

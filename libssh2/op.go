@@ -91,7 +91,7 @@ func (s *Session) begin(o *op, ctx context.Context, name, path string, sf *SFTP,
 	o.init(s, ctx, name, path, sf, f)
 	ctx = o.w.ctx
 	if err := ctx.Err(); err != nil {
-		return o.failOutside(err) // a done context never starts a C call
+		return o.failOutside(o.w.ctxErr(err)) // a done context never starts a C call
 	}
 	if o.w.closedByOther() {
 		return errClosed(o.name, o.path) // before the deadline, as os.File says a closed file is closed
@@ -222,7 +222,7 @@ func (s *Session) whenFree(locked func()) {
 // named name, bounded by closeTimeout and the session's deadline.
 func (s *Session) closeWhenFree(name string, close func(o *op)) {
 	s.whenFree(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		ctx, cancel := closeBound(closeTimeout)
 		defer cancel()
 		var o op
 		o.quiet = true // close finishes the pending calls itself

@@ -335,6 +335,16 @@ type Methods struct {
 // drain it is the longest time without any acknowledgement. The C resources are freed in any case.
 const closeTimeout = 5 * time.Second
 
+// closeBound returns the context that bounds the polite part of a Close by d. A Close takes no
+// context, so when the bound passes its wait is reported as os.ErrDeadlineExceeded, as a deadline
+// set with SetDeadline and File.Close's own bound are (waiter.ctxErr), never as a context's error.
+func closeBound(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithValue(context.Background(), closeBoundKey{}, true), d)
+}
+
+// closeBoundKey marks the contexts that closeBound makes.
+type closeBoundKey struct{}
+
 // closeLockWait is how long Session.Close waits for the running operation to give the session back
 // after waking it, before it shuts the socket down so that a C call that never says EAGAIN returns.
 const closeLockWait = time.Second
@@ -380,7 +390,7 @@ func (s *Session) close(polite time.Duration) error {
 	if s.s == nil {
 		return errClosed("close", "")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), polite)
+	ctx, cancel := closeBound(polite)
 	defer cancel()
 	o := op{s: s, name: "close", w: waiter{s: s, ctx: ctx, own: &s.closing}}
 	s.arm(&o, dlSession, ctx)

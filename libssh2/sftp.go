@@ -305,9 +305,9 @@ func openFlags(flag int) (int, error) {
 // what it left inside libssh2 is finished before the channel is shut down (docs/DESIGN.md,
 // "Close"). Close waits at most closeTimeout (5 s) for the session, which an operation on another
 // channel may hold, and its polite part is bounded by closeTimeout and by the session's deadline.
-// When the server does not answer in time, Close returns the wait's error and the session stays
-// usable: the unfinished closes wait, queued, for the session's next operation. When Close cannot
-// get the session in time, it returns the wait's error and the channel is closed as soon as the
+// When the server does not answer in time, Close returns an error wrapping os.ErrDeadlineExceeded
+// and the session stays usable: the unfinished closes wait, queued, for the session's next operation. When Close cannot
+// get the session in time, it returns that error too and the channel is closed as soon as the
 // session is free. Once Close has begun, the channel refuses every operation, even when Close
 // returns an error. Session.Close from another goroutine ends a Close that waits: it returns an
 // error wrapping fs.ErrClosed. Closing a closed SFTP returns an error wrapping fs.ErrClosed.
@@ -315,7 +315,7 @@ func (sf *SFTP) Close() error {
 	if sf == nil {
 		return errInvalid("close", "", fs.ErrInvalid)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	ctx, cancel := closeBound(closeTimeout)
 	defer cancel()
 	return sf.close(ctx)
 }

@@ -64,15 +64,25 @@ func (w *waiter) err(err error) error {
 		return errors.Join(fs.ErrClosed, errClosedWhileWaiting)
 	}
 	if d, ok := w.ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(d) {
-		return context.DeadlineExceeded // the context's deadline, which may fire just after the socket's
+		return w.ctxErr(context.DeadlineExceeded) // the context's deadline, which may fire just after the socket's
 	}
 	if cerr := w.ctx.Err(); cerr != nil {
-		if errors.Is(cerr, context.DeadlineExceeded) {
-			return context.DeadlineExceeded
-		}
-		return cerr
+		return w.ctxErr(cerr)
 	}
 	return err
+}
+
+// ctxErr is the error to report for the operation's done context, whose error is cerr: the
+// context's own, except that the bound of a Close (closeBound), which takes no context, is an
+// expired deadline, os.ErrDeadlineExceeded.
+func (w *waiter) ctxErr(cerr error) error {
+	if errors.Is(cerr, context.DeadlineExceeded) {
+		if w.ctx.Value(closeBoundKey{}) != nil {
+			return os.ErrDeadlineExceeded
+		}
+		return context.DeadlineExceeded
+	}
+	return cerr
 }
 
 // closer reports whether the wait is a Close's own.

@@ -1,6 +1,7 @@
 package libssh2_test
 
 import (
+	"context"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -28,6 +29,13 @@ func benchDownload(b *testing.B, copyFn func(w io.Writer, r io.Reader) (int64, e
 	b.SetBytes(benchSize)
 	b.ResetTimer()
 	for b.Loop() {
+		if copyFn == nil {
+			n, err := sf.Download(context.Background(), name, discardAt{}, nil)
+			if err != nil || n != benchSize {
+				b.Fatalf("downloaded %d bytes, %v; want %d", n, err, benchSize)
+			}
+			continue
+		}
 		f, err := sf.Open(name)
 		if err != nil {
 			b.Fatal(err)
@@ -51,6 +59,17 @@ func BenchmarkDownloadRead32K(b *testing.B) {
 	benchDownload(b, func(w io.Writer, r io.Reader) (int64, error) {
 		return io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{r}, make([]byte, 32<<10))
 	})
+}
+
+// discardAt is an io.WriterAt that keeps nothing.
+type discardAt struct{}
+
+func (discardAt) WriteAt(p []byte, _ int64) (int, error) { return len(p), nil }
+
+// BenchmarkDownloadTransfer downloads with SFTP.Download and its defaults: on loopback one stream,
+// which should cost what io.Copy does (BenchmarkDownloadCopy).
+func BenchmarkDownloadTransfer(b *testing.B) {
+	benchDownload(b, nil)
 }
 
 var _ io.WriterTo = (*libssh2.File)(nil)

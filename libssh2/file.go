@@ -188,6 +188,38 @@ func (f *File) closeOp(o *op) {
 	o.w.own, o.w.idle = &f.closing, closeTimeout
 }
 
+// takeHandle marks f closed on its channel and returns its handle, which the caller closes or
+// queues the close of. What f's window has inside libssh2 goes with the handle's close. The
+// caller holds the session lock.
+func (f *File) takeHandle() *cshim.Handle {
+	h := f.h
+	f.h = nil
+	if f.wb != nil {
+		f.wb.uncount()
+	}
+	f.wb = nil
+	f.sf.forget(f)
+	return h
+}
+
+// closeAfterLane ends the Close of f that gave up standing aside on its lane (lanes.go), its
+// window's write queued as a parked call: as soon as the session is free (Session.whenFree) f is
+// closed and its handle's close queued behind that write, marked sent like it. So it sends
+// nothing itself and runs no call of the lane, which is its goroutine's alone: the lane's next
+// operation, its SFTP.Close or Session.Close finishes the write and then the close, in order, and
+// operations on other channels pass both by.
+func (f *File) closeAfterLane() {
+	s := f.sf.s
+	s.whenFree(func() {
+		defer s.release()
+		if f.h == nil || s.s == nil {
+			return // the channel's or the session's Close closed it
+		}
+		h := f.takeHandle()
+		s.addPending(&pending{call: func() int { return cshim.SFTPCloseHandle(h) }, sf: f.sf, sent: true})
+	})
+}
+
 // closeHeld is Close once o holds the session lock, which it gives back.
 func (f *File) closeHeld(o *op) error {
 	s := f.sf.s
@@ -218,18 +250,12 @@ func (f *File) closeLocked(o *op) error {
 		// (docs/DESIGN.md, fact 2). A drain that keeps getting acknowledgements goes on.
 		first = f.drain(o)
 		if o.detached {
-			// o gave up standing aside (lanes.go), without the lock: the File stays open with
-			// its write pending until its SFTP channel or Session closes.
+			// o gave up standing aside (lanes.go), without the lock, its write pending.
+			f.closeAfterLane()
 			return first
 		}
 	}
-	h := f.h
-	f.h = nil
-	if f.wb != nil {
-		f.wb.uncount()
-	}
-	f.wb = nil
-	f.sf.forget(f)
+	h := f.takeHandle()
 	if s.broken == nil && f.sf.broken == nil {
 		var err error
 		if first != nil && interrupted(first) {

@@ -266,6 +266,17 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 			t.Errorf("File.Close after the interruption: %v", err)
 		}
 	}
+	if c.closes {
+		// The interrupted Close still closes the File, without its channel's Close: its handle is
+		// closed and the remote file complete as soon as the session is free.
+		if !settle(func() bool { return libssh2.OpenFiles(sfA) == 0 }) {
+			t.Errorf("the File whose Close was interrupted is still open on its channel (%d open)", libssh2.OpenFiles(sfA))
+		}
+		if _, err := sfA.Stat(dir); err != nil { // finishes the handle's close, if it is queued
+			t.Fatalf("Stat after the interrupted Close: %v", err)
+		}
+		checkRemote(t, name, c.prepData)
+	}
 	for i, sf := range []*libssh2.SFTP{sfA, sfB} {
 		if err := sf.Close(); err != nil {
 			t.Errorf("SFTP.Close of lane %d: %v", i, err)

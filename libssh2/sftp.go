@@ -306,9 +306,9 @@ func openFlags(flag int) (int, error) {
 // "Close"). Close waits at most closeTimeout (5 s) for the session, which an operation on another
 // channel may hold, and its polite part is bounded by closeTimeout and by the session's deadline.
 // When the server does not answer in time, Close returns an error wrapping os.ErrDeadlineExceeded
-// and the session stays usable: the unfinished closes wait, queued, for the session's next operation. When Close cannot
-// get the session in time, it returns that error too and the channel is closed as soon as the
-// session is free. Once Close has begun, the channel refuses every operation, even when Close
+// and the session stays usable: the unfinished closes wait, queued, for the session's next
+// operation. When Close cannot get the session in time, it returns that error too and the channel
+// is closed as soon as the session is free. Once Close has begun, the channel refuses every operation, even when Close
 // returns an error. Session.Close from another goroutine ends a Close that waits: it returns an
 // error wrapping fs.ErrClosed. Closing a closed SFTP returns an error wrapping fs.ErrClosed.
 func (sf *SFTP) Close() error {

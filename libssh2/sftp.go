@@ -308,9 +308,10 @@ func openFlags(flag int) (int, error) {
 // When the server does not answer in time, Close returns an error wrapping os.ErrDeadlineExceeded
 // and the session stays usable: the unfinished closes wait, queued, for the session's next
 // operation. When Close cannot get the session in time, it returns that error too and the channel
-// is closed as soon as the session is free. Once Close has begun, the channel refuses every operation, even when Close
-// returns an error. Session.Close from another goroutine ends a Close that waits: it returns an
-// error wrapping fs.ErrClosed. Closing a closed SFTP returns an error wrapping fs.ErrClosed.
+// is closed as soon as the session is free. Once Close has begun, the channel refuses every
+// operation, even when Close returns an error. Session.Close from another goroutine ends a Close
+// that waits: it returns an error wrapping fs.ErrClosed. Closing a closed SFTP returns an error
+// wrapping fs.ErrClosed.
 func (sf *SFTP) Close() error {
 	if sf == nil {
 		return errInvalid("close", "", fs.ErrInvalid)

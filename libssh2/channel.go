@@ -199,7 +199,7 @@ func (ch *channel) close(name string) error {
 			return nil // the session's Close frees the channel
 		}
 		if interrupted(err) && !errors.Is(err, fs.ErrClosed) {
-			s.closeWhenFree(name, func(o *op) { ch.freeLocked(o) })
+			s.closeWhenFree(name, ch.freeLocked)
 		}
 		return err
 	}

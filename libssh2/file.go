@@ -172,6 +172,7 @@ func (f *File) Close() error {
 			s.whenFree(func() { // as Close, but never standing aside: the lane has moved on
 				var o op
 				f.closeOp(&o)
+				o.late = true
 				f.closeHeld(&o)
 			})
 		}
@@ -220,8 +221,9 @@ func (f *File) closeAfterLane() {
 	})
 }
 
-// closeHeld is Close once o holds the session lock, which it gives back.
-func (f *File) closeHeld(o *op) error {
+// closeHeld is Close once o holds the session lock, which it gives back. For a Close finished in
+// the background (o.late), its failure is kept for Session.Close (keepLate) before then.
+func (f *File) closeHeld(o *op) (err error) {
 	s := f.sf.s
 	if f.h == nil || s.s == nil {
 		s.release()
@@ -230,6 +232,9 @@ func (f *File) closeHeld(o *op) error {
 	s.arm(o, dlWrite, o.w.ctx)
 	defer func() {
 		if !o.detached { // o gave up standing aside without the lock (lanes.go)
+			if o.late {
+				s.keepLate(err)
+			}
 			s.disarm(o)
 			s.release()
 		}

@@ -663,6 +663,73 @@ func TestCloseEndedByOuterClose(t *testing.T) {
 	}
 }
 
+// TestLateCloseFailure: a File.Close that cannot get the session in time (another channel's Stat
+// holds it on a stalled link) returns the wait's error, and the File is closed once the session is
+// free. When the server then refuses the bytes that close drains (here past a file size limit),
+// nobody has seen that failure: Session.Close returns it, an *Error with the SFTP status and the
+// offset up to which the remote file is good, and the remote file holds those bytes.
+func TestLateCloseFailure(t *testing.T) {
+	checkNoLeaks(t)
+	const limit = 64 << 10
+	ls := sshd.StartT(t, sshd.Options{FileSizeLimit: limit})
+	proxy := tcpproxy.StartT(t, ls.Addr)
+	cfg := config(t, ls)
+	cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey() // the proxy's address is not in known_hosts
+	sess := dialAddr(t, proxy.Addr, cfg)
+	sf, err := sess.SFTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := sess.SFTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := ls.Path("late.bin")
+	f, err := sf.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := upload[:200000]
+	if n, err := f.Write(data); err != nil || n != len(data) { // into the window: no wait
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	proxy.SetPaused(true)
+	held := make(chan error, 1)
+	go func() { // no deadline: it holds the session until the link is back
+		_, err := other.Stat(ls.Path(""))
+		held <- err
+	}()
+	if !settle(func() bool { return libssh2.Running(sess) }) {
+		t.Fatal("the other channel's Stat never ran")
+	}
+	if err := f.Close(); !isCloseTimeout(err) {
+		t.Fatalf("File.Close without the session = %v; want an error wrapping os.ErrDeadlineExceeded", err)
+	}
+	proxy.SetPaused(false)
+	if err := <-held; err != nil {
+		t.Fatalf("the other channel's Stat: %v", err)
+	}
+	if !settle(func() bool { return libssh2.OpenFiles(sf) == 0 }) {
+		t.Fatal("the File was not closed once the session was free")
+	}
+	err = sess.Close()
+	var e *libssh2.Error
+	if !errors.As(err, &e) || e.Status == 0 || e.Path != name {
+		t.Fatalf("Session.Close after the File's close failed in the background = %v; want an *Error with an SFTP status for %s", err, name)
+	}
+	t.Logf("Session.Close: %v (good up to %d)", err, e.Offset)
+	if e.Offset < 0 || e.Offset > limit {
+		t.Fatalf("reported good offset %d, want 0..%d", e.Offset, limit)
+	}
+	got, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(got)) < e.Offset || !bytes.Equal(got[:e.Offset], data[:e.Offset]) {
+		t.Errorf("the remote file (%d bytes) does not hold the %d bytes reported good", len(got), e.Offset)
+	}
+}
+
 // TestCloseWithoutSession: a File.Close, SFTP.Close or Conn.Close that cannot get the session in
 // time, because an operation on another channel holds it on a stalled link or (SFTP.Close) because
 // the session's deadline has passed, returns that wait's error, and what it closes refuses use at

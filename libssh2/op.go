@@ -65,6 +65,9 @@ type op struct {
 	lane     bool
 	parked   *pending
 	detached bool
+	// late: o finishes a File's Close in the background (whenFree); its failure is kept for
+	// Session.Close (keepLate).
+	late bool
 	// closes: the SFTP channel that o closes, whose pending calls o finishes all of (finishPending).
 	closes *SFTP
 }
@@ -218,9 +221,19 @@ func (s *Session) whenFree(locked func()) {
 	}()
 }
 
+// keepLate keeps err, the failure of a Close finished in the background (whenFree), for
+// Session.Close to return: the Close that handed its work over has returned. An interruption is
+// not kept: that Close returned it already, or Session.Close ended the work. The caller holds the
+// session lock.
+func (s *Session) keepLate(err error) {
+	if err != nil && !interrupted(err) && s.late == nil {
+		s.late = err
+	}
+}
+
 // closeWhenFree is whenFree for a Close that runs in the operation frame: close runs for an op
-// named name, bounded by closeTimeout and the session's deadline.
-func (s *Session) closeWhenFree(name string, close func(o *op)) {
+// named name, bounded by closeTimeout and the session's deadline; its failure is kept (keepLate).
+func (s *Session) closeWhenFree(name string, close func(o *op) error) {
 	s.whenFree(func() {
 		ctx, cancel := closeBound(closeTimeout)
 		defer cancel()
@@ -231,7 +244,7 @@ func (s *Session) closeWhenFree(name string, close func(o *op)) {
 			return
 		}
 		defer s.end(&o)
-		close(&o)
+		s.keepLate(close(&o))
 	})
 }
 

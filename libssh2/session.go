@@ -72,6 +72,9 @@ type Session struct {
 	broken   error       // set when the connection failed: the session refuses further use
 	nonblock atomic.Bool // faithful calls return ErrWouldBlock instead of waiting
 	sftps    map[*SFTP]struct{}
+	// late is the first failure of a Close finished in the background (whenFree), which
+	// Session.Close returns; set under the session lock.
+	late error
 	// authed is the method that logged the session in; before that, the one to try first (a
 	// redial's, so that an extra session skips asking the server for its methods).
 	authed AuthMethod
@@ -354,7 +357,9 @@ const closeLockWait = time.Second
 // channel itself (libssh2_sftp_shutdown); then it finishes the calls that interrupted operations
 // left pending, sends the SSH disconnect message (libssh2_session_disconnect_ex) and frees the
 // session (libssh2_session_free). A connection made by Dial is closed last. The first error met is
-// returned; everything is released in any case (when the link does not answer in time, the socket
+// returned, counting the failure of a File's, SFTP channel's or channel's Close that returned
+// without the session and finished once it was free (say, the server refused the last bytes a
+// File.Close that timed out had left to drain); everything is released in any case (when the link does not answer in time, the socket
 // is shut down and libssh2 frees what it holds without talking to the server).
 //
 // Close may be called from another goroutine while an operation waits: that operation returns at
@@ -395,7 +400,7 @@ func (s *Session) close(polite time.Duration) error {
 	o := op{s: s, name: "close", w: waiter{s: s, ctx: ctx, own: &s.closing}}
 	s.arm(&o, dlSession, ctx)
 	defer s.disarm(&o)
-	var first error
+	first := s.late // met before anything of this Close
 	for sf := range s.sftps {
 		if err := sf.closeLocked(&o); err != nil && first == nil {
 			first = err

@@ -332,7 +332,7 @@ func (sf *SFTP) close(ctx context.Context) error {
 	o.quiet = true // closeLocked finishes the pending calls itself, within its bound
 	if err := s.begin(&o, ctx, "close", "", nil, nil, dlSession); err != nil {
 		if interrupted(err) && !errors.Is(err, fs.ErrClosed) {
-			s.closeWhenFree("close", func(o *op) { sf.closeEntered(o) })
+			s.closeWhenFree("close", sf.closeEntered)
 		}
 		return err
 	}

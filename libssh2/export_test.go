@@ -82,6 +82,19 @@ func SFTPChannels(s *Session) int { return countLocked(s, func() int { return le
 // waits for the session lock.
 func OpenFiles(sf *SFTP) int { return countLocked(sf.s, func() int { return len(sf.open) }) }
 
+// PendingOn is how many calls of sf wait, queued, for an operation to finish them. It waits for
+// the session lock.
+func PendingOn(sf *SFTP) int {
+	return countLocked(sf.s, func() (n int) {
+		for _, p := range sf.s.pend {
+			if p.sf == sf {
+				n++
+			}
+		}
+		return n
+	})
+}
+
 // OpenChannels is how many channels of s other than SFTP ones (commands, Dial's connections) are
 // open: not freed, nor being freed. It waits for the session lock.
 func OpenChannels(s *Session) int {

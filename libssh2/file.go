@@ -217,7 +217,9 @@ func (f *File) closeAfterLane() {
 			return // the channel's or the session's Close closed it
 		}
 		h := f.takeHandle()
-		s.addPending(&pending{call: func() int { return cshim.SFTPCloseHandle(h) }, sf: f.sf, sent: true})
+		// Sent, like the write before it: an operation on another channel that ran the close
+		// would free the handle under that write.
+		s.addSent(&pending{call: func() int { return cshim.SFTPCloseHandle(h) }, sf: f.sf})
 	})
 }
 

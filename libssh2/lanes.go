@@ -109,8 +109,7 @@ func (s *Session) laneYieldable(on bool) {
 // error. The caller holds the session lock.
 func (o *op) park(p *pending) error {
 	s := o.s
-	s.addPending(p)
-	p.sent = true
+	s.addSent(p)
 	slot := &parkSlot{sf: o.sf, wake: make(chan struct{}, 1)}
 	s.parked = append(s.parked, slot)
 	o.parked = p

@@ -244,6 +244,21 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 	if f != nil {
 		f.SetDeadline(time.Time{})
 	}
+	if c.closes {
+		// The interrupted Close leaves its File's write and its handle's close queued for lane A
+		// once the session is free: the other lane's operations pass both by, and do not close the
+		// handle under the write.
+		if !settle(func() bool { return libssh2.OpenFiles(sfA) == 0 }) {
+			t.Errorf("the File whose Close was interrupted is still open on its channel (%d open)", libssh2.OpenFiles(sfA))
+		}
+		queued := libssh2.PendingOn(sfA)
+		if _, err := sfB.Stat(dir); err != nil {
+			t.Fatalf("Stat on lane 1 after the interrupted Close: %v", err)
+		}
+		if n := libssh2.PendingOn(sfA); n != queued {
+			t.Errorf("an operation on lane 1 finished %d of lane 0's %d queued calls (the File's write, its handle's close): only lane 0's own may", queued-n, queued)
+		}
+	}
 	for i, sf := range []*libssh2.SFTP{sfA, sfB} {
 		if _, err := sf.Stat(dir); err != nil {
 			t.Fatalf("Stat on lane %d after the interruption: %v", i, err)
@@ -267,14 +282,8 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 		}
 	}
 	if c.closes {
-		// The interrupted Close still closes the File, without its channel's Close: its handle is
-		// closed and the remote file complete as soon as the session is free.
-		if !settle(func() bool { return libssh2.OpenFiles(sfA) == 0 }) {
-			t.Errorf("the File whose Close was interrupted is still open on its channel (%d open)", libssh2.OpenFiles(sfA))
-		}
-		if _, err := sfA.Stat(dir); err != nil { // finishes the handle's close, if it is queued
-			t.Fatalf("Stat after the interrupted Close: %v", err)
-		}
+		// The interrupted Close still closed the File, without its channel's Close: lane A's
+		// operations above finished its write and its handle's close.
 		checkRemote(t, name, c.prepData)
 	}
 	for i, sf := range []*libssh2.SFTP{sfA, sfB} {

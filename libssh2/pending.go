@@ -53,6 +53,13 @@ func (s *Session) addPending(p *pending) {
 	s.pend = append(s.pend, p)
 }
 
+// addSent queues p as a call that has sent its request whole (pending.sent), which only
+// operations on its own SFTP channel finish. The caller holds the session lock.
+func (s *Session) addSent(p *pending) {
+	s.addPending(p)
+	p.sent = true
+}
+
 // dropPending removes p from the queue, if it is there. The caller holds the session lock.
 func (s *Session) dropPending(p *pending) {
 	for i, q := range s.pend {

@@ -672,14 +672,7 @@ func TestLateCloseFailure(t *testing.T) {
 	checkNoLeaks(t)
 	const limit = 64 << 10
 	ls := sshd.StartT(t, sshd.Options{FileSizeLimit: limit})
-	proxy := tcpproxy.StartT(t, ls.Addr)
-	cfg := config(t, ls)
-	cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey() // the proxy's address is not in known_hosts
-	sess := dialAddr(t, proxy.Addr, cfg)
-	sf, err := sess.SFTP()
-	if err != nil {
-		t.Fatal(err)
-	}
+	proxy, sess, sf := proxySessionTo(t, ls)
 	other, err := sess.SFTP()
 	if err != nil {
 		t.Fatal(err)

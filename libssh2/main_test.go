@@ -105,8 +105,14 @@ func openSFTP(t testing.TB, s *sshd.Server) (*libssh2.Session, *libssh2.SFTP) {
 // test ends, and opens SFTP.
 func proxySession(t *testing.T, opts ...tcpproxy.Option) (*tcpproxy.Proxy, *libssh2.Session, *libssh2.SFTP) {
 	t.Helper()
-	proxy := tcpproxy.StartT(t, srv.Addr, opts...)
-	cfg := config(t, srv)
+	return proxySessionTo(t, srv, opts...)
+}
+
+// proxySessionTo is proxySession to the server s.
+func proxySessionTo(t *testing.T, s *sshd.Server, opts ...tcpproxy.Option) (*tcpproxy.Proxy, *libssh2.Session, *libssh2.SFTP) {
+	t.Helper()
+	proxy := tcpproxy.StartT(t, s.Addr, opts...)
+	cfg := config(t, s)
 	cfg.HostKeyCallback = libssh2.InsecureIgnoreHostKey() // the proxy's address is not in known_hosts
 	sess := dialAddr(t, proxy.Addr, cfg)
 	sf, err := sess.SFTP()

@@ -93,6 +93,14 @@ func ReadPassword(tty *os.File, prompt string, interrupt <-chan struct{}) (strin
 	case <-interrupt:
 		restore()
 		io.WriteString(tty, "\n")
+		select {
+		case sig := <-sigs:
+			// The same signal ended the caller's context (signal.NotifyContext): the runtime hands
+			// a signal to every channel that asked for it before that context's goroutine can
+			// cancel it, so it is here, and select may have picked either case.
+			return "", &SignalError{sig.(syscall.Signal)}
+		default:
+		}
 		return "", ErrInterrupted
 	}
 }

@@ -39,6 +39,13 @@ func TestPlanCoversEveryByteOnce(t *testing.T) {
 		taken := make(map[int64]int64) // offset -> count, as runs
 		var total int64
 		for len(streams) > 0 {
+			// No split cuts a span below what its stream asked the server for: past its end
+			// there is at most what one read asks for beyond the end (reserve).
+			for _, sp := range p.spans {
+				if sp.ahead > sp.end+5*packetSize {
+					t.Fatalf("seed %d: span [%d, %d) has its read-ahead asked up to %d", seed, sp.start, sp.end, sp.ahead)
+				}
+			}
 			i := rng.IntN(len(streams))
 			st := streams[i]
 			switch r := rng.IntN(100); {
@@ -49,6 +56,14 @@ func TestPlanCoversEveryByteOnce(t *testing.T) {
 				}
 			case r < 5:
 				p.retire(st)
+			case r < 40:
+				// A download stream asks libssh2 to read ahead from its position (reserve).
+				p.mu.Lock()
+				pos := st.sp.pos
+				p.mu.Unlock()
+				if n := p.reserve(st.sp, pos, 1+rng.IntN(DefaultReadBuffer)); n <= 0 {
+					t.Fatalf("seed %d: reserve at %d gave a buffer of %d", seed, pos, n)
+				}
 			default:
 				off, k := p.take(st.sp, 1+rng.IntN(3<<20))
 				if k > 0 {

@@ -301,7 +301,7 @@ func (f *File) WriteToContext(ctx context.Context, dst io.Writer) (int64, error)
 	var total int64
 	taken := 0
 	for {
-		chunk, err := f.nextChunk(ctx, taken)
+		chunk, err := f.nextChunk(ctx, taken, nil)
 		if err == io.EOF {
 			return total, nil
 		}
@@ -339,8 +339,10 @@ func (f *File) afterChunk(n int) {
 
 // nextChunk marks taken buffered bytes as returned and returns the buffered bytes, reading more
 // when there are none; io.EOF at end of file. The slice is f's buffer: the caller holds f.rmu, which
-// keeps other reads out of it while the session is unlocked.
-func (f *File) nextChunk(ctx context.Context, taken int) ([]byte, error) {
+// keeps other reads out of it while the session is unlocked. reserve, when set, is called with
+// libssh2's offset and the buffer's size before each read and returns the buffer size to read
+// with, which bounds libssh2's read-ahead (a Download's stream: plan.reserve).
+func (f *File) nextChunk(ctx context.Context, taken int, reserve func(pos int64, n int) int) ([]byte, error) {
 	var o op
 	if err := f.begin(&o, ctx, "read", dlRead); err != nil {
 		if taken > 0 {
@@ -366,8 +368,12 @@ func (f *File) nextChunk(ctx context.Context, taken int) ([]byte, error) {
 		return nil, io.EOF
 	}
 	rd.grow()
+	buf := rd.buf
+	if reserve != nil {
+		buf = buf[:reserve(int64(cshim.SFTPTell64(f.h)), len(buf))]
+	}
 	o.mayPark()
-	n, err := f.readCall(&o, rd.buf, -1)
+	n, err := f.readCall(&o, buf, -1)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,8 @@ import (
 // credentials. Streams on one Session would not run in parallel, since a Session's calls are
 // serialized across their waits. Each stream moves a span of the file, a contiguous range, in order
 // through one File's pipeline; a stream that has finished its span takes the upper half of the
-// largest span left (work stealing), so the streams seek rarely and end together.
+// largest span left (work stealing), so the streams seek rarely and end together. A download
+// stream's read-ahead stays inside its span (plan.reserve), and no split cuts below it.
 
 // DefaultMaxStreams is the most sessions an Upload or Download uses at once when
 // TransferOptions.MaxStreams is 0. At a 50 ms round trip four sessions move about 2.3 times what one
@@ -112,7 +113,11 @@ func (o *TransferOptions) opener(s *Session) func(context.Context) (*Session, er
 // to do, and [start, good) is known to be at the destination. Guarded by plan.mu.
 type span struct {
 	start, pos, end, good int64
-	free                  bool // no stream moves it: a retired stream left it (steal takes it whole)
+	// ahead is how far a download stream has asked the server for the span's bytes: libssh2 reads
+	// ahead of the stream's position (reserve). No split cuts the span below it, so that no byte
+	// is requested by two streams.
+	ahead int64
+	free  bool // no stream moves it: a retired stream left it (steal takes it whole)
 }
 
 // stream is what the transfer knows of one stream.
@@ -160,16 +165,38 @@ func (p *plan) steal(st *stream) *span {
 	return st.sp
 }
 
-// split cuts the upper half off sp, when each half holds at least minSplit, and returns it.
+// split cuts the upper part off sp at cut, and returns it; nil when sp is too small.
 func (p *plan) split(sp *span) *span {
-	if sp.end-sp.pos < 2*minSplit {
+	at, ok := cut(sp)
+	if !ok {
 		return nil
 	}
-	mid := (sp.pos + (sp.end-sp.pos)/2) &^ (64<<10 - 1)
-	up := &span{start: mid, pos: mid, end: sp.end, good: mid}
-	sp.end = mid
+	up := &span{start: at, pos: at, end: sp.end, good: at}
+	sp.end = at
 	p.spans = append(p.spans, up)
 	return up
+}
+
+// cut is where split divides sp: its middle, or past what its stream has asked the server for
+// already, when each side then keeps at least minSplit. The caller holds p.mu.
+func cut(sp *span) (int64, bool) {
+	const align = 64 << 10
+	at := max(sp.pos+(sp.end-sp.pos)/2, sp.ahead+align-1) &^ (align - 1)
+	return at, at-sp.pos >= minSplit && sp.end-at >= minSplit
+}
+
+// reserve keeps a download stream's read-ahead inside its span sp: it returns the read buffer to
+// give libssh2_sftp_read at offset pos instead of n bytes, and records what that read may ask the
+// server for. libssh2_sftp_read asks for up to four times its buffer ahead, in requests of up to
+// packetSize bytes (docs/DESIGN.md, fact 7), so near the span's end the buffer shrinks to a
+// quarter of what is left, down to one request; a read past the end asks for at most four
+// requests more than the span holds.
+func (p *plan) reserve(sp *span, pos int64, n int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n = int(min(int64(n), max((sp.end-pos)/4, packetSize)))
+	sp.ahead = max(sp.ahead, pos+4*int64(n)+packetSize)
+	return n
 }
 
 // retire stops st from taking more spans; the upper half of its span, when there is enough, is left
@@ -191,7 +218,7 @@ func (p *plan) splittable() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, sp := range p.spans {
-		if sp.free || sp.end-sp.pos >= 2*minSplit {
+		if _, ok := cut(sp); sp.free || ok {
 			return true
 		}
 	}
@@ -720,8 +747,9 @@ func (t *transfer) downloadSpan(f *File, sp *span, dst io.WriterAt) error {
 	f.rmu.Lock()
 	defer f.rmu.Unlock()
 	taken := 0
+	reserve := func(pos int64, n int) int { return t.plan.reserve(sp, pos, n) }
 	for {
-		chunk, err := f.nextChunk(t.ctx, taken)
+		chunk, err := f.nextChunk(t.ctx, taken, reserve)
 		taken = 0
 		if err == io.EOF {
 			if t.plan.unfinished(sp) {
@@ -740,6 +768,10 @@ func (t *transfer) downloadSpan(f *File, sp *span, dst io.WriterAt) error {
 			return err
 		}
 		t.plan.setGood(sp, off+int64(k))
+		if !t.plan.unfinished(sp) {
+			f.afterChunk(k) // done: no read past the span's end
+			return nil
+		}
 		taken = k
 	}
 }

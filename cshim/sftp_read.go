@@ -16,6 +16,16 @@ func SFTPRead(h *Handle, p []byte) int {
 	return int(C.libssh2_sftp_read(h.c(), bytesPtr(p), C.size_t(len(p))))
 }
 
+// SFTPReadCorked is SFTPRead with the TCP socket fd corked for the call (fd >= 0; -1: as SFTPRead),
+// so that the FXP_READ requests the call sends leave in as few TCP segments as they fill. The socket
+// is uncorked before it returns.
+func SFTPReadCorked(h *Handle, p []byte, fd int) int {
+	return int(C.shim_sftp_read_corked(h.c(), bytesPtr(p), C.size_t(len(p)), C.int(fd)))
+}
+
+// Corkable reports whether TCP_CORK works on the socket fd: a TCP socket on Linux.
+func Corkable(fd int) bool { return C.shim_corkable(C.int(fd)) != 0 }
+
 // SFTPSeek64 wraps libssh2_sftp_seek64: it sets the handle's offset, drops the read-ahead and every
 // request in flight without waiting (replies to those already sent are ignored when they arrive),
 // and clears the end-of-file mark. It does nothing when the offset is already there with nothing in

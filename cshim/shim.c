@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include "shim.h"
 #include "_cgo_export.h"
 
@@ -243,6 +245,32 @@ static LIBSSH2_RECV_FUNC(cb_go_recv) {
 int shim_session_conn_errno(LIBSSH2_SESSION *s) {
     struct shim_session *ss = *libssh2_session_abstract(s);
     return ss->conn_errno;
+}
+
+ssize_t shim_sftp_read_corked(LIBSSH2_SFTP_HANDLE *h, char *buf, size_t n, int fd) {
+#ifdef TCP_CORK
+    if (fd >= 0) {
+        int on = 1, off = 0;
+        setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+        ssize_t rc = libssh2_sftp_read(h, buf, n);
+        setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+        return rc;
+    }
+#else
+    (void)fd;
+#endif
+    return libssh2_sftp_read(h, buf, n);
+}
+
+int shim_corkable(int fd) {
+#ifdef TCP_CORK
+    int v = 0;
+    socklen_t len = sizeof v;
+    return getsockopt(fd, IPPROTO_TCP, TCP_CORK, &v, &len) == 0;
+#else
+    (void)fd;
+    return 0;
+#endif
 }
 
 unsigned long long shim_session_rx(LIBSSH2_SESSION *s) {

@@ -52,6 +52,14 @@ void shim_session_abort(LIBSSH2_SESSION *s);
    descriptor. Call it before the handshake. */
 void shim_session_set_transport(LIBSSH2_SESSION *s, uintptr_t handle);
 
+/* libssh2_sftp_read with the TCP socket fd corked (TCP_CORK) for the call, when fd >= 0. One call
+   sends the FXP_READ requests of its read-ahead, a small packet each, and Go's sockets have
+   TCP_NODELAY set, so each would leave in a segment of its own; corked, they leave in as few segments
+   as they fill. The socket is uncorked, which sends what it holds, before the call returns. */
+ssize_t shim_sftp_read_corked(LIBSSH2_SFTP_HANDLE *h, char *buf, size_t n, int fd);
+/* Whether fd is a socket that TCP_CORK works on (a TCP socket on Linux). */
+int shim_corkable(int fd);
+
 /* The bytes the session's recv callback has received so far. */
 unsigned long long shim_session_rx(LIBSSH2_SESSION *s);
 /* The errno of the first send or recv of the session's socket that failed, -1 when a recv found the

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/seed191f4051/go-libssh2/cshim"
 )
 
 // fdLink is the socket of a session on Linux: a syscall.RawConn whose waits are ppoll(2) calls on
@@ -28,6 +30,7 @@ import (
 type fdLink struct {
 	fd       int
 	own      bool         // fd is the session's own duplicate (Dial), closed with the link
+	cork     bool         // fd is a TCP socket: bulk reads cork it (corkFD)
 	deadline atomic.Int64 // UnixNano; 0: none
 	closed   atomic.Bool
 
@@ -69,7 +72,17 @@ func newFDLink(conn net.Conn, raw syscall.RawConn, own bool) (*fdLink, error) {
 	if own {
 		conn.Close() // the duplicate keeps the socket open; closing conn removes it from the netpoller
 	}
-	return &fdLink{fd: fd, own: own, efd: int(efd)}, nil
+	return &fdLink{fd: fd, own: own, cork: cshim.Corkable(fd), efd: int(efd)}, nil
+}
+
+// corkFD is the descriptor for cshim.SFTPReadCorked: the socket's when it is TCP and the link is
+// open, else -1 (l may be nil: a connection without a descriptor). The caller holds the session
+// lock, as close does, so the descriptor cannot be closed (and reused) during the call.
+func (l *fdLink) corkFD() int {
+	if l == nil || !l.cork || l.closed.Load() {
+		return -1
+	}
+	return l.fd
 }
 
 // Control calls f with the descriptor, unless the link is closed.

@@ -1,14 +1,17 @@
 package libssh2_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -147,5 +150,69 @@ func TestDialReleasesItsDescriptors(t *testing.T) {
 	// settle collects garbage between tries.
 	if !settle(func() bool { return openFDs(t) <= before }) {
 		t.Fatalf("%d descriptors open after the sessions ended, %d before", openFDs(t), before)
+	}
+}
+
+// corked reports whether the session's TCP socket is corked (TCP_CORK).
+func corked(t *testing.T, s *libssh2.Session) bool {
+	t.Helper()
+	v, err := syscall.GetsockoptInt(libssh2.SocketFD(s), syscall.IPPROTO_TCP, syscall.TCP_CORK)
+	if err != nil {
+		t.Fatalf("TCP_CORK of the session's socket: %v", err)
+	}
+	return v != 0
+}
+
+// TestReadsUncorkTheSocket: a File's reads cork the TCP socket only for the length of each libssh2
+// call (docs/DESIGN.md, "Corked reads"). After reading a file, and after a read cut short by its
+// deadline on a stalled link, the socket is not corked, and once the link is back another
+// operation's request leaves at once: a corked socket would hold it for the kernel's 200 ms.
+func TestReadsUncorkTheSocket(t *testing.T) {
+	data := bytes.Repeat([]byte("corked reads "), 300_000) // 3.9 MB: the read buffer grows to its largest
+	remote := srv.Path("cork.bin")
+	if err := os.WriteFile(remote, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	proxy, sess, sf := proxySession(t, tcpproxy.ReplyDelay(2*time.Millisecond))
+	f, err := sf.Open(remote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got bytes.Buffer
+	if _, err := io.Copy(&got, f); err != nil || !bytes.Equal(got.Bytes(), data) {
+		t.Fatalf("io.Copy: %v, %d bytes equal to the file: %v", err, got.Len(), bytes.Equal(got.Bytes(), data))
+	}
+	if corked(t, sess) {
+		t.Fatal("the socket is corked after the File was read")
+	}
+
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	proxy.SetPaused(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	_, err = f.ReadContext(ctx, make([]byte, 1<<20))
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a read on the stalled link returned %v, want context.DeadlineExceeded", err)
+	}
+	if corked(t, sess) {
+		t.Fatal("the socket is corked after a read cut short on a stalled link")
+	}
+	proxy.SetPaused(false)
+	// The next operation finishes the interrupted read first (its replies are on their way), then
+	// sends its own request.
+	if _, err := sf.Stat(remote); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		t0 := time.Now()
+		if _, err := sf.Stat(remote); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(t0); d > 150*time.Millisecond {
+			t.Errorf("a Stat after the reads took %v: its request was held back", d)
+		}
 	}
 }

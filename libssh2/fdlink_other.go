@@ -19,3 +19,6 @@ func (l *fdLink) SetDeadline(time.Time) {}
 
 // close is never called elsewhere.
 func (l *fdLink) close() error { return nil }
+
+// corkFD is -1 elsewhere: reads are not corked.
+func (l *fdLink) corkFD() int { return -1 }

@@ -55,12 +55,13 @@ func (f *File) reader() *readAhead {
 		}
 		rd := &readAhead{buf: make([]byte, packetSize), max: max, restore: -1}
 		f.rd = rd
-		h := f.h
+		h, s := f.h, f.sf.s
 		// Bound once, to the handle rather than to f: the hot path allocates nothing, and a pending
-		// read can be finished after f is closed.
+		// read can be finished after f is closed. The socket is corked for the call, so that the
+		// read requests it sends share TCP segments (docs/DESIGN.md, "Corked reads").
 		f.readFn = func() int {
 			rd.active = true
-			return cshim.SFTPRead(h, rd.dst)
+			return cshim.SFTPReadCorked(h, rd.dst, s.fdl.corkFD())
 		}
 	}
 	return f.rd

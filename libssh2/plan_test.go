@@ -59,10 +59,10 @@ func TestPlanCoversEveryByteOnce(t *testing.T) {
 			case r < 40:
 				// A download stream asks libssh2 to read ahead from its position (reserve).
 				p.mu.Lock()
-				pos := st.sp.pos
+				pos, end := st.sp.pos, st.sp.end
 				p.mu.Unlock()
-				if n := p.reserve(st.sp, pos, 1+rng.IntN(DefaultReadBuffer)); n <= 0 {
-					t.Fatalf("seed %d: reserve at %d gave a buffer of %d", seed, pos, n)
+				if n := p.reserve(st.sp, pos, 1+rng.IntN(DefaultReadBuffer)); (n == 0) != (pos >= end) || n < 0 {
+					t.Fatalf("seed %d: reserve at %d of a span ending at %d gave a buffer of %d", seed, pos, end, n)
 				}
 			default:
 				off, k := p.take(st.sp, 1+rng.IntN(3<<20))

@@ -342,7 +342,8 @@ func (f *File) afterChunk(n int) {
 // when there are none; io.EOF at end of file. The slice is f's buffer: the caller holds f.rmu, which
 // keeps other reads out of it while the session is unlocked. reserve, when set, is called with
 // libssh2's offset and the buffer's size before each read and returns the buffer size to read
-// with, which bounds libssh2's read-ahead (a Download's stream: plan.reserve).
+// with, which bounds libssh2's read-ahead (a Download's stream: plan.reserve); 0 ends the reading
+// with io.EOF.
 func (f *File) nextChunk(ctx context.Context, taken int, reserve func(pos int64, n int) int) ([]byte, error) {
 	var o op
 	if err := f.begin(&o, ctx, "read", dlRead); err != nil {
@@ -371,7 +372,9 @@ func (f *File) nextChunk(ctx context.Context, taken int, reserve func(pos int64,
 	rd.grow()
 	buf := rd.buf
 	if reserve != nil {
-		buf = buf[:reserve(int64(cshim.SFTPTell64(f.h)), len(buf))]
+		if buf = buf[:reserve(int64(cshim.SFTPTell64(f.h)), len(buf))]; len(buf) == 0 {
+			return nil, io.EOF // nothing more is wanted
+		}
 	}
 	o.mayPark()
 	n, err := f.readCall(&o, buf, -1)

@@ -186,14 +186,17 @@ func cut(sp *span) (int64, bool) {
 }
 
 // reserve keeps a download stream's read-ahead inside its span sp: it returns the read buffer to
-// give libssh2_sftp_read at offset pos instead of n bytes, and records what that read may ask the
-// server for. libssh2_sftp_read asks for up to four times its buffer ahead, in requests of up to
-// packetSize bytes (docs/DESIGN.md, fact 7), so near the span's end the buffer shrinks to a
-// quarter of what is left, down to one request; a read past the end asks for at most four
-// requests more than the span holds.
+// give libssh2_sftp_read at offset pos instead of n bytes, 0 when the span is done (nothing is to
+// be read), and records what that read may ask the server for. libssh2_sftp_read asks for up to
+// four times its buffer ahead, in requests of up to packetSize bytes (docs/DESIGN.md, fact 7), so
+// near the span's end the buffer shrinks to a quarter of what is left, down to one request; a read
+// asks for at most four requests more than the span holds.
 func (p *plan) reserve(sp *span, pos int64, n int) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if pos >= sp.end {
+		return 0
+	}
 	n = int(min(int64(n), max((sp.end-pos)/4, packetSize)))
 	sp.ahead = max(sp.ahead, pos+4*int64(n)+packetSize)
 	return n
@@ -768,10 +771,6 @@ func (t *transfer) downloadSpan(f *File, sp *span, dst io.WriterAt) error {
 			return err
 		}
 		t.plan.setGood(sp, off+int64(k))
-		if !t.plan.unfinished(sp) {
-			f.afterChunk(k) // done: no read past the span's end
-			return nil
-		}
 		taken = k
 	}
 }

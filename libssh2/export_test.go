@@ -114,3 +114,6 @@ func countLocked(s *Session, count func() int) int {
 	defer s.release()
 	return count()
 }
+
+// SessionHeld reports whether an operation holds s's lock now.
+func SessionHeld(s *Session) bool { return len(s.sem) == 1 }

@@ -55,6 +55,10 @@ type File struct {
 	// rmu serializes Read, WriteTo and Seek, taken before the session lock: WriteTo hands out the
 	// read buffer while the session is unlocked (dst may be a File of the same session).
 	rmu sync.Mutex
+	// untaken counts bytes of a chunk that WriteTo handed to its writer, which took them and then
+	// failed, that the read buffer has not marked as returned yet: the File's next operation does
+	// (applyUntaken), so that WriteTo returns without waiting for the session.
+	untaken atomic.Int64
 	// share, when > 0, is the window a transfer's stream starts with and keeps (startWindow).
 	share int
 	// wmu serializes Write, WriteString and ReadFrom, taken before the session lock: ReadFrom

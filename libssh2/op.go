@@ -138,6 +138,9 @@ func (o *op) enter(kind dlKind) error {
 		s.release()
 		return err
 	}
+	if o.f != nil {
+		o.f.applyUntaken()
+	}
 	// While it finishes what others left (pending calls, frees), o cannot step aside: a request to
 	// would only look like a timeout there. It becomes yieldable afterwards.
 	yieldable := o.yieldable

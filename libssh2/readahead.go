@@ -328,14 +328,19 @@ func (f *File) WriteToContext(ctx context.Context, dst io.Writer) (int64, error)
 	}
 }
 
-// afterChunk marks n bytes of the chunk WriteTo handed out as returned, after dst failed.
-func (f *File) afterChunk(n int) {
-	s := f.sf.s
-	s.lock()
-	if rd := f.rd; rd != nil {
-		rd.r = min(rd.r+n, rd.w)
+// afterChunk marks n bytes of the chunk WriteTo handed out as returned, after dst failed or the
+// next chunk could not be had: the File's next operation marks them in the read buffer once it
+// holds the session (applyUntaken). Taking the session here would be a wait that no context ends,
+// behind another goroutine's operation.
+func (f *File) afterChunk(n int) { f.untaken.Add(int64(n)) }
+
+// applyUntaken marks the bytes afterChunk counted as returned. The caller holds the session lock,
+// and no read of f is running: a read only starts once the buffer is empty, which comes after
+// its bytes were applied.
+func (f *File) applyUntaken() {
+	if n := f.untaken.Swap(0); n > 0 && f.rd != nil {
+		f.rd.r = min(f.rd.r+int(n), f.rd.w)
 	}
-	s.release()
 }
 
 // nextChunk marks taken buffered bytes as returned and returns the buffered bytes, reading more

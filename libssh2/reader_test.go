@@ -745,6 +745,72 @@ func TestWriteToShortWriter(t *testing.T) {
 	rdSame(t, "bytes after a failed WriteTo", got.Bytes(), data)
 }
 
+// TestWriteToFailsWhileTheSessionIsHeld: when WriteTo's writer fails while another goroutine's
+// operation holds the session (a Stat waiting on a stalled link, which nothing bounds), WriteTo
+// returns the writer's error at once: it does not wait for the session to mark what the writer
+// took. The File's next read, once the link is back, goes on right after those bytes.
+func TestWriteToFailsWhileTheSessionIsHeld(t *testing.T) {
+	_, sf0 := openSFTP(t, srv)
+	name := srv.Path("held-writeto.bin")
+	defer os.Remove(name)
+	data := rdData(1<<20, 19)
+	rdUpload(t, sf0, name, data)
+
+	proxy, sess, sf := proxySession(t)
+	f, err := sf.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got bytes.Buffer
+	boom := errors.New("boom")
+	statDone := make(chan error, 1)
+	dst := writerFunc(func(p []byte) (int, error) {
+		k := min(len(p), 1000)
+		got.Write(p[:k])
+		proxy.SetPaused(true)
+		go func() {
+			_, err := sf.Stat(name)
+			statDone <- err
+		}()
+		for deadline := time.Now().Add(5 * time.Second); !libssh2.SessionHeld(sess); {
+			if time.Now().After(deadline) {
+				t.Error("the Stat never took the session")
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond) // the Stat waits on the stalled link
+		return k, boom
+	})
+	done := make(chan struct{})
+	var n int64
+	go func() {
+		defer close(done)
+		n, err = f.WriteTo(dst)
+	}()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		proxy.SetPaused(false)
+		<-done
+		t.Fatal("WriteTo waited for the session held by the Stat, after its writer failed")
+	}
+	if err != boom || n != 1000 {
+		t.Fatalf("WriteTo into a failing writer = %d, %v; want 1000, boom", n, err)
+	}
+	proxy.SetPaused(false)
+	if err := <-statDone; err != nil {
+		t.Fatalf("the Stat on the link that came back: %v", err)
+	}
+	rest, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Write(rest)
+	rdSame(t, "bytes after a WriteTo that failed while the session was held", got.Bytes(), data)
+}
+
 // TestReadAfterGrowth: libssh2 remembers end of file, so Read keeps returning io.EOF after the file
 // grows; a Seek to the offset makes the next Read ask the server again and see the new bytes.
 func TestReadAfterGrowth(t *testing.T) {

@@ -192,6 +192,9 @@ func (sf *SFTP) readDir(ctx context.Context, name string, bufSize int) (entries 
 		return nil, err
 	}
 	defer s.end(&o)
+	// On a lane the calls stand aside while they wait for their replies (lanes.go). An open that
+	// gives up there stays queued, and its done closes the handle that comes too late.
+	o.mayPark()
 	h, err := sf.openDirHandle(&o, name)
 	if err != nil {
 		return nil, err
@@ -201,6 +204,12 @@ func (sf *SFTP) readDir(ctx context.Context, name string, bufSize int) (entries 
 	closed := false
 	defer func() {
 		if closed {
+			return
+		}
+		if o.detached {
+			// A readdir gave up standing aside, without the lock: it stays queued, marked sent,
+			// for the lane's next operation, and the handle's close goes behind it.
+			sf.closeSentWhenFree(func() *cshim.Handle { return h })
 			return
 		}
 		if len(s.pend) > 0 {

@@ -214,16 +214,28 @@ func (f *File) takeHandle() *cshim.Handle {
 // operation, its SFTP.Close or Session.Close finishes the write and then the close, in order, and
 // operations on other channels pass both by.
 func (f *File) closeAfterLane() {
-	s := f.sf.s
+	f.sf.closeSentWhenFree(func() *cshim.Handle {
+		if f.h == nil {
+			return nil // the channel's Close closed it
+		}
+		return f.takeHandle()
+	})
+}
+
+// closeSentWhenFree queues, as soon as the session is free (Session.whenFree), the close of the
+// handle that take returns (nil: none), marked sent like the call of the handle that a lane's
+// operation left queued when it gave up standing aside: an operation on another channel that ran
+// the close first would free the handle under that call. take runs under the session lock.
+func (sf *SFTP) closeSentWhenFree(take func() *cshim.Handle) {
+	s := sf.s
 	s.whenFree(func() {
 		defer s.release()
-		if f.h == nil || s.s == nil {
-			return // the channel's or the session's Close closed it
+		if s.s == nil {
+			return // the session's Close closed it
 		}
-		h := f.takeHandle()
-		// Sent, like the write before it: an operation on another channel that ran the close
-		// would free the handle under that write.
-		s.addSent(&pending{call: func() int { return cshim.SFTPCloseHandle(h) }, sf: f.sf})
+		if h := take(); h != nil {
+			s.addSent(&pending{call: func() int { return cshim.SFTPCloseHandle(h) }, sf: sf})
+		}
 	})
 }
 

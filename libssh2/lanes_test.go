@@ -31,7 +31,14 @@ type laneCase struct {
 	run      func(ctx context.Context, sf *libssh2.SFTP, f *libssh2.File, dir string) (int, error)
 	closes   bool // run is the File's Close
 	reads    bool // prep syncs the File and seeks back to its start: run reads
+	// midway: the link stalls during run, after ReadDir's first entry (the directory holds
+	// dirFiles files, more than one readdir answer), instead of before it
+	midway bool
 }
+
+// dirFiles is how many files the directory of a midway case holds: OpenSSH's sftp-server answers a
+// readdir with at most 100 names, so the listing asks again after the link has stalled.
+const dirFiles = 250
 
 var laneCases = []laneCase{
 	{name: "open", ctx: true, run: func(ctx context.Context, sf *libssh2.SFTP, _ *libssh2.File, dir string) (int, error) {
@@ -57,6 +64,14 @@ var laneCases = []laneCase{
 	}},
 	{name: "writeto", prepData: upload[:64<<10], reads: true, ctx: true, run: func(ctx context.Context, _ *libssh2.SFTP, f *libssh2.File, _ string) (int, error) {
 		_, err := f.WriteToContext(ctx, io.Discard)
+		return 0, err
+	}},
+	{name: "readdir", ctx: true, run: func(ctx context.Context, sf *libssh2.SFTP, _ *libssh2.File, dir string) (int, error) {
+		_, err := sf.ReadDirContext(ctx, dir)
+		return 0, err
+	}},
+	{name: "readdir-entries", ctx: true, midway: true, run: func(ctx context.Context, sf *libssh2.SFTP, _ *libssh2.File, dir string) (int, error) {
+		_, err := sf.ReadDirContext(ctx, dir)
 		return 0, err
 	}},
 	{name: "close-drain", prepData: upload[:64<<10], closes: true, run: func(_ context.Context, _ *libssh2.SFTP, f *libssh2.File, _ string) (int, error) {
@@ -142,7 +157,25 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 			}
 		}
 	}
-	proxy.SetPaused(true)
+	var stalled chan struct{} // closed once a midway case has stalled the link
+	if c.midway {
+		for i := range dirFiles {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("entry%03d", i)), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var once sync.Once
+		stalled = make(chan struct{})
+		libssh2.SetReadDirEntryHook(func() {
+			once.Do(func() {
+				proxy.SetPaused(true)
+				close(stalled)
+			})
+		})
+		defer libssh2.SetReadDirEntryHook(nil)
+	} else {
+		proxy.SetPaused(true)
+	}
 	defer proxy.SetPaused(false)
 
 	// A waits on the stalled link holding the session; B asks for the session, so A stands aside
@@ -161,6 +194,14 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 	}()
 	if !settle(func() bool { return libssh2.Running(sess) }) {
 		t.Fatal("the lane operation never started waiting")
+	}
+	if stalled != nil {
+		// Not before: while the link answers, the other lane's Stat would just run in between.
+		select {
+		case <-stalled:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the listing never reached its first entry")
+		}
 	}
 	ctxB, cancelB := context.WithCancel(context.Background())
 	defer cancelB()
@@ -244,19 +285,23 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 	if f != nil {
 		f.SetDeadline(time.Time{})
 	}
-	if c.closes {
+	if c.closes || c.midway && sftpClosed == nil {
 		// The interrupted Close leaves its File's write and its handle's close queued for lane A
-		// once the session is free: the other lane's operations pass both by, and do not close the
-		// handle under the write.
-		if !settle(func() bool { return libssh2.OpenFiles(sfA) == 0 }) {
+		// once the session is free; the interrupted listing its readdir and the directory
+		// handle's close: the other lane's operations pass both by, and do not close the handle
+		// under the call before.
+		if c.closes && !settle(func() bool { return libssh2.OpenFiles(sfA) == 0 }) {
 			t.Errorf("the File whose Close was interrupted is still open on its channel (%d open)", libssh2.OpenFiles(sfA))
+		}
+		if c.midway && !settle(func() bool { return libssh2.PendingOn(sfA) == 2 }) {
+			t.Errorf("lane 0 has %d queued calls, want 2: the readdir that stood aside and the handle's close", libssh2.PendingOn(sfA))
 		}
 		queued := libssh2.PendingOn(sfA)
 		if _, err := sfB.Stat(dir); err != nil {
 			t.Fatalf("Stat on lane 1 after the interrupted Close: %v", err)
 		}
 		if n := libssh2.PendingOn(sfA); n != queued {
-			t.Errorf("an operation on lane 1 finished %d of lane 0's %d queued calls (the File's write, its handle's close): only lane 0's own may", queued-n, queued)
+			t.Errorf("an operation on lane 1 finished %d of lane 0's %d queued calls (a call of a handle, the handle's close): only lane 0's own may", queued-n, queued)
 		}
 	}
 	for i, sf := range []*libssh2.SFTP{sfA, sfB} {

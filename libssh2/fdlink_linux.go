@@ -30,7 +30,7 @@ import (
 type fdLink struct {
 	fd       int
 	own      bool         // fd is the session's own duplicate (Dial), closed with the link
-	cork     bool         // fd is a TCP socket: bulk reads cork it (corkFD)
+	cork     bool         // fd is a TCP socket: reads cork it (corkFD)
 	deadline atomic.Int64 // UnixNano; 0: none
 	closed   atomic.Bool
 

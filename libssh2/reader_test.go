@@ -666,18 +666,8 @@ func TestReadDeadline(t *testing.T) {
 // TestWriteToCancel: a download whose context is cancelled while the link is stalled fails with
 // context.Canceled; WriteTo again, with the link back, delivers exactly the rest.
 func TestWriteToCancel(t *testing.T) {
-	_, sf0 := openSFTP(t, srv)
-	name := srv.Path("cancel-download.bin")
-	defer os.Remove(name)
 	data := rdData(24<<20, 16)
-	rdUpload(t, sf0, name, data)
-
-	proxy, _, sf := proxySession(t)
-	f, err := sf.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	proxy, _, _, f := proxiedFile(t, "cancel-download.bin", data)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var got bytes.Buffer
@@ -709,6 +699,26 @@ func TestWriteToCancel(t *testing.T) {
 		t.Errorf("WriteTo returned %d + %d bytes, want %d", n, m, len(data))
 	}
 	rdSame(t, "bytes downloaded across the cancel", got.Bytes(), data)
+}
+
+// proxiedFile uploads data to the server's file base over a session of its own, and opens it on a
+// session through a proxy, so that the test can stall its link. The File is closed and the file
+// removed when the test ends.
+func proxiedFile(t *testing.T, base string, data []byte) (*tcpproxy.Proxy, *libssh2.Session, *libssh2.SFTP, *libssh2.File) {
+	t.Helper()
+	_, sf0 := openSFTP(t, srv)
+	name := srv.Path(base)
+	rdUpload(t, sf0, name, data)
+	proxy, sess, sf := proxySession(t)
+	f, err := sf.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		f.Close()
+		os.Remove(name)
+	})
+	return proxy, sess, sf, f
 }
 
 type writerFunc func([]byte) (int, error)
@@ -750,18 +760,9 @@ func TestWriteToShortWriter(t *testing.T) {
 // returns the writer's error at once: it does not wait for the session to mark what the writer
 // took. The File's next read, once the link is back, goes on right after those bytes.
 func TestWriteToFailsWhileTheSessionIsHeld(t *testing.T) {
-	_, sf0 := openSFTP(t, srv)
-	name := srv.Path("held-writeto.bin")
-	defer os.Remove(name)
 	data := rdData(1<<20, 19)
-	rdUpload(t, sf0, name, data)
-
-	proxy, sess, sf := proxySession(t)
-	f, err := sf.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	proxy, sess, sf, f := proxiedFile(t, "held-writeto.bin", data)
+	name := srv.Path("held-writeto.bin")
 	var got bytes.Buffer
 	boom := errors.New("boom")
 	statDone := make(chan error, 1)
@@ -785,6 +786,7 @@ func TestWriteToFailsWhileTheSessionIsHeld(t *testing.T) {
 	})
 	done := make(chan struct{})
 	var n int64
+	var err error
 	go func() {
 		defer close(done)
 		n, err = f.WriteTo(dst)

@@ -106,6 +106,23 @@ func (s slowWriterAt) WriteAt(p []byte, off int64) (int, error) {
 	return s.w.WriteAt(p, off)
 }
 
+// downloadExact downloads remote into out (throttled: slowWriterAt) with opt, and fails the test
+// unless it returns the whole size and out then holds exactly data.
+func downloadExact(t *testing.T, sf *libssh2.SFTP, remote string, out *os.File, opt *libssh2.TransferOptions, data []byte) {
+	t.Helper()
+	n, err := sf.Download(context.Background(), remote, slowWriterAt{out}, opt)
+	if err != nil || n != int64(len(data)) {
+		t.Fatalf("Download = %d, %v; want %d, nil", n, err, len(data))
+	}
+	got, err := os.ReadFile(out.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("the downloaded file differs from the remote one (%d bytes, want %d)", len(got), len(data))
+	}
+}
+
 func randomFile(t *testing.T, size int) (string, []byte) {
 	data := make([]byte, size)
 	rng := rand.New(rand.NewPCG(uint64(size), 3))
@@ -164,17 +181,7 @@ func TestTransferStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	n, err = sf.Download(context.Background(), remote, slowWriterAt{out}, opt)
-	if err != nil || n != size {
-		t.Fatalf("Download = %d, %v; want %d, nil", n, err, size)
-	}
-	got, err := os.ReadFile(out.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, data) {
-		t.Errorf("the downloaded file differs from the remote one (%d bytes, want %d)", len(got), len(data))
-	}
+	downloadExact(t, sf, remote, out, opt, data)
 	ss.checkClosed(3)
 	if regress.Load() || last.Load() != size {
 		t.Errorf("download progress went back (%v) or ended at %d, not %d", regress.Load(), last.Load(), size)
@@ -203,17 +210,7 @@ func TestDownloadAsksOnce(t *testing.T) {
 	}
 	defer out.Close()
 	before := proxy.BytesDown()
-	n, err := sf.Download(context.Background(), remote, slowWriterAt{out}, &libssh2.TransferOptions{NewSession: ss.open})
-	if err != nil || n != size {
-		t.Fatalf("Download = %d, %v; want %d, nil", n, err, size)
-	}
-	got, err := os.ReadFile(out.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, data) {
-		t.Fatalf("the downloaded file differs from the remote one (%d bytes, want %d)", len(got), len(data))
-	}
+	downloadExact(t, sf, remote, out, &libssh2.TransferOptions{NewSession: ss.open}, data)
 	ss.checkClosed(3)
 	// Each session's login and SFTP start take a few KB; each reply packet adds about 70 bytes to
 	// its 30000 (0.25%); a stream's last read may ask for up to four requests past its span.

@@ -336,8 +336,12 @@ func (f *File) afterChunk(n int) { f.untaken.Add(int64(n)) }
 
 // applyUntaken marks the bytes afterChunk counted as returned. The caller holds the session lock,
 // and no read of f is running: a read only starts once the buffer is empty, which comes after
-// its bytes were applied.
+// its bytes were applied. Every operation of f calls it on entering, so it looks before it
+// swaps: a load costs nothing on the hot path (Write), a swap is a locked instruction.
 func (f *File) applyUntaken() {
+	if f.untaken.Load() == 0 {
+		return
+	}
 	if n := f.untaken.Swap(0); n > 0 && f.rd != nil {
 		f.rd.r = min(f.rd.r+int(n), f.rd.w)
 	}

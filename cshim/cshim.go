@@ -132,6 +132,15 @@ func SessionConnErrno(s *Session) int { return int(C.shim_session_conn_errno(s.c
 // anything from the connection. The caller holds the session.
 func SessionRx(s *Session) uint64 { return uint64(C.shim_session_rx(s.c())) }
 
+// SessionBulkStats returns, for tests, the session's bulk calls so far (SFTPReadBulk,
+// SFTPWriteBulk), how many of their recvs found the socket empty, and how many said EAGAIN without
+// asking the kernel. The caller holds the session.
+func SessionBulkStats(s *Session) (calls, empty, dry uint64) {
+	var c, e, d C.ulonglong
+	C.shim_session_bulk_stats(s.c(), &c, &e, &d)
+	return uint64(c), uint64(e), uint64(d)
+}
+
 // SessionHandshake wraps libssh2_session_handshake on the socket fd.
 func SessionHandshake(s *Session, fd int) int {
 	return int(C.libssh2_session_handshake(s.c(), C.libssh2_socket_t(fd)))
@@ -364,6 +373,13 @@ func (h *Handle) c() *C.LIBSSH2_SFTP_HANDLE { return (*C.LIBSSH2_SFTP_HANDLE)(h)
 // SFTPWrite wraps libssh2_sftp_write: the count of bytes acknowledged, or a negative code.
 func SFTPWrite(h *Handle, p []byte) int {
 	return int(C.libssh2_sftp_write(h.c(), bytesPtr(p), C.size_t(len(p))))
+}
+
+// SFTPWriteBulk is SFTPWrite of s's handle h for a bulk write: once a recv of the call has found the
+// socket empty, its later recvs say EAGAIN without a system call (see SFTPReadBulk). The caller must
+// wait on the socket after an EAGAIN, as after any.
+func SFTPWriteBulk(s *Session, h *Handle, p []byte) int {
+	return int(C.shim_sftp_write_bulk(s.c(), h.c(), bytesPtr(p), C.size_t(len(p))))
 }
 
 // SFTPCloseHandle wraps libssh2_sftp_close_handle.

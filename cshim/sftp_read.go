@@ -16,11 +16,14 @@ func SFTPRead(h *Handle, p []byte) int {
 	return int(C.libssh2_sftp_read(h.c(), bytesPtr(p), C.size_t(len(p))))
 }
 
-// SFTPReadCorked is SFTPRead with the TCP socket fd corked for the call (fd >= 0; -1: as SFTPRead),
-// so that the FXP_READ requests the call sends leave in as few TCP segments as they fill. The socket
-// is uncorked before it returns.
-func SFTPReadCorked(h *Handle, p []byte, fd int) int {
-	return int(C.shim_sftp_read_corked(h.c(), bytesPtr(p), C.size_t(len(p)), C.int(fd)))
+// SFTPReadBulk is SFTPRead of s's handle h for a bulk read. Once a recv of the call has found the
+// socket empty, its later recvs say EAGAIN without a system call: libssh2 drains the socket before
+// it takes each reply out of its buffer, which would otherwise ask the kernel once per buffered
+// reply. The caller must wait on the socket after an EAGAIN, as after any. With fd >= 0, the TCP
+// socket fd is corked for the call, so that the FXP_READ requests the call sends leave in as few
+// TCP segments as they fill; it is uncorked before the call returns.
+func SFTPReadBulk(s *Session, h *Handle, p []byte, fd int) int {
+	return int(C.shim_sftp_read_bulk(s.c(), h.c(), bytesPtr(p), C.size_t(len(p)), C.int(fd)))
 }
 
 // Corkable reports whether TCP_CORK works on the socket fd: a TCP socket on Linux.

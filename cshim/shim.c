@@ -38,6 +38,11 @@ struct shim_session {
     uintptr_t io_handle; /* the cgo.Handle of the Go transport of shim_session_set_transport, or 0 */
     unsigned long long rx; /* bytes received: read by the thread that holds the session */
     int conn_errno; /* the errno of the first send or recv that failed (-1: the peer closed), or 0 */
+    /* Within a bulk call (shim_sftp_read_bulk, shim_sftp_write_bulk): once a recv has found the socket
+       empty, dry is set and the call's later recvs say EAGAIN without asking the kernel (cb_recv). */
+    int bulk, dry;
+    /* For tests: bulk calls, their recvs that found the socket empty, and the recvs dry answered. */
+    unsigned long long bulk_calls, bulk_empty, bulk_dry;
 };
 
 static long long live_allocs;
@@ -180,14 +185,31 @@ void shim_reset_peak_bytes(void) {
 
 /* A plain recv(2) under libssh2's LIBSSH2_RECV_FUNC contract (bytes, or -errno), which fails at once
    when the session is aborted: a shut-down socket still hands out what it had buffered, and libssh2
-   1.10 reads pre-banner lines a byte per recv() until the socket is empty. */
+   1.10 reads pre-banner lines a byte per recv() until the socket is empty.
+
+   Within a bulk call, once a recv has found the socket empty, the rest of the call's recvs say
+   EAGAIN at once. libssh2 drains the socket until EAGAIN before it takes each packet out of what it
+   has buffered (_libssh2_channel_read), so a call that works through many buffered SFTP replies
+   asks the kernel again for every one: most of a download's recv calls, and nine in ten of an
+   upload's, found nothing.
+   The answer is one the kernel could have given (the bytes might have come a moment later), and
+   every EAGAIN that reaches Go is followed by a wait on the socket, which returns at once when bytes
+   came meanwhile: nothing is left unread. */
 static LIBSSH2_RECV_FUNC(cb_recv) {
     struct shim_session *ss = *abstract;
     if (__atomic_load_n(&ss->aborted, __ATOMIC_RELAXED)) return -ECONNABORTED;
+    if (ss->dry) {
+        ss->bulk_dry++;
+        return -EAGAIN;
+    }
     ssize_t n = recv(socket, buffer, length, flags);
     if (n < 0) {
         int e = errno;
-        if (e == EWOULDBLOCK) return -EAGAIN;
+        if (e == EWOULDBLOCK) {
+            ss->dry = ss->bulk;
+            ss->bulk_empty += ss->bulk;
+            return -EAGAIN;
+        }
         if (!ss->conn_errno) ss->conn_errno = e;
         return -e;
     }
@@ -247,19 +269,33 @@ int shim_session_conn_errno(LIBSSH2_SESSION *s) {
     return ss->conn_errno;
 }
 
-ssize_t shim_sftp_read_corked(LIBSSH2_SFTP_HANDLE *h, char *buf, size_t n, int fd) {
+ssize_t shim_sftp_read_bulk(LIBSSH2_SESSION *s, LIBSSH2_SFTP_HANDLE *h, char *buf, size_t n, int fd) {
+    struct shim_session *ss = *libssh2_session_abstract(s);
+    ssize_t rc;
+    ss->bulk = 1;
+    ss->bulk_calls++;
 #ifdef TCP_CORK
     if (fd >= 0) {
         int on = 1, off = 0;
         setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
-        ssize_t rc = libssh2_sftp_read(h, buf, n);
+        rc = libssh2_sftp_read(h, buf, n);
         setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
-        return rc;
-    }
+    } else
 #else
     (void)fd;
 #endif
-    return libssh2_sftp_read(h, buf, n);
+        rc = libssh2_sftp_read(h, buf, n);
+    ss->bulk = ss->dry = 0;
+    return rc;
+}
+
+ssize_t shim_sftp_write_bulk(LIBSSH2_SESSION *s, LIBSSH2_SFTP_HANDLE *h, const char *buf, size_t n) {
+    struct shim_session *ss = *libssh2_session_abstract(s);
+    ss->bulk = 1;
+    ss->bulk_calls++;
+    ssize_t rc = libssh2_sftp_write(h, buf, n);
+    ss->bulk = ss->dry = 0;
+    return rc;
 }
 
 int shim_corkable(int fd) {
@@ -271,6 +307,14 @@ int shim_corkable(int fd) {
     (void)fd;
     return 0;
 #endif
+}
+
+void shim_session_bulk_stats(LIBSSH2_SESSION *s, unsigned long long *calls, unsigned long long *empty,
+                             unsigned long long *dry) {
+    struct shim_session *ss = *libssh2_session_abstract(s);
+    *calls = ss->bulk_calls;
+    *empty = ss->bulk_empty;
+    *dry = ss->bulk_dry;
 }
 
 unsigned long long shim_session_rx(LIBSSH2_SESSION *s) {
@@ -312,6 +356,8 @@ LIBSSH2_SESSION *shim_session_init(void) {
     ss->io_handle = 0;
     ss->rx = 0;
     ss->conn_errno = 0;
+    ss->bulk = ss->dry = 0;
+    ss->bulk_calls = ss->bulk_empty = ss->bulk_dry = 0;
     LIBSSH2_SESSION *s = libssh2_session_init_ex(cb_alloc, cb_free, cb_realloc, ss);
     if (!s) {
         /* libssh2 frees what it allocated before failing, but be sure */

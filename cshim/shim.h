@@ -52,16 +52,24 @@ void shim_session_abort(LIBSSH2_SESSION *s);
    descriptor. Call it before the handshake. */
 void shim_session_set_transport(LIBSSH2_SESSION *s, uintptr_t handle);
 
-/* libssh2_sftp_read with the TCP socket fd corked (TCP_CORK) for the call, when fd >= 0. One call
-   sends the FXP_READ requests of its read-ahead, a small packet each, and Go's sockets have
-   TCP_NODELAY set, so each would leave in a segment of its own; corked, they leave in as few segments
-   as they fill. The socket is uncorked, which sends what it holds, before the call returns. */
-ssize_t shim_sftp_read_corked(LIBSSH2_SFTP_HANDLE *h, char *buf, size_t n, int fd);
+/* libssh2_sftp_read of the session s's handle h as a bulk call: once a recv has found the socket
+   empty, the call's later recvs say EAGAIN without asking the kernel (cb_recv in shim.c), and the TCP
+   socket fd is corked (TCP_CORK) for the call when fd >= 0. One call sends the FXP_READ requests of
+   its read-ahead, a small packet each, and Go's sockets have TCP_NODELAY set, so each would leave in
+   a segment of its own; corked, they leave in as few segments as they fill. The socket is uncorked,
+   which sends what it holds, before the call returns. */
+ssize_t shim_sftp_read_bulk(LIBSSH2_SESSION *s, LIBSSH2_SFTP_HANDLE *h, char *buf, size_t n, int fd);
+/* libssh2_sftp_write of the session s's handle h as a bulk call (no cork: its packets fill segments). */
+ssize_t shim_sftp_write_bulk(LIBSSH2_SESSION *s, LIBSSH2_SFTP_HANDLE *h, const char *buf, size_t n);
 /* Whether fd is a socket that TCP_CORK works on (a TCP socket on Linux). */
 int shim_corkable(int fd);
 
 /* The bytes the session's recv callback has received so far. */
 unsigned long long shim_session_rx(LIBSSH2_SESSION *s);
+/* For tests: the session's bulk calls so far, their recvs that found the socket empty, and the recvs
+   that said EAGAIN without asking the kernel. */
+void shim_session_bulk_stats(LIBSSH2_SESSION *s, unsigned long long *calls, unsigned long long *empty,
+                             unsigned long long *dry);
 /* The errno of the first send or recv of the session's socket that failed, -1 when a recv found the
    connection closed by the peer, 0 when neither happened. Read by the thread that holds the session. */
 int shim_session_conn_errno(LIBSSH2_SESSION *s);

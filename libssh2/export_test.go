@@ -3,6 +3,8 @@ package libssh2
 import (
 	"context"
 	"time"
+
+	"github.com/seed191f4051/go-libssh2/cshim"
 )
 
 // GrowAlways makes transfers open every stream they may, at once, whatever the round trip and the
@@ -117,3 +119,12 @@ func countLocked(s *Session, count func() int) int {
 
 // SessionHeld reports whether an operation holds s's lock now.
 func SessionHeld(s *Session) bool { return len(s.sem) == 1 }
+
+// BulkStats is cshim.SessionBulkStats of s: its bulk calls so far, their recvs that found the
+// socket empty, and the recvs that said EAGAIN without asking the kernel. It waits for the session
+// lock.
+func BulkStats(s *Session) (calls, empty, dry uint64) {
+	s.lock()
+	defer s.release()
+	return cshim.SessionBulkStats(s.s)
+}

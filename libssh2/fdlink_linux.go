@@ -75,7 +75,7 @@ func newFDLink(conn net.Conn, raw syscall.RawConn, own bool) (*fdLink, error) {
 	return &fdLink{fd: fd, own: own, cork: cshim.Corkable(fd), efd: int(efd)}, nil
 }
 
-// corkFD is the descriptor for cshim.SFTPReadCorked: the socket's when it is TCP and the link is
+// corkFD is the descriptor for cshim.SFTPReadBulk: the socket's when it is TCP and the link is
 // open, else -1 (l may be nil: a connection without a descriptor). The caller holds the session
 // lock, as close does, so the descriptor cannot be closed (and reused) during the call.
 func (l *fdLink) corkFD() int {

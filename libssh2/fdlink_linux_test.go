@@ -164,7 +164,7 @@ func corked(t *testing.T, s *libssh2.Session) bool {
 }
 
 // TestReadsUncorkTheSocket: a File's reads cork the TCP socket only for the length of each libssh2
-// call (docs/DESIGN.md, "Corked reads"). After reading a file, and after a read cut short by its
+// call (docs/DESIGN.md, "Bulk calls"). After reading a file, and after a read cut short by its
 // deadline on a stalled link, the socket is not corked, and once the link is back another
 // operation's request leaves at once: a corked socket would hold it for the kernel's 200 ms.
 func TestReadsUncorkTheSocket(t *testing.T) {
@@ -214,5 +214,65 @@ func TestReadsUncorkTheSocket(t *testing.T) {
 		if d := time.Since(t0); d > 150*time.Millisecond {
 			t.Errorf("a Stat after the reads took %v: its request was held back", d)
 		}
+	}
+}
+
+// TestBulkCallsAskTheKernelOnce: within one bulk call (a File's libssh2_sftp_read or
+// libssh2_sftp_write), once a recv has found the socket empty the call's later recvs say EAGAIN
+// without a system call (docs/DESIGN.md, "Bulk calls"). libssh2 asks again before it takes each
+// buffered reply, so without this most of a transfer's recvs find nothing. A download and an upload
+// through a proxy that delays the server's replies (so that the socket runs empty in the middle of
+// calls) stay exact, no bulk call finds the socket empty twice, and libssh2 did ask again (the test
+// would otherwise prove nothing).
+func TestBulkCallsAskTheKernelOnce(t *testing.T) {
+	data := make([]byte, 6<<20)
+	for i := range data {
+		data[i] = byte(i * 7 / 5)
+	}
+	remote := srv.Path("bulk.bin")
+	if err := os.WriteFile(remote, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, sess, sf := proxySession(t, tcpproxy.ReplyDelay(time.Millisecond))
+	f, err := sf.Open(remote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	if _, err := io.Copy(&got, f); err != nil || !bytes.Equal(got.Bytes(), data) {
+		t.Fatalf("io.Copy from the File: %v, %d bytes equal to the file: %v", err, got.Len(), bytes.Equal(got.Bytes(), data))
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	calls, empty, dry := libssh2.BulkStats(sess)
+	t.Logf("download: %d bulk calls, %d recvs found the socket empty, %d answered without the kernel", calls, empty, dry)
+	if calls == 0 || empty > calls || dry == 0 {
+		t.Errorf("download: %d bulk calls found the socket empty %d times (at most once each) and answered %d recvs without the kernel (want some)", calls, empty, dry)
+	}
+
+	up := srv.Path("bulk-up.bin")
+	w, err := sf.Create(up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(w, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(up); err != nil || !bytes.Equal(b, data) {
+		t.Fatalf("the upload: %v, %d bytes, equal: %v", err, len(b), bytes.Equal(b, data))
+	}
+	calls2, empty2, dry2 := libssh2.BulkStats(sess)
+	calls2, empty2, dry2 = calls2-calls, empty2-empty, dry2-dry
+	t.Logf("upload: %d bulk calls, %d recvs found the socket empty, %d answered without the kernel", calls2, empty2, dry2)
+	if calls2 == 0 || empty2 > calls2 || dry2 == 0 {
+		t.Errorf("upload: %d bulk calls found the socket empty %d times (at most once each) and answered %d recvs without the kernel (want some)", calls2, empty2, dry2)
+	}
+	// The session works on after bulk calls: a plain call asks the kernel as before.
+	if _, err := sf.Stat(up); err != nil {
+		t.Fatal(err)
 	}
 }

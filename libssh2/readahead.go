@@ -57,11 +57,12 @@ func (f *File) reader() *readAhead {
 		f.rd = rd
 		h, s := f.h, f.sf.s
 		// Bound once, to the handle rather than to f: the hot path allocates nothing, and a pending
-		// read can be finished after f is closed. The socket is corked for the call, so that the
-		// read requests it sends share TCP segments (docs/DESIGN.md, "Corked reads").
+		// read can be finished after f is closed. The call is a bulk one: the socket is corked, so
+		// that the read requests it sends share TCP segments, and it asks the kernel for bytes only
+		// until the socket is found empty (docs/DESIGN.md, "Bulk calls").
 		f.readFn = func() int {
 			rd.active = true
-			return cshim.SFTPReadCorked(h, rd.dst, s.fdl.corkFD())
+			return cshim.SFTPReadBulk(s.s, h, rd.dst, s.fdl.corkFD())
 		}
 	}
 	return f.rd

@@ -134,9 +134,11 @@ func (f *File) writer() *writeBehind {
 		}
 		f.wb = wb
 		// Bound once, to the handle and window rather than to f, so that the hot path allocates
-		// nothing and a pending write can be finished after f is closed.
-		h := f.h
-		f.pumpFn = func() int { return cshim.SFTPWrite(h, wb.buf[wb.head:wb.tail]) }
+		// nothing and a pending write can be finished after f is closed. The call is a bulk one: it
+		// asks the kernel for acknowledgements only until the socket is found empty (docs/DESIGN.md,
+		// "Bulk calls").
+		h, s := f.h, f.sf.s
+		f.pumpFn = func() int { return cshim.SFTPWriteBulk(s.s, h, wb.buf[wb.head:wb.tail]) }
 		f.pw = pending{call: f.pumpFn, done: wb.took, sf: f.sf, owner: f, kind: pendWrite}
 	}
 	return f.wb

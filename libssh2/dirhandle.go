@@ -103,6 +103,10 @@ func (d *Dir) ReadDirContext(ctx context.Context, n int) ([]fs.DirEntry, error) 
 	}
 	s := d.f.sf.s
 	defer s.end(&o)
+	// On a lane the readdir calls stand aside while they wait for their replies (lanes.go). One that
+	// gives up there stays queued, and whoever finishes it keeps its entry for the next ReadDir
+	// (finished).
+	o.mayPark()
 	var out []fs.DirEntry
 	if len(d.held) > 0 { // finished by another operation (begin's finishPending included)
 		k := len(d.held)

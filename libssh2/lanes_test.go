@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/seed191f4051/go-libssh2/libssh2"
 )
 
@@ -34,7 +36,15 @@ type laneCase struct {
 	// midway: the link stalls during run, after ReadDir's first entry (the directory holds
 	// dirFiles files, more than one readdir answer), instead of before it
 	midway bool
+	// after, when set, checks the File once both lanes work again (before it is closed)
+	after func(t *testing.T, f *libssh2.File)
+	// runDir, when set, runs instead of run on a Dir of the lane opened before the link stalls, on
+	// a directory of dirNames files; the File is closed from another goroutine as the Dir.
+	runDir func(ctx context.Context, d *libssh2.Dir) (int, error)
 }
+
+// dirNames is how many files the directory of a runDir case holds.
+const dirNames = 5
 
 // dirFiles is how many files the directory of a midway case holds: OpenSSH's sftp-server answers a
 // readdir with at most 100 names, so the listing asks again after the link has stalled.
@@ -64,6 +74,28 @@ var laneCases = []laneCase{
 	}},
 	{name: "writeto", prepData: upload[:64<<10], reads: true, ctx: true, run: func(ctx context.Context, _ *libssh2.SFTP, f *libssh2.File, _ string) (int, error) {
 		_, err := f.WriteToContext(ctx, io.Discard)
+		return 0, err
+	}},
+	{name: "readat", prepData: upload[:64<<10], reads: true, ctx: true, run: func(ctx context.Context, _ *libssh2.SFTP, f *libssh2.File, _ string) (int, error) {
+		_, err := f.ReadAtContext(ctx, make([]byte, 16<<10), 40000)
+		return 0, err
+	}, after: func(t *testing.T, f *libssh2.File) {
+		// The interrupted ReadAt's bytes went nowhere: the File reads on from its own offset (0),
+		// and ReadAt works.
+		got := make([]byte, 1000)
+		if _, err := io.ReadFull(f, got); err != nil || !bytes.Equal(got, upload[:1000]) {
+			t.Errorf("Read after the interrupted ReadAt: %v, the file's first bytes: %v", err, bytes.Equal(got, upload[:1000]))
+		}
+		at := make([]byte, 16<<10)
+		if n, err := f.ReadAt(at, 40000); err != nil || !bytes.Equal(at[:n], upload[40000:40000+n]) || n != len(at) {
+			t.Errorf("ReadAt after the interrupted one: %d, %v, equal: %v", n, err, bytes.Equal(at[:n], upload[40000:40000+n]))
+		}
+		if _, err := io.ReadFull(f, got); err != nil || !bytes.Equal(got, upload[1000:2000]) {
+			t.Errorf("Read after ReadAt: %v, the file's next bytes: %v", err, bytes.Equal(got, upload[1000:2000]))
+		}
+	}},
+	{name: "dir-readdir", ctx: true, runDir: func(ctx context.Context, d *libssh2.Dir) (int, error) {
+		_, err := d.ReadDirContext(ctx, 2)
 		return 0, err
 	}},
 	{name: "readdir", ctx: true, run: func(ctx context.Context, sf *libssh2.SFTP, _ *libssh2.File, dir string) (int, error) {
@@ -117,8 +149,8 @@ func TestLaneInterruptedStandingAside(t *testing.T) {
 			if !c.ctx && m.name == "cancel" {
 				continue // Close takes no context
 			}
-			if m.fileClose && (c.prepData == nil || c.closes) {
-				continue // no File, or the File's Close is the operation
+			if m.fileClose && (c.prepData == nil && c.runDir == nil || c.closes) {
+				continue // no File or Dir, or the File's Close is the operation
 			}
 			if m.sftpClose && c.closes {
 				continue // a File's Close is not woken by its channel's: both close the File
@@ -157,6 +189,17 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 			}
 		}
 	}
+	var d *libssh2.Dir
+	if c.runDir != nil {
+		for i := range dirNames {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("name%d", i)), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if d, err = sfA.OpenDir(dir); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var stalled chan struct{} // closed once a midway case has stalled the link
 	if c.midway {
 		for i := range dirFiles {
@@ -189,7 +232,13 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 	}
 	doneA := make(chan result, 1)
 	go func() {
-		n, err := c.run(ctxA, sfA, f, dir)
+		var n int
+		var err error
+		if d != nil {
+			n, err = c.runDir(ctxA, d)
+		} else {
+			n, err = c.run(ctxA, sfA, f, dir)
+		}
 		doneA <- result{n, err, time.Now()}
 	}()
 	if !settle(func() bool { return libssh2.Running(sess) }) {
@@ -222,6 +271,9 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 	t0 := time.Now()
 	var fileClosed, sftpClosed chan error
 	switch {
+	case m.fileClose && d != nil:
+		fileClosed = make(chan error, 1)
+		go func() { fileClosed <- d.Close() }()
 	case m.fileClose:
 		fileClosed = make(chan error, 1)
 		go func() { fileClosed <- f.Close() }()
@@ -321,7 +373,37 @@ func laneInterrupt(t *testing.T, c laneCase, m laneMode) {
 		}
 		checkRemote(t, after, upload[:256<<10])
 	}
+	if d != nil && fileClosed == nil && sftpClosed == nil {
+		// The interrupted ReadDir lost nothing and returned nothing twice: the Dir lists every
+		// name once.
+		names := map[string]int{}
+		for {
+			es, err := d.ReadDir(2)
+			for _, e := range es {
+				names[e.Name()]++
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("Dir.ReadDir after the interruption: %v", err)
+			}
+		}
+		want := map[string]int{}
+		for i := range dirNames {
+			want[fmt.Sprintf("name%d", i)] = 1
+		}
+		if diff := cmp.Diff(want, names); diff != "" {
+			t.Errorf("the names the Dir listed after the interruption, counted (-want +got):\n%s", diff)
+		}
+		if err := d.Close(); err != nil {
+			t.Errorf("Dir.Close after the interruption: %v", err)
+		}
+	}
 	if f != nil && !c.closes && fileClosed == nil && sftpClosed == nil {
+		if c.after != nil {
+			c.after(t, f)
+		}
 		if err := f.Close(); err != nil {
 			t.Errorf("File.Close after the interruption: %v", err)
 		}

@@ -81,8 +81,9 @@ func (rd *readAhead) grow() {
 // (0 at end of file). When the wait is cut short, libssh2 is left inside the read, which becomes a
 // pending call (pendRead; restore says what the bytes are for, see readAhead). The caller is inside o.
 //
-// On a lane a sequential read stands aside while it waits (lanes.go): parked, it is the pending read
-// an interruption would leave, taken back when the read goes on.
+// On a lane a read stands aside while it waits (lanes.go), Read's and ReadAt's alike: parked, it is
+// the pending read an interruption would leave (whose bytes, for ReadAt, are dropped and libssh2's
+// offset put back), taken back when the read goes on.
 func (f *File) readCall(o *op, dst []byte, restore int64) (int, error) {
 	rd := f.rd
 	var rc int
@@ -90,7 +91,7 @@ func (f *File) readCall(o *op, dst []byte, restore int64) (int, error) {
 		rd.dst = dst
 		var aside bool
 		var err error
-		if o.lane && restore < 0 {
+		if o.lane {
 			rc, aside, err = o.s.callAside(o, o.ch(), f.readFn)
 		} else {
 			rc, err = o.s.call(&o.w, o.ch(), f.readFn)
@@ -103,7 +104,7 @@ func (f *File) readCall(o *op, dst []byte, restore int64) (int, error) {
 			break
 		}
 		if err := o.park(f.pendRead(len(dst), restore)); err != nil {
-			return 0, err // detached: the read is pending; taken: its bytes are in the buffer
+			return 0, err // detached: the read is pending; taken: its done kept or dropped the bytes
 		}
 		rd.pend = false // the read goes on here
 	}
@@ -433,6 +434,7 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 	if len(p) == 0 {
 		return 0, nil
 	}
+	o.mayPark()
 	rd := f.rd
 	back := int64(cshim.SFTPTell64(f.h)) // the end of the buffered bytes
 	f.seek64(off)
@@ -441,6 +443,11 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 	for n < len(p) {
 		var k int
 		k, err = f.readCall(&o, p[n:n+f.readAtSize(len(p)-n)], back)
+		if o.detached {
+			// Gave up standing aside: the read stays queued, and whoever finishes it drops its
+			// bytes and puts libssh2's offset back (pendRead). The lock is not o's.
+			return n, err
+		}
 		if err != nil {
 			break
 		}

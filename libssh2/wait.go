@@ -230,8 +230,14 @@ type rereader struct {
 
 // again reports whether to repeat the call at once: bytes are waiting, and the call received
 // something (it makes progress) or is the first in a row that did not. rx is the session's
-// received-byte count from before the call. The caller holds the session lock.
+// received-byte count from before the call. On Linux's descriptor path it is always false: the
+// wait there is a level-triggered ppoll, which returns at once when bytes are waiting, so a look
+// beforehand would only cost a system call per wait (docs/DESIGN.md, I2). The caller holds the
+// session lock.
 func (r *rereader) again(s *Session, rx uint64) bool {
+	if s.fdl != nil {
+		return false
+	}
 	if cshim.SessionRx(s.s) == rx {
 		if r.idle++; r.idle > 1 {
 			return false

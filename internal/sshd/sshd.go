@@ -470,6 +470,51 @@ func (s *Server) KillSFTPServers() (int, error) {
 	return n, nil
 }
 
+// SessionsCPU returns the CPU time (user and system) of the sessions sshd has finished so far: the
+// per-connection sshd processes and what they ran (sftp-server, commands), as the listener's
+// reaped children (cutime and cstime in /proc/PID/stat, in USER_HZ ticks of 10 ms). A session
+// counts once its processes have exited and been reaped: see WaitSessionsGone.
+func (s *Server) SessionsCPU() (time.Duration, error) {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0, errors.New("sshd is not running")
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(s.cmd.Process.Pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command's closing ')': state is the 3rd field of the line, cutime the 16th
+	// and cstime the 17th.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 15 {
+		return 0, fmt.Errorf("short /proc stat line: %q", b)
+	}
+	var ticks int64
+	for _, v := range f[13:15] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc stat line %q: %v", b, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
+// WaitSessionsGone waits up to timeout until sshd has no session process left (every connection's
+// processes have exited and been reaped), and reports whether that happened.
+func (s *Server) WaitSessionsGone(timeout time.Duration) bool {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return false
+	}
+	for end := time.Now().Add(timeout); ; time.Sleep(10 * time.Millisecond) {
+		if len(descendants(s.cmd.Process.Pid)) == 0 {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
+	}
+}
+
 // descendants lists the processes below pid, from /proc.
 func descendants(pid int) []int {
 	children := map[int][]int{}

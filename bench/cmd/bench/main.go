@@ -141,6 +141,7 @@ type client struct {
 type result struct {
 	secs        float64 // from opening the remote file to closing it
 	cpu         float64 // user+sys of the whole client process (and its children), seconds
+	srvCPU      float64 // user+sys of sshd's sessions of the transfer (sftp-server or dd included), seconds; -1: not known
 	vcsw, ivcsw int64   // voluntary and involuntary context switches (ru_nvcsw, ru_nivcsw), children included
 	maxRSS      int64   // bytes
 	bytes       int64
@@ -618,11 +619,16 @@ func (e *env) runClient(c client, argv []string, n int64, verify func() error) (
 	var stdout bytes.Buffer
 	stderr := &startWatch{re: c.startRE}
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
+	srv0 := e.sessionsCPU()
 	start := time.Now()
 	err := cmd.Run()
 	end := time.Now()
 	if err != nil {
 		return result{}, fmt.Errorf("%v: %s", err, lastLines(stderr.String()+stdout.String(), 5))
+	}
+	srvCPU := -1.0
+	if srv1 := e.sessionsCPU(); srv0 >= 0 && srv1 >= 0 {
+		srvCPU = srv1 - srv0
 	}
 	if err := e.checkCipher(); err != nil {
 		return result{}, err
@@ -652,8 +658,21 @@ func (e *env) runClient(c client, argv []string, n int64, verify func() error) (
 		return result{}, fmt.Errorf("c/rusage.c wrote %q: %v", b, err)
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return result{secs: secs, cpu: tv(ru.Utime) + tv(ru.Stime), vcsw: ru.Nvcsw, ivcsw: ru.Nivcsw,
+	return result{secs: secs, cpu: tv(ru.Utime) + tv(ru.Stime), srvCPU: srvCPU, vcsw: ru.Nvcsw, ivcsw: ru.Nivcsw,
 		maxRSS: rssKiB << 10, bytes: n, mibPerS: float64(n) / (1 << 20) / secs}, nil
+}
+
+// sessionsCPU returns the CPU seconds of the sessions sshd has finished so far, once the last
+// client's sessions are gone (sshd.Server.SessionsCPU), or -1 when that is not known.
+func (e *env) sessionsCPU() float64 {
+	if !e.srv.WaitSessionsGone(10 * time.Second) {
+		return -1
+	}
+	d, err := e.srv.SessionsCPU()
+	if err != nil {
+		return -1
+	}
+	return d.Seconds()
 }
 
 // startWatch collects a client's standard error and notes when a line matching re first arrived.
@@ -828,6 +847,7 @@ type stats struct {
 	secs              float64 // seconds per transfer
 	loSecs, hiSecs    float64
 	cpu, cpuPerGiB    float64 // seconds per transfer, per GiB
+	srvCPUPerGiB      float64 // sshd's sessions' CPU seconds per GiB; -1: not known
 	vcsw, ivcsw       float64 // context switches per transfer
 	vcswGiB, ivcswGiB float64 // per GiB
 	maxRSS            int64
@@ -850,12 +870,15 @@ func median(xs []float64) float64 {
 
 func summarize(c client, rs []result) stats {
 	st := stats{name: c.name, isC: c.window > 0, single: c.single}
-	var speeds, secs, cpus, vcs, ivcs []float64
+	var speeds, secs, cpus, srvCPUs, vcs, ivcs []float64
 	st.lo, st.loSecs = 1e18, 1e18
 	for _, r := range rs {
 		speeds = append(speeds, r.mibPerS)
 		secs = append(secs, r.secs)
 		cpus = append(cpus, r.cpu)
+		if r.srvCPU >= 0 {
+			srvCPUs = append(srvCPUs, r.srvCPU)
+		}
 		vcs = append(vcs, float64(r.vcsw))
 		ivcs = append(ivcs, float64(r.ivcsw))
 		st.lo, st.hi = min(st.lo, r.mibPerS), max(st.hi, r.mibPerS)
@@ -867,6 +890,10 @@ func summarize(c client, rs []result) stats {
 	st.median, st.secs = median(speeds), median(secs)
 	st.cpu, st.vcsw, st.ivcsw = median(cpus), median(vcs), median(ivcs)
 	st.cpuPerGiB, st.vcswGiB, st.ivcswGiB = st.cpu/gib, st.vcsw/gib, st.ivcsw/gib
+	st.srvCPUPerGiB = -1
+	if len(srvCPUs) == len(rs) && len(rs) > 0 { // known in every round
+		st.srvCPUPerGiB = median(srvCPUs) / gib
+	}
 	if st.median > 0 {
 		st.spreadPct = (st.hi - st.lo) / st.median * 100
 	}
@@ -931,8 +958,8 @@ func printTable(down bool, clients []client, results map[string][]result, rtt fl
 		limit = sshdWindow / rtt / (1 << 20)
 	}
 	fmt.Printf("%s: %s, %d round(s), %s, %s + %s, server files in tmpfs\n", what, stamp(), *rounds, where(rtt), cipher, mac)
-	hdr := "| client | MiB | median MiB/s | min | max | spread | CPU s/GiB | vol. cs/GiB | invol. cs/GiB | peak RSS MiB | speed / " + baseName + " | CPU / " + baseName + " |"
-	sep := "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	hdr := "| client | MiB | median MiB/s | min | max | spread | CPU s/GiB | server CPU s/GiB | vol. cs/GiB | invol. cs/GiB | peak RSS MiB | speed / " + baseName + " | CPU / " + baseName + " |"
+	sep := "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	if limit > 0 {
 		hdr += " of window limit |"
 		sep += "---:|"
@@ -949,8 +976,12 @@ func printTable(down bool, clients []client, results map[string][]result, rtt fl
 			rs = fmt.Sprintf("%.2fx", s.median/base.median)
 			rc = fmt.Sprintf("%.2fx", s.cpuPerGiB/base.cpuPerGiB)
 		}
-		line := fmt.Sprintf("| %s | %d | %.1f | %.1f | %.1f | %.0f%% | %.2f | %.0f | %.0f | %.1f | %s | %s |", name, s.bytes>>20, s.median, s.lo, s.hi,
-			s.spreadPct, s.cpuPerGiB, s.vcswGiB, s.ivcswGiB, float64(s.maxRSS)/(1<<20), rs, rc)
+		srv := "-"
+		if s.srvCPUPerGiB >= 0 {
+			srv = fmt.Sprintf("%.2f", s.srvCPUPerGiB)
+		}
+		line := fmt.Sprintf("| %s | %d | %.1f | %.1f | %.1f | %.0f%% | %.2f | %s | %.0f | %.0f | %.1f | %s | %s |", name, s.bytes>>20, s.median, s.lo, s.hi,
+			s.spreadPct, s.cpuPerGiB, srv, s.vcswGiB, s.ivcswGiB, float64(s.maxRSS)/(1<<20), rs, rc)
 		if limit > 0 {
 			line += fmt.Sprintf(" %.2f |", s.median/limit)
 		}

@@ -82,6 +82,10 @@ func (wb *writeBehind) room(max int) []byte {
 	return wb.buf[wb.tail : wb.tail+free]
 }
 
+// refillPackets is how many packets' room ReadFrom waits for, at most, before it reads from its
+// reader again (an eighth of the window at most, one packet at least).
+const refillPackets = 4
+
 // minWriteBuffer is the smallest buffer a File's window allocates.
 const minWriteBuffer = 32 << 10
 
@@ -457,8 +461,12 @@ func (f *File) ReadFromContext(ctx context.Context, r io.Reader) (int64, error) 
 	var total int64
 	ask := minWriteBuffer
 	for {
-		if wb.window-wb.pending() < packetSize {
-			if err := f.pump(&o, true, packetSize); err != nil {
+		// Refill in steps of a few packets, not one (docs/DESIGN.md, I3): the packets leave in
+		// bursts, which wake the server fewer times, and the window, many packets deep, stays
+		// about as full.
+		refill := max(packetSize, min(refillPackets*packetSize, wb.window/8))
+		if wb.window-wb.pending() < refill {
+			if err := f.pump(&o, true, refill); err != nil {
 				f.leaveWrite(&o)
 				return total, err
 			}

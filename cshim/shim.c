@@ -269,11 +269,20 @@ int shim_session_conn_errno(LIBSSH2_SESSION *s) {
     return ss->conn_errno;
 }
 
-ssize_t shim_sftp_read_bulk(LIBSSH2_SESSION *s, LIBSSH2_SFTP_HANDLE *h, char *buf, size_t n, int fd) {
+/* bulk_begin and bulk_end bracket a bulk call: the one place that sets and clears the mark that
+   cb_recv reads. */
+static struct shim_session *bulk_begin(LIBSSH2_SESSION *s) {
     struct shim_session *ss = *libssh2_session_abstract(s);
-    ssize_t rc;
     ss->bulk = 1;
     ss->bulk_calls++;
+    return ss;
+}
+
+static void bulk_end(struct shim_session *ss) { ss->bulk = ss->dry = 0; }
+
+ssize_t shim_sftp_read_bulk(LIBSSH2_SESSION *s, LIBSSH2_SFTP_HANDLE *h, char *buf, size_t n, int fd) {
+    struct shim_session *ss = bulk_begin(s);
+    ssize_t rc;
 #ifdef TCP_CORK
     if (fd >= 0) {
         int on = 1, off = 0;
@@ -285,16 +294,14 @@ ssize_t shim_sftp_read_bulk(LIBSSH2_SESSION *s, LIBSSH2_SFTP_HANDLE *h, char *bu
     (void)fd;
 #endif
         rc = libssh2_sftp_read(h, buf, n);
-    ss->bulk = ss->dry = 0;
+    bulk_end(ss);
     return rc;
 }
 
 ssize_t shim_sftp_write_bulk(LIBSSH2_SESSION *s, LIBSSH2_SFTP_HANDLE *h, const char *buf, size_t n) {
-    struct shim_session *ss = *libssh2_session_abstract(s);
-    ss->bulk = 1;
-    ss->bulk_calls++;
+    struct shim_session *ss = bulk_begin(s);
     ssize_t rc = libssh2_sftp_write(h, buf, n);
-    ss->bulk = ss->dry = 0;
+    bulk_end(ss);
     return rc;
 }
 
